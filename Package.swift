@@ -1,0 +1,98 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Kernels in the engine and the image pipeline run in tight loops; release builds
+// drop exclusivity checks there (checked in debug builds and tests).
+let hotLoopSettings: [SwiftSetting] = [
+    .unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))
+]
+
+let package = Package(
+    name: "galaxy",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "galaxy", targets: ["GalaxyCLI"])
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
+    targets: [
+        // C libraries, each reached through exactly one Swift module.
+        .systemLibrary(
+            name: "CTurboJPEG", pkgConfig: "libturbojpeg",
+            providers: [.apt(["libturbojpeg0-dev"])]),
+        .systemLibrary(
+            name: "CJPEG", pkgConfig: "libjpeg",
+            providers: [.apt(["libjpeg62-turbo-dev"])]),
+        .systemLibrary(
+            name: "CLibPQ", pkgConfig: "libpq",
+            providers: [.apt(["libpq-dev"])]),
+        .systemLibrary(
+            name: "COpenBLAS", pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev"])]),
+
+        // Labels, progress reporting and the worker pool shared by every part.
+        .target(name: "GalaxyCore"),
+        // JPEG bytes -> preprocessed float tensor (and image encoding for tools).
+        .target(
+            name: "GalaxyImage",
+            dependencies: ["GalaxyCore", "CTurboJPEG", "CJPEG"],
+            swiftSettings: hotLoopSettings),
+        // ONNX models: reading, writing, validating and running them.
+        .target(
+            name: "GalaxyEngine",
+            dependencies: ["GalaxyCore", "GalaxyImage", "COpenBLAS"],
+            swiftSettings: hotLoopSettings),
+        // libpq, owned and made safe.
+        .target(
+            name: "GalaxyPostgres",
+            dependencies: ["CLibPQ", .product(name: "Logging", package: "swift-log")]),
+        // Migrations, model registry, queue and the scoring daemon.
+        .target(
+            name: "GalaxyService",
+            dependencies: [
+                "GalaxyCore", "GalaxyImage", "GalaxyEngine", "GalaxyPostgres",
+                .product(name: "Logging", package: "swift-log"),
+            ]),
+        // Synthetic Galaxy Zoo-like images and catalogs.
+        .target(
+            name: "GalaxySynth",
+            dependencies: ["GalaxyCore", "GalaxyImage"],
+            swiftSettings: hotLoopSettings),
+        // Backpropagation, optimisers, training loop and reports.
+        .target(
+            name: "GalaxyTraining",
+            dependencies: ["GalaxyCore", "GalaxyImage", "GalaxyEngine"],
+            swiftSettings: hotLoopSettings),
+        // The `galaxy` command.
+        .executableTarget(
+            name: "GalaxyCLI",
+            dependencies: [
+                "GalaxyCore", "GalaxyImage", "GalaxyEngine", "GalaxyPostgres",
+                "GalaxyService", "GalaxySynth", "GalaxyTraining",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
+        // A real PostgreSQL cluster and fixtures for tests and benchmarks.
+        .target(
+            name: "GalaxyTestSupport",
+            dependencies: ["GalaxyCore", "GalaxyImage", "GalaxyPostgres"]),
+
+        .testTarget(name: "GalaxyCoreTests", dependencies: ["GalaxyCore"]),
+        .testTarget(
+            name: "GalaxyImageTests", dependencies: ["GalaxyImage", "GalaxyTestSupport"]),
+        .testTarget(
+            name: "GalaxyEngineTests",
+            dependencies: ["GalaxyEngine", "GalaxyImage", "GalaxyTestSupport"]),
+        .testTarget(
+            name: "GalaxyPostgresTests", dependencies: ["GalaxyPostgres", "GalaxyTestSupport"]),
+        .testTarget(
+            name: "GalaxyServiceTests",
+            dependencies: ["GalaxyService", "GalaxyEngine", "GalaxyTestSupport"]),
+        .testTarget(
+            name: "GalaxyTrainingTests",
+            dependencies: ["GalaxyTraining", "GalaxySynth", "GalaxyEngine", "GalaxyTestSupport"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,1 @@
+// The GalaxyEngine module; its sources land here.

@@ -1,0 +1,1 @@
+// The GalaxyImage module; its sources land here.

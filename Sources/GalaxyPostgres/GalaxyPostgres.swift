@@ -1,0 +1,1 @@
+// The GalaxyPostgres module; its sources land here.

@@ -1,0 +1,1 @@
+// The GalaxyService module; its sources land here.

@@ -1,0 +1,1 @@
+// The GalaxySynth module; its sources land here.

@@ -1,0 +1,1 @@
+// The GalaxyTestSupport module; its sources land here.

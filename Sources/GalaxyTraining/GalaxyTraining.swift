@@ -1,0 +1,1 @@
+// The GalaxyTraining module; its sources land here.

@@ -1,0 +1,1 @@
+// Tests for GalaxyEngine land here.

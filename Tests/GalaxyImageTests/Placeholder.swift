@@ -1,0 +1,1 @@
+// Tests for GalaxyImage land here.

@@ -1,0 +1,1 @@
+// Tests for GalaxyService land here.

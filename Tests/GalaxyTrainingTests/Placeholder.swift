@@ -1,0 +1,1 @@
+// Tests for GalaxyTraining land here.

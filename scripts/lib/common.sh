@@ -1,0 +1,95 @@
+# Shared by the scripts in scripts/: toolchain lookup, dependency installation, a private
+# PostgreSQL cluster. Source it; it defines functions and sets nothing else.
+
+GALAXY_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+GALAXY_PG_BIN="${GALAXY_PG_BIN:-/usr/lib/postgresql/15/bin}"
+
+log() { printf '==> %s\n' "$*" >&2; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+# Puts the Swift toolchain on PATH when the shell does not have it yet.
+ensure_swift() {
+    if ! command -v swift >/dev/null 2>&1; then
+        [ -x /opt/swift/usr/bin/swift ] && export PATH="/opt/swift/usr/bin:$PATH"
+    fi
+    command -v swift >/dev/null 2>&1 || die "swift not found: install Swift 6 or put it on PATH"
+}
+
+# Installs the Debian packages the build and the database need, when any is missing.
+ensure_apt_packages() {
+    local wanted=(libturbojpeg0-dev libjpeg62-turbo-dev libpq-dev libopenblas-dev pkg-config
+        postgresql-15 postgresql-contrib postgresql-server-dev-all "$@")
+    local missing=()
+    local p
+    for p in "${wanted[@]}"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    log "installing Debian packages: ${missing[*]}"
+    local sudo=""
+    [ "$(id -u)" -ne 0 ] && sudo="sudo"
+    $sudo apt-get update -q >/dev/null
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q "${missing[@]}" >/dev/null
+}
+
+# Installs Python packages used by reference checks and benchmarks (never by the product).
+ensure_pip_packages() {
+    local missing=()
+    local spec module
+    for spec in "$@"; do
+        module="${spec%%[=<>]*}"
+        module="${module%%\[*}"
+        case "$module" in
+            pillow) module=PIL ;;
+            psycopg) module=psycopg ;;
+        esac
+        python3 -c "import ${module//-/_}" >/dev/null 2>&1 || missing+=("$spec")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    log "installing Python packages: ${missing[*]}"
+    python3 -m pip install --quiet --disable-pip-version-check "${missing[@]}"
+}
+
+# The user that runs PostgreSQL: the caller, unless that is root, which the server refuses.
+pg_user() {
+    if [ "$(id -u)" -eq 0 ]; then echo postgres; else id -un; fi
+}
+
+as_pg_user() {
+    if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+# Prints a free TCP port on the loopback interface.
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+# pg_cluster_start DIR: initialises (once) and starts a private cluster whose data and socket live
+# in DIR, on a free port. Sets PGHOST, PGPORT, PGUSER, PGDATABASE for the caller.
+pg_cluster_start() {
+    local dir="$1"
+    mkdir -p "$dir"
+    if [ "$(id -u)" -eq 0 ]; then chown postgres: "$dir"; fi
+    if [ ! -f "$dir/data/PG_VERSION" ]; then
+        as_pg_user "$GALAXY_PG_BIN/initdb" -D "$dir/data" -U galaxy -A trust -E UTF8 --no-locale >"$dir/initdb.log" 2>&1 \
+            || die "initdb failed, see $dir/initdb.log"
+    fi
+    local port
+    if [ -f "$dir/port" ]; then port=$(cat "$dir/port"); else port=$(free_port); fi
+    if ! as_pg_user "$GALAXY_PG_BIN/pg_ctl" -D "$dir/data" status >/dev/null 2>&1; then
+        as_pg_user "$GALAXY_PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start \
+            -o "-p $port -k $dir -c listen_addresses='' -c max_connections=200 -c fsync=${GALAXY_PG_FSYNC:-on}" >/dev/null \
+            || { port=$(free_port); as_pg_user "$GALAXY_PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start \
+                -o "-p $port -k $dir -c listen_addresses='' -c max_connections=200 -c fsync=${GALAXY_PG_FSYNC:-on}" >/dev/null; } \
+            || die "PostgreSQL did not start, see $dir/server.log"
+    fi
+    echo "$port" >"$dir/port"
+    export PGHOST="$dir" PGPORT="$port" PGUSER=galaxy PGDATABASE=postgres
+}
+
+# pg_cluster_stop DIR: stops the cluster in DIR if it runs.
+pg_cluster_stop() {
+    local dir="$1"
+    [ -f "$dir/data/PG_VERSION" ] || return 0
+    as_pg_user "$GALAXY_PG_BIN/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null 2>&1 || true
+}
