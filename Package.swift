@@ -11,7 +11,8 @@ let package = Package(
     name: "galaxy",
     platforms: [.macOS(.v14)],
     products: [
-        .executable(name: "galaxy", targets: ["GalaxyCLI"])
+        .executable(name: "galaxy", targets: ["GalaxyCLI"]),
+        .executable(name: "galaxy-bench", targets: ["GalaxyBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -74,6 +75,14 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
+        // Benchmark programs driven by scripts/bench-*.
+        .executableTarget(
+            name: "GalaxyBench",
+            dependencies: [
+                "GalaxyCore", "GalaxyImage", "GalaxyEngine", "GalaxyTraining", "GalaxySynth",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: hotLoopSettings),
         // A real PostgreSQL cluster and fixtures for tests and benchmarks.
         .target(
             name: "GalaxyTestSupport",

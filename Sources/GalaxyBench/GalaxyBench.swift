@@ -1,0 +1,11 @@
+import ArgumentParser
+
+/// Benchmark programs (never timed tests). The scripts in scripts/bench-* run these and the
+/// Python references in one run and print ratios.
+@main
+struct GalaxyBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "galaxy-bench",
+        abstract: "Measure the engine, preprocessing and training against their references.",
+        subcommands: [EngineBench.self, PreprocessBench.self, TrainBench.self])
+}
