@@ -1,1 +1,0 @@
-// The GalaxyEngine module; its sources land here.
