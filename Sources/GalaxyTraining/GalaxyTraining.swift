@@ -1,1 +1,0 @@
-// The GalaxyTraining module; its sources land here.
