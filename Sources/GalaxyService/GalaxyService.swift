@@ -1,1 +1,0 @@
-// The GalaxyService module; its sources land here.

@@ -1,0 +1,251 @@
+/// The job lifecycle of one daemon as a value type: it takes events (connected, claimed, scored,
+/// committed, woke up, shutdown requested, database failed) and returns the next action for the
+/// driver to perform against PostgreSQL and the engine. No I/O happens here, so every path,
+/// including a server restart in the middle of a commit, is unit-tested without a database.
+///
+/// The lifecycle of a job: `claim_jobs` leases it -> the engine scores it -> `complete_jobs` (done)
+/// or `fail_jobs` (retry later, or failed for good) in one transaction. A batch scored while the
+/// connection dropped is committed again after reconnecting; `complete_jobs` only completes jobs
+/// this daemon still leases, so a job rescued meanwhile by another daemon is never completed twice.
+public struct ScoringStateMachine: Sendable {
+    /// What the driver does next.
+    public enum Action: Sendable, Hashable {
+        /// Connect, check the schema version, register the daemon and LISTEN (unless poll-only),
+        /// then report `connected()` or `databaseFailed()`.
+        case connect
+        /// Wait, then report `reconnectDelayElapsed()`.
+        case waitToReconnect(seconds: Double, attempt: Int)
+        /// Give back leases this daemon may still hold from before a crash or a lost connection
+        /// (`release_jobs`), then report `staleLeasesReleased()`.
+        case releaseStaleLeases
+        /// Call `claim_jobs`, then report `claimed(_:)`.
+        case claim(maxJobs: Int)
+        /// Score the jobs with the engine (no database), then report `scored(_:)`.
+        case score([ClaimedJob])
+        /// Call `complete_jobs` and `fail_jobs` in one transaction, then report `committed(_:)`.
+        case commit(BatchResult)
+        /// Wait on the connection for a notification or the poll interval, then report `wokeUp()`.
+        case waitForWork
+        /// Graceful stop: `release_jobs` and `daemon_stopped`, then report `stopped()`.
+        case releaseLeasesAndStop
+        /// Leave the loop; the process exits 0.
+        case exit
+    }
+
+    /// Counts from one commit, for logs and metrics.
+    public struct CommitSummary: Sendable, Hashable {
+        /// Jobs whose predictions were written.
+        public var completed: Int
+        /// Jobs that failed and will be retried after a backoff.
+        public var retried: Int
+        /// Jobs that failed for good (attempts exhausted).
+        public var failedForGood: Int
+        /// Scored jobs whose lease had passed to another daemon: their result was dropped.
+        public var lostLease: Int
+
+        public init(completed: Int, retried: Int, failedForGood: Int, lostLease: Int) {
+            self.completed = completed
+            self.retried = retried
+            self.failedForGood = failedForGood
+            self.lostLease = lostLease
+        }
+    }
+
+    private enum State: Sendable, Hashable {
+        case initial
+        case connecting(attempt: Int)
+        case waitingToReconnect(attempt: Int)
+        case releasingStaleLeases
+        case idle
+        case claiming
+        case scoring([ClaimedJob])
+        case committing(BatchResult)
+        case stopping
+        case stopped
+    }
+
+    private var state: State = .initial
+    /// A scored batch whose commit did not go through: committed again after reconnecting.
+    private var pendingCommit: BatchResult?
+    private var shutdownRequested = false
+    private let batchSize: Int
+    private let backoff: Backoff
+    private let randomJitter: @Sendable () -> Double
+
+    /// - Parameters:
+    ///   - batchSize: the most jobs claimed at once.
+    ///   - backoff: delays between reconnect attempts.
+    ///   - randomJitter: a source of values in 0..<1 for the backoff jitter (fixed in tests).
+    public init(
+        batchSize: Int, backoff: Backoff = .reconnect,
+        randomJitter: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }
+    ) {
+        precondition(batchSize > 0, "batch size must be at least 1")
+        self.batchSize = batchSize
+        self.backoff = backoff
+        self.randomJitter = randomJitter
+    }
+
+    /// True once the loop has nothing left to do.
+    public var isStopped: Bool { state == .stopped }
+
+    /// True while a claimed batch is being scored or committed (or waits to be committed again).
+    public var holdsWork: Bool {
+        switch state {
+        case .scoring, .committing: return true
+        default: return pendingCommit != nil
+        }
+    }
+
+    /// The first action.
+    public mutating func start() -> Action {
+        precondition(state == .initial, "start() is called once")
+        state = .connecting(attempt: 1)
+        return .connect
+    }
+
+    /// The connection is open, the schema checked, the daemon registered and listening.
+    public mutating func connected() -> Action {
+        guard case .connecting = state else { preconditionFailure("connected() while \(state)") }
+        if let batch = pendingCommit {
+            state = .committing(batch)
+            return .commit(batch)
+        }
+        state = .releasingStaleLeases
+        return .releaseStaleLeases
+    }
+
+    /// Leases left from an earlier life of this daemon were given back.
+    public mutating func staleLeasesReleased() -> Action {
+        guard state == .releasingStaleLeases else {
+            preconditionFailure("staleLeasesReleased() while \(state)")
+        }
+        return claimOrStop()
+    }
+
+    /// Any database call failed (connection lost, server restarting, query error).
+    public mutating func databaseFailed() -> Action {
+        var attempt = 1
+        switch state {
+        case .connecting(let previous):
+            attempt = previous + 1
+        case .committing(let batch):
+            // Not known whether the commit went through: commit again after reconnecting, which
+            // is safe because complete_jobs only completes jobs this daemon still leases.
+            pendingCommit = batch
+        case .stopping:
+            // The leases could not be released; they expire and other daemons take the jobs over.
+            state = .stopped
+            return .exit
+        case .releasingStaleLeases, .claiming, .idle:
+            break
+        case .initial, .waitingToReconnect, .scoring, .stopped:
+            preconditionFailure("databaseFailed() while \(state)")
+        }
+        if shutdownRequested {
+            // Stopping while the server is away: scored results are dropped and the leases
+            // expire, so other daemons score those jobs again.
+            state = .stopped
+            return .exit
+        }
+        state = .waitingToReconnect(attempt: attempt)
+        return .waitToReconnect(seconds: backoff.delay(attempt: attempt, random: randomJitter()), attempt: attempt)
+    }
+
+    /// The reconnect delay has passed.
+    public mutating func reconnectDelayElapsed() -> Action {
+        guard case .waitingToReconnect(let attempt) = state else {
+            preconditionFailure("reconnectDelayElapsed() while \(state)")
+        }
+        state = .connecting(attempt: attempt)
+        return .connect
+    }
+
+    /// `claim_jobs` returned these jobs (possibly none).
+    public mutating func claimed(_ jobs: [ClaimedJob]) -> Action {
+        guard state == .claiming else { preconditionFailure("claimed() while \(state)") }
+        if jobs.isEmpty {
+            if shutdownRequested {
+                state = .stopping
+                return .releaseLeasesAndStop
+            }
+            state = .idle
+            return .waitForWork
+        }
+        state = .scoring(jobs)
+        return .score(jobs)
+    }
+
+    /// The engine scored the claimed jobs: one outcome per job, in claim order.
+    public mutating func scored(_ outcomes: [JobOutcome]) -> Action {
+        guard case .scoring(let jobs) = state else { preconditionFailure("scored() while \(state)") }
+        let batch = BatchResult(jobs: jobs, outcomes: outcomes)
+        state = .committing(batch)
+        return .commit(batch)
+    }
+
+    /// The batch's transaction committed with this receipt.
+    public mutating func committed(_ receipt: CommitReceipt) -> (Action, CommitSummary) {
+        guard case .committing(let batch) = state else { preconditionFailure("committed() while \(state)") }
+        let wasRecommit = pendingCommit != nil
+        pendingCommit = nil
+        let completed = Set(receipt.completed)
+        let summary = CommitSummary(
+            completed: receipt.completed.count,
+            retried: max(0, batch.failures.count - receipt.failedForGood.count),
+            failedForGood: receipt.failedForGood.count,
+            lostLease: batch.completions.filter { !completed.contains($0.jobID) }.count)
+        if wasRecommit {
+            // Back from a lost connection: give back whatever else is still leased to this daemon.
+            state = .releasingStaleLeases
+            return (.releaseStaleLeases, summary)
+        }
+        // Claim again at once: an empty claim costs one query, and work that arrived while this
+        // batch was scored is picked up without waiting for a notification.
+        return (claimOrStop(), summary)
+    }
+
+    /// A notification arrived or the poll interval passed. Returns nil while busy: the loop claims
+    /// again after its current batch anyway.
+    public mutating func wokeUp() -> Action? {
+        guard state == .idle else { return nil }
+        state = .claiming
+        return .claim(maxJobs: batchSize)
+    }
+
+    /// SIGTERM or SIGINT. Returns the action to take now, or nil when the in-flight batch finishes
+    /// first (the loop then stops instead of claiming more).
+    public mutating func requestShutdown() -> Action? {
+        shutdownRequested = true
+        switch state {
+        case .initial:
+            state = .stopped
+            return .exit
+        case .idle:
+            state = .stopping
+            return .releaseLeasesAndStop
+        case .waitingToReconnect:
+            if pendingCommit != nil { return nil }  // try to save the scored batch first
+            state = .stopped
+            return .exit
+        case .connecting, .releasingStaleLeases, .claiming, .scoring, .committing, .stopping, .stopped:
+            return nil
+        }
+    }
+
+    /// `release_jobs` and `daemon_stopped` went through.
+    public mutating func stopped() -> Action {
+        guard state == .stopping else { preconditionFailure("stopped() while \(state)") }
+        state = .stopped
+        return .exit
+    }
+
+    private mutating func claimOrStop() -> Action {
+        if shutdownRequested {
+            state = .stopping
+            return .releaseLeasesAndStop
+        }
+        state = .claiming
+        return .claim(maxJobs: batchSize)
+    }
+}
