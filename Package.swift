@@ -33,12 +33,18 @@ let package = Package(
             name: "COpenBLAS", pkgConfig: "openblas",
             providers: [.apt(["libopenblas-dev"])]),
 
+        // libjpeg's error handling needs setjmp/longjmp, which Swift cannot do: a few C functions
+        // turn it into status codes (cropped and scaled decoding, encoder variants).
+        .target(
+            name: "CGalaxyJPEG", dependencies: ["CJPEG"],
+            linkerSettings: [.linkedLibrary("jpeg")]),
+
         // Labels, progress reporting and the worker pool shared by every part.
         .target(name: "GalaxyCore"),
         // JPEG bytes -> preprocessed float tensor (and image encoding for tools).
         .target(
             name: "GalaxyImage",
-            dependencies: ["GalaxyCore", "CTurboJPEG", "CJPEG"],
+            dependencies: ["GalaxyCore", "CTurboJPEG", "CJPEG", "CGalaxyJPEG"],
             swiftSettings: hotLoopSettings),
         // ONNX models: reading, writing, validating and running them.
         .target(

@@ -1,1 +1,0 @@
-// The GalaxyImage module; its sources land here.

@@ -1,0 +1,218 @@
+/// The one preprocessing function shared by training, scoring and the web API:
+/// JPEG -> 8-bit RGB (decoding only the rows and columns the crop needs) -> optional rotation of
+/// the full frame about its centre -> crop `round(f*W)` / `round(f*H)` from each border ->
+/// area-average resize to `size x size` -> float32 in [0,1], NCHW, RGB -> optional
+/// `(x - mean) / std`.
+///
+/// Rotation happens before the crop, on the full frame, so the rotated crop never shows empty
+/// corners while the image around the crop has content (the central 204x204 of a 424x424 image
+/// rotated by 45 degrees still lies inside the frame).
+///
+/// Not thread-safe: one per thread (it owns a libjpeg decompressor and scratch buffers).
+public final class Preprocessor {
+    public let options: PreprocessOptions
+    private let decoder = RegionDecoder()
+    private let region = ScratchBuffer<UInt8>()
+    private let rotated = ScratchBuffer<UInt8>()
+    private let rows = ScratchBuffer<Float>()
+    private let line = ScratchBuffer<Float>()
+    private var weightsByLength: [Int: AreaWeights] = [:]
+    private let channelScale: (Float, Float, Float)
+    private let channelOffset: (Float, Float, Float)
+
+    /// - Parameter options: must be valid (`options.problem == nil`); invalid options are a
+    ///   programming error and stop the process.
+    public init(options: PreprocessOptions = PreprocessOptions()) {
+        if let problem = options.problem { preconditionFailure("PreprocessOptions: \(problem)") }
+        self.options = options
+        if let mean = options.mean, let std = options.std {
+            channelScale = (1 / (255 * std[0]), 1 / (255 * std[1]), 1 / (255 * std[2]))
+            channelOffset = (-mean[0] / std[0], -mean[1] / std[1], -mean[2] / std[2])
+        } else {
+            channelScale = (1 / 255, 1 / 255, 1 / 255)
+            channelOffset = (0, 0, 0)
+        }
+    }
+
+    /// Preprocesses one JPEG into `output`.
+    /// - Parameters:
+    ///   - jpeg: the file's bytes.
+    ///   - rotationDegrees: counterclockwise rotation of the full frame before the crop.
+    ///   - output: room for exactly `3 * size * size` floats; receives the R, G and B planes.
+    /// - Throws: `ImageError` for empty, non-JPEG, truncated, unsupported, oversized or damaged
+    ///   input, or an image too small for the crop.
+    public func preprocess(
+        jpeg: UnsafeRawBufferPointer, rotationDegrees: Double = 0,
+        into output: UnsafeMutableBufferPointer<Float>
+    ) throws(ImageError) {
+        precondition(
+            output.count == options.floatCount,
+            "preprocess output needs 3*\(options.size)*\(options.size) = \(options.floatCount) floats, got \(output.count)")
+        let crop = try decodeCrop(jpeg, rotationDegrees: rotationDegrees)
+        resize(crop.pixels, width: crop.width, height: crop.height, into: output.baseAddress!)
+    }
+
+    /// Preprocesses one JPEG; returns `3 * size * size` floats, NCHW.
+    public func preprocess(jpeg: [UInt8], rotationDegrees: Double = 0) throws(ImageError) -> [Float] {
+        var output = [Float](repeating: 0, count: options.floatCount)
+        try jpeg.withImageBytes { (bytes) throws(ImageError) in
+            try output.withUnsafeMutableBufferPointer { (out) throws(ImageError) in
+                try preprocess(jpeg: bytes, rotationDegrees: rotationDegrees, into: out)
+            }
+        }
+        return output
+    }
+
+    /// What the model sees, as an 8-bit `size x size` image (before `mean`/`std`), for
+    /// `input.png` files and inspection.
+    public func preprocessedRGB(jpeg: [UInt8], rotationDegrees: Double = 0) throws(ImageError) -> RGBImage {
+        let size = options.size
+        var planes = [Float](repeating: 0, count: options.floatCount)
+        try jpeg.withImageBytes { (bytes) throws(ImageError) in
+            let crop = try decodeCrop(bytes, rotationDegrees: rotationDegrees)
+            planes.withUnsafeMutableBufferPointer { out in
+                resize(crop.pixels, width: crop.width, height: crop.height, into: out.baseAddress!,
+                       normalize: false)
+            }
+        }
+        var pixels = [UInt8](repeating: 0, count: size * size * 3)
+        let plane = size * size
+        for i in 0..<plane {
+            for c in 0..<3 {
+                pixels[i * 3 + c] = UInt8(max(0, min(255, (planes[c * plane + i] * 255).rounded())))
+            }
+        }
+        return RGBImage(width: size, height: size, pixels: pixels)
+    }
+
+    /// The rotated crop before resizing, at the decode scale, as 8-bit RGB.
+    public func croppedRGB(jpeg: [UInt8], rotationDegrees: Double = 0) throws(ImageError) -> RGBImage {
+        try jpeg.withImageBytes { (bytes) throws(ImageError) -> RGBImage in
+            let crop = try decodeCrop(bytes, rotationDegrees: rotationDegrees)
+            let pixels = Array(UnsafeBufferPointer(start: crop.pixels, count: crop.width * crop.height * 3))
+            return RGBImage(width: crop.width, height: crop.height, pixels: pixels)
+        }
+    }
+
+    /// Decodes the crop (rotated when asked) into packed RGB owned by this preprocessor.
+    private func decodeCrop(
+        _ jpeg: UnsafeRawBufferPointer, rotationDegrees: Double
+    ) throws(ImageError) -> (pixels: UnsafePointer<UInt8>, width: Int, height: Int) {
+        let info = try decoder.readHeader(jpeg)
+        let pixelCount = info.width * info.height
+        guard pixelCount <= options.maxPixels else {
+            decoder.abort()
+            throw ImageError(
+                .tooLarge,
+                "the JPEG is \(info.width)x\(info.height) = \(pixelCount) pixels, above the limit of \(options.maxPixels)")
+        }
+        let scale = options.decodeScale
+        let width = scale.scaled(info.width)
+        let height = scale.scaled(info.height)
+        let left = options.cropMargin(width)
+        let top = options.cropMargin(height)
+        let crop = PixelRect(x: left, y: top, width: width - 2 * left, height: height - 2 * top)
+        guard crop.width > 0, crop.height > 0 else {
+            decoder.abort()
+            throw ImageError(
+                .unsupported,
+                "a \(width)x\(height) image has nothing left after cropping \(options.cropFraction) from each border")
+        }
+        let channels = info.colorModel == .cmyk ? 4 : 3
+        // A stream that does not end with its end marker is read to the end so that truncation
+        // anywhere is reported; complete ones stop after the crop's last row.
+        let readToEnd = !(jpeg.count >= 2 && jpeg[jpeg.count - 2] == 0xFF && jpeg[jpeg.count - 1] == 0xD9)
+
+        guard let rotation = Rotation(degrees: rotationDegrees, width: width, height: height) else {
+            let buffer = region.reserve(crop.width * crop.height * channels)
+            try decoder.decode(
+                scale: scale, rect: crop, readToEnd: readToEnd, into: buffer,
+                stride: crop.width * channels)
+            if channels == 4 { CMYK.toRGBInPlace(buffer, pixelCount: crop.width * crop.height) }
+            return (UnsafePointer(buffer), crop.width, crop.height)
+        }
+
+        let bounds = rotation.sourceBounds(of: crop, imageWidth: width, imageHeight: height)
+        var source: UnsafePointer<UInt8>? = nil
+        if let bounds {
+            let buffer = region.reserve(bounds.width * bounds.height * channels)
+            try decoder.decode(
+                scale: scale, rect: bounds, readToEnd: readToEnd, into: buffer,
+                stride: bounds.width * channels)
+            if channels == 4 { CMYK.toRGBInPlace(buffer, pixelCount: bounds.width * bounds.height) }
+            source = UnsafePointer(buffer)
+        } else {
+            decoder.abort()
+        }
+        let output = rotated.reserve(crop.width * crop.height * 3)
+        rotation.render(
+            crop: crop, into: output, from: source, bounds: bounds, imageWidth: width, imageHeight: height)
+        return (UnsafePointer(output), crop.width, crop.height)
+    }
+
+    private func weights(_ length: Int) -> AreaWeights {
+        if let cached = weightsByLength[length] { return cached }
+        let computed = AreaWeights(input: length, output: options.size)
+        if weightsByLength.count > 64 { weightsByLength.removeAll() }
+        weightsByLength[length] = computed
+        return computed
+    }
+
+    /// Separable area averaging of packed RGB into R, G and B planes of `size x size`.
+    private func resize(
+        _ source: UnsafePointer<UInt8>, width: Int, height: Int,
+        into output: UnsafeMutablePointer<Float>, normalize: Bool = true
+    ) {
+        let size = options.size
+        let horizontal = weights(width)
+        let vertical = weights(height)
+        let rowFloats = size &* 3
+        let rows = rows.reserve(height &* rowFloats)
+        let line = line.reserve(rowFloats)
+
+        horizontal.weights.withUnsafeBufferPointer { hw in
+            horizontal.starts.withUnsafeBufferPointer { hs in
+                let taps = horizontal.taps
+                for y in 0..<height {
+                    let src = source + y &* width &* 3
+                    let dst = rows + y &* rowFloats
+                    for o in 0..<size {
+                        var r: Float = 0, g: Float = 0, b: Float = 0
+                        let p = src + hs[o] &* 3
+                        let w = hw.baseAddress! + o &* taps
+                        for t in 0..<taps {
+                            let weight = w[t]
+                            r += weight * Float(p[t &* 3])
+                            g += weight * Float(p[t &* 3 &+ 1])
+                            b += weight * Float(p[t &* 3 &+ 2])
+                        }
+                        dst[o &* 3] = r
+                        dst[o &* 3 &+ 1] = g
+                        dst[o &* 3 &+ 2] = b
+                    }
+                }
+            }
+        }
+
+        let scale = normalize ? channelScale : (1 / 255, 1 / 255, 1 / 255)
+        let offset = normalize ? channelOffset : (0, 0, 0)
+        let plane = size &* size
+        vertical.weights.withUnsafeBufferPointer { vw in
+            let taps = vertical.taps
+            for o in 0..<size {
+                line.update(repeating: 0, count: rowFloats)
+                for t in 0..<taps {
+                    let weight = vw[o &* taps &+ t]
+                    let row = rows + (vertical.starts[o] &+ t) &* rowFloats
+                    for k in 0..<rowFloats { line[k] += weight * row[k] }
+                }
+                let base = o &* size
+                for x in 0..<size {
+                    output[base &+ x] = line[x &* 3] * scale.0 + offset.0
+                    output[plane &+ base &+ x] = line[x &* 3 &+ 1] * scale.1 + offset.1
+                    output[2 &* plane &+ base &+ x] = line[x &* 3 &+ 2] * scale.2 + offset.2
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,75 @@
+import CGalaxyJPEG
+
+/// A rectangle of a decoded image, in pixels.
+struct PixelRect: Hashable {
+    var x: Int
+    var y: Int
+    var width: Int
+    var height: Int
+}
+
+/// libjpeg-turbo's libjpeg API behind the small C layer: reads headers, then decodes only a
+/// rectangle (cropped columns, skipped rows) at a DCT scale. One per thread.
+final class RegionDecoder {
+    private let handle: OpaquePointer
+
+    init() {
+        guard let handle = gj_decoder_create() else {
+            fatalError("libjpeg could not create a decompressor (out of memory)")
+        }
+        self.handle = handle
+    }
+
+    deinit { gj_decoder_destroy(handle) }
+
+    /// Parses the headers. `jpeg` must stay valid until `decode` or `abort` is called.
+    func readHeader(_ jpeg: UnsafeRawBufferPointer) throws(ImageError) -> JPEGInfo {
+        guard let base = jpeg.baseAddress, jpeg.count > 0 else {
+            throw ImageError(.empty, "the JPEG has 0 bytes")
+        }
+        var header = gj_header()
+        let status = gj_read_header(
+            handle, base.assumingMemoryBound(to: UInt8.self), jpeg.count, &header)
+        try check(status, "read JPEG header")
+        if header.precision != 8 {
+            gj_abort(handle)
+            throw ImageError(.unsupported, "read JPEG header: \(header.precision)-bit samples")
+        }
+        return JPEGInfo(
+            width: Int(header.width), height: Int(header.height),
+            components: Int(header.components),
+            colorModel: header.color == Int32(GJ_COLOR_GRAY.rawValue)
+                ? .grayscale : header.color == Int32(GJ_COLOR_CMYK.rawValue) ? .cmyk : .color,
+            bitsPerSample: Int(header.precision), progressive: header.progressive != 0,
+            arithmeticCoding: header.arithmetic != 0)
+    }
+
+    /// Forgets the image whose header was read.
+    func abort() { gj_abort(handle) }
+
+    /// Decodes `rect` (in scaled coordinates) into `output`, rows `stride` bytes apart, 3 bytes a
+    /// pixel, or 4 (inverted CMYK) when `info.colorModel == .cmyk`.
+    func decode(
+        scale: DecodeScale, rect: PixelRect, readToEnd: Bool,
+        into output: UnsafeMutablePointer<UInt8>, stride: Int
+    ) throws(ImageError) {
+        let status = gj_decode_region(
+            handle, Int32(scale.denominator), Int32(rect.x), Int32(rect.y), Int32(rect.width),
+            Int32(rect.height), readToEnd ? 1 : 0, output, stride)
+        try check(status, "decode JPEG")
+    }
+
+    private func check(_ status: Int32, _ action: String) throws(ImageError) {
+        guard status != Int32(GJ_OK.rawValue) else { return }
+        let text = String(cString: gj_decoder_message(handle))
+        let code: ImageError.Code
+        switch UInt32(status) {
+        case GJ_NOT_JPEG.rawValue: code = .notJPEG
+        case GJ_TRUNCATED.rawValue: code = .truncated
+        case GJ_UNSUPPORTED.rawValue: code = .unsupported
+        case GJ_TOO_LARGE.rawValue: code = .tooLarge
+        default: code = .corrupt
+        }
+        throw ImageError(code, "\(action): \(text)")
+    }
+}

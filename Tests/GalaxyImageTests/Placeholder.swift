@@ -1,1 +1,0 @@
-// Tests for GalaxyImage land here.
