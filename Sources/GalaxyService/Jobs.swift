@@ -50,9 +50,12 @@ public enum JobOutcome: Sendable, Hashable {
 /// A scored job, ready for `galaxy.complete_jobs`.
 public struct JobCompletion: Sendable, Hashable {
     public var jobID: Int64
+    /// The model that scored it (its preprocessing is recorded with the prediction).
+    public var modelID: Int64
     public var score: JobScore
-    public init(jobID: Int64, score: JobScore) {
+    public init(jobID: Int64, modelID: Int64, score: JobScore) {
         self.jobID = jobID
+        self.modelID = modelID
         self.score = score
     }
 }
@@ -87,7 +90,7 @@ public struct BatchResult: Sendable, Hashable {
         var failures: [JobFailure] = []
         for (job, outcome) in zip(jobs, outcomes) {
             switch outcome {
-            case .scored(let score): completions.append(JobCompletion(jobID: job.jobID, score: score))
+            case .scored(let score): completions.append(JobCompletion(jobID: job.jobID, modelID: job.modelID, score: score))
             case .failed(let error): failures.append(JobFailure(jobID: job.jobID, error: error))
             }
         }

@@ -139,7 +139,11 @@ public struct ScoringStateMachine: Sendable {
             return .exit
         case .releasingStaleLeases, .claiming, .idle:
             break
-        case .initial, .waitingToReconnect, .scoring, .stopped:
+        case .scoring:
+            // A model could not be fetched: the batch is dropped; its leases are released after
+            // reconnecting (or expire) and the jobs are claimed again.
+            break
+        case .initial, .waitingToReconnect, .stopped:
             preconditionFailure("databaseFailed() while \(state)")
         }
         if shutdownRequested {

@@ -1,0 +1,79 @@
+/// The daemon's view of PostgreSQL: the protocol functions of docs/architecture.md, one call each.
+/// `PostgresDaemonDatabase` implements it over GalaxyPostgres; tests may use a fake. Every method
+/// blocks and runs on the daemon's own thread; any thrown error means "reconnect".
+public protocol DaemonDatabase: AnyObject {
+    /// Checks the schema, upserts the daemon (`daemon_register`) and LISTENs on `galaxy_jobs` and
+    /// `galaxy_models` unless `listen` is false.
+    func register(daemon: String, host: String, pid: Int, version: String, listen: Bool) throws
+    /// `daemon_heartbeat`.
+    func heartbeat(daemon: String) throws
+    /// `release_jobs`: gives back every lease this daemon holds.
+    func releaseJobs(daemon: String) throws
+    /// `daemon_stopped`.
+    func markStopped(daemon: String) throws
+    /// `claim_jobs`.
+    func claimJobs(daemon: String, maxJobs: Int, leaseSeconds: Double) throws -> [ClaimedJob]
+    /// `complete_jobs` (once per model, with that model's preprocessing) and `fail_jobs`, all in
+    /// one transaction.
+    /// `preprocessing` maps each model id of the completions to its preprocessing JSON.
+    func commit(daemon: String, batch: BatchResult, preprocessing: [Int64: String], retryBaseSeconds: Double)
+        throws -> CommitReceipt
+    /// Waits on the connection's socket up to `timeoutSeconds` (0 = just drain) and returns the
+    /// channels notified meanwhile.
+    func waitForNotifications(timeoutSeconds: Double) throws -> Set<String>
+    /// The active model, the pending ones and every model id in the registry.
+    func registry() throws -> RegistrySnapshot
+    /// A model's ONNX bytes, name and sha256 (hex); nil when the model is gone.
+    func model(id: Int64) throws -> StoredModel?
+    /// `model_validated`.
+    func modelValidated(id: Int64, metadataJSON: String, labels: [String]) throws
+    /// `model_rejected`.
+    func modelRejected(id: Int64, error: String) throws
+    /// Jobs in the queue now (for the queue-depth gauge).
+    func queueDepth() throws -> Int
+}
+
+/// The model registry as the daemon needs it.
+public struct RegistrySnapshot: Sendable, Hashable {
+    public var activeModelID: Int64?
+    public var pendingModelIDs: [Int64]
+    public var knownModelIDs: Set<Int64>
+    public init(activeModelID: Int64?, pendingModelIDs: [Int64], knownModelIDs: Set<Int64>) {
+        self.activeModelID = activeModelID
+        self.pendingModelIDs = pendingModelIDs
+        self.knownModelIDs = knownModelIDs
+    }
+}
+
+/// A model row: its bytes and identity.
+public struct StoredModel: Sendable, Hashable {
+    public var id: Int64
+    public var name: String
+    public var sha256: String
+    public var onnx: [UInt8]
+    public init(id: Int64, name: String, sha256: String, onnx: [UInt8]) {
+        self.id = id
+        self.name = name
+        self.sha256 = sha256
+        self.onnx = onnx
+    }
+}
+
+/// A model ready to score: decodes, preprocesses and infers a batch on all cores.
+public protocol ScoringModel: Sendable {
+    /// One outcome per JPEG, in order; a bad image fails only itself. `imageIDs` name the images
+    /// in error messages.
+    func score(jpegs: [[UInt8]], imageIDs: [Int64]) -> [JobOutcome]
+    /// The preprocessing parameters recorded with every prediction (a JSON object).
+    var preprocessingJSON: String { get }
+    /// The metadata recorded by `model_validated` (a JSON object).
+    var metadataJSON: String { get }
+    /// The model's low-level labels, in output order.
+    var labels: [String] { get }
+}
+
+/// Turns ONNX bytes into a `ScoringModel`; the thrown error's description is recorded as the
+/// model's rejection reason.
+public protocol ScoringModelLoader: Sendable {
+    func load(onnx: [UInt8], threads: Int) throws -> any ScoringModel
+}

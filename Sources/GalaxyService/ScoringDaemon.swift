@@ -1,0 +1,347 @@
+import Foundation
+import Logging
+
+/// The scoring daemon: performs the actions of `ScoringStateMachine` against PostgreSQL and the
+/// engine, on one dedicated thread (libpq and the engine block; Swift's cooperative pool is never
+/// used). Scoring itself fans out over the engine's worker threads.
+public final class ScoringDaemon: @unchecked Sendable {
+    /// The daemon's version, recorded by `daemon_register`.
+    public static let version = "0.1.0"
+
+    private let config: DaemonConfig
+    private let connect: () throws -> any DaemonDatabase
+    private let loader: any ScoringModelLoader
+    private let logger: Logger
+    /// The daemon's metrics (serve them with `prometheusText()`).
+    public let metrics: ServiceMetrics
+
+    private let stopLock = NSLock()
+    private var stopRequested = false
+
+    private var machine: ScoringStateMachine
+    private var cache = ModelCache<any ScoringModel>()
+    private var storedModels: [Int64: StoredModel] = [:]
+    private var database: (any DaemonDatabase)?
+    private var nextHeartbeat = Date.distantPast
+    private var nextPoll = Date.distantPast
+    private var connectedOnce = false
+
+    /// - Parameters:
+    ///   - config: settings (`DaemonConfig.resolve`).
+    ///   - connect: opens a new connection; called at start and after every failure.
+    ///   - loader: loads ONNX models (the engine).
+    ///   - logger: where structured log lines go.
+    ///   - metrics: the registry to count into.
+    public init(
+        config: DaemonConfig, connect: @escaping () throws -> any DaemonDatabase,
+        loader: any ScoringModelLoader, logger: Logger, metrics: ServiceMetrics = ServiceMetrics()
+    ) {
+        self.config = config
+        self.connect = connect
+        self.loader = loader
+        var logger = logger
+        logger[metadataKey: LogKey.daemon] = "\(config.name)"
+        self.logger = logger
+        self.metrics = metrics
+        self.machine = ScoringStateMachine(batchSize: config.batchSize)
+    }
+
+    /// Asks the daemon to stop: the in-flight batch is finished and committed, leases are given
+    /// back and the daemon is marked stopped. Safe from any thread (a signal handler's queue).
+    public func requestShutdown() {
+        stopLock.lock()
+        stopRequested = true
+        stopLock.unlock()
+    }
+
+    private var shouldStop: Bool {
+        stopLock.lock()
+        defer { stopLock.unlock() }
+        return stopRequested
+    }
+
+    /// Runs until stopped. Blocks the calling thread: call it from a dedicated thread.
+    public func run() {
+        logger.info("daemon starting", metadata: [
+            "threads": "\(config.threads)", "batch_size": "\(config.batchSize)",
+            "poll_only": "\(config.pollOnly)", "lease_seconds": "\(config.leaseSeconds)",
+        ])
+        var action: ScoringStateMachine.Action? = machine.start()
+        var shutdownSeen = false
+        while let current = action {
+            if !shutdownSeen && shouldStop {
+                shutdownSeen = true
+                logger.info("shutdown requested, finishing the batch in flight")
+                if let now = machine.requestShutdown() {
+                    action = now
+                    continue
+                }
+            }
+            action = perform(current)
+        }
+        database = nil
+        metrics.registry.set(ServiceMetrics.up, to: 0)
+        logger.info("daemon stopped")
+    }
+
+    /// Performs one action; returns the next, or nil to leave the loop.
+    private func perform(_ action: ScoringStateMachine.Action) -> ScoringStateMachine.Action? {
+        switch action {
+        case .connect:
+            return withDatabaseFailure { try openConnection() }
+        case .waitToReconnect(let seconds, let attempt):
+            logger.warning("database unavailable, reconnecting", metadata: [
+                LogKey.seconds: "\(String(format: "%.2f", seconds))", "attempt": "\(attempt)",
+            ])
+            metrics.registry.set(ServiceMetrics.up, to: 0)
+            sleep(seconds: seconds)
+            return machine.reconnectDelayElapsed()
+        case .releaseStaleLeases:
+            return withDatabaseFailure {
+                try database!.releaseJobs(daemon: config.name)
+                return machine.staleLeasesReleased()
+            }
+        case .claim(let maxJobs):
+            return withDatabaseFailure {
+                try heartbeatIfDue()
+                let jobs = try database!.claimJobs(
+                    daemon: config.name, maxJobs: maxJobs, leaseSeconds: config.leaseSeconds)
+                return machine.claimed(jobs)
+            }
+        case .score(let jobs):
+            return withDatabaseFailure { machine.scored(try score(jobs)) }
+        case .commit(let batch):
+            return withDatabaseFailure { try commit(batch) }
+        case .waitForWork:
+            return withDatabaseFailure { try waitForWork() }
+        case .releaseLeasesAndStop:
+            return withDatabaseFailure {
+                try database!.releaseJobs(daemon: config.name)
+                try database!.markStopped(daemon: config.name)
+                return machine.stopped()
+            }
+        case .exit:
+            return nil
+        }
+    }
+
+    private func withDatabaseFailure(
+        _ body: () throws -> ScoringStateMachine.Action?
+    ) -> ScoringStateMachine.Action? {
+        do {
+            return try body()
+        } catch {
+            logger.error("database call failed", metadata: [LogKey.error: "\(error)"])
+            database = nil
+            return machine.databaseFailed()
+        }
+    }
+
+    private func openConnection() throws -> ScoringStateMachine.Action {
+        let db = try connect()
+        try db.register(
+            daemon: config.name, host: ProcessInfo.processInfo.hostName,
+            pid: Int(ProcessInfo.processInfo.processIdentifier), version: Self.version,
+            listen: !config.pollOnly)
+        database = db
+        if connectedOnce { metrics.registry.increment(ServiceMetrics.reconnects) }
+        connectedOnce = true
+        nextHeartbeat = Date().addingTimeInterval(config.heartbeatSeconds)
+        try refreshRegistry()
+        metrics.registry.set(ServiceMetrics.up, to: 1)
+        logger.info("connected and registered", metadata: ["listen": "\(!config.pollOnly)"])
+        return machine.connected()
+    }
+
+    private func heartbeatIfDue() throws {
+        let now = Date()
+        guard now >= nextHeartbeat else { return }
+        try database!.heartbeat(daemon: config.name)
+        nextHeartbeat = now.addingTimeInterval(config.heartbeatSeconds)
+    }
+
+    /// Waits for a notification, the poll interval or the heartbeat, in short slices so a
+    /// shutdown request is noticed promptly.
+    private func waitForWork() throws -> ScoringStateMachine.Action? {
+        if nextPoll < Date() { nextPoll = Date().addingTimeInterval(config.pollIntervalSeconds) }
+        while true {
+            if shouldStop { return machine.requestShutdown() }
+            try heartbeatIfDue()
+            let now = Date()
+            if now >= nextPoll {
+                nextPoll = now.addingTimeInterval(config.pollIntervalSeconds)
+                try refreshRegistry()
+                try updateQueueDepth()
+                return machine.wokeUp()
+            }
+            let slice = min(nextPoll.timeIntervalSince(now), nextHeartbeat.timeIntervalSince(now), 0.5)
+            if config.pollOnly {
+                sleep(seconds: max(0, slice))
+                continue
+            }
+            let channels = try database!.waitForNotifications(timeoutSeconds: max(0, slice))
+            if channels.contains(Channel.models) { try refreshRegistry() }
+            if channels.contains(Channel.jobs) || channels.contains(Channel.models) {
+                return machine.wokeUp()
+            }
+        }
+    }
+
+    /// The notification channels the daemon LISTENs on.
+    public enum Channel {
+        public static let jobs = "galaxy_jobs"
+        public static let models = "galaxy_models"
+    }
+
+    private func refreshRegistry() throws {
+        let snapshot = try database!.registry()
+        let actions = cache.registryChanged(
+            activeModelID: snapshot.activeModelID, pendingModelIDs: snapshot.pendingModelIDs,
+            knownModelIDs: snapshot.knownModelIDs)
+        for id in storedModels.keys where !snapshot.knownModelIDs.contains(id) { storedModels[id] = nil }
+        try performCacheActions(actions)
+    }
+
+    private func performCacheActions(_ actions: [ModelCache<any ScoringModel>.Action]) throws {
+        for action in actions {
+            switch action {
+            case .load(let id):
+                try load(id)
+            case .validate(let id):
+                try validate(id)
+            case .evicted(let id):
+                logger.info("model unloaded", metadata: [LogKey.modelID: "\(id)"])
+            }
+        }
+        metrics.registry.set(ServiceMetrics.modelsLoaded, to: Double(cache.loadedModelIDs.count))
+    }
+
+    private func load(_ id: Int64) throws {
+        guard let stored = try database!.model(id: id) else {
+            cache.loadFailed(id, error: "model \(id) is no longer in galaxy.models")
+            return
+        }
+        storedModels[id] = StoredModel(id: id, name: stored.name, sha256: stored.sha256, onnx: [])
+        do {
+            let model = try loader.load(onnx: stored.onnx, threads: config.threads)
+            try performCacheActions(cache.loaded(id, model: model))
+            logger.info("model loaded", metadata: modelMetadata(stored))
+        } catch {
+            cache.loadFailed(id, error: "model '\(stored.name)' could not be loaded: \(error)")
+            logger.error("model failed to load", metadata: modelMetadata(stored).merging([LogKey.error: "\(error)"]) { $1 })
+        }
+    }
+
+    private func validate(_ id: Int64) throws {
+        guard let stored = try database!.model(id: id) else {
+            cache.validationInterrupted(id)
+            return
+        }
+        storedModels[id] = StoredModel(id: id, name: stored.name, sha256: stored.sha256, onnx: [])
+        let model: any ScoringModel
+        do {
+            model = try loader.load(onnx: stored.onnx, threads: config.threads)
+        } catch {
+            let reason = "\(error)"
+            do {
+                try database!.modelRejected(id: id, error: reason)
+            } catch {
+                cache.validationInterrupted(id)
+                throw error
+            }
+            cache.rejected(id, error: "model '\(stored.name)' was rejected: \(reason)")
+            logger.error("model rejected", metadata: modelMetadata(stored).merging([LogKey.error: "\(reason)"]) { $1 })
+            return
+        }
+        do {
+            try database!.modelValidated(id: id, metadataJSON: model.metadataJSON, labels: model.labels)
+        } catch {
+            cache.validationInterrupted(id)
+            throw error
+        }
+        logger.info("model validated", metadata: modelMetadata(stored))
+        try performCacheActions(cache.validated(id, model: model))
+        // Validation may have activated it (activate_when_ready): read the registry again.
+        try refreshRegistry()
+    }
+
+    private func modelMetadata(_ stored: StoredModel) -> Logger.Metadata {
+        [LogKey.modelID: "\(stored.id)", LogKey.modelName: "\(stored.name)", LogKey.modelSHA256: "\(stored.sha256)"]
+    }
+
+    /// Scores a claimed batch: groups jobs by model, loads what is missing, runs each group on all
+    /// cores, and returns one outcome per job in claim order.
+    private func score(_ jobs: [ClaimedJob]) throws -> [JobOutcome] {
+        let modelIDs = Set(jobs.map(\.modelID))
+        for id in cache.missing(modelIDs) { try load(id) }
+        cache.pin(modelIDs)
+        defer { try? performCacheActions(cache.unpin(modelIDs)) }
+        var outcomes = [JobOutcome?](repeating: nil, count: jobs.count)
+        for id in modelIDs.sorted() {
+            let indices = jobs.indices.filter { jobs[$0].modelID == id }
+            switch cache.lookup(id) {
+            case .ready(let model):
+                let results = model.score(jpegs: indices.map { jobs[$0].jpeg }, imageIDs: indices.map { jobs[$0].imageID })
+                for (index, outcome) in zip(indices, results) {
+                    outcomes[index] = outcome
+                    if case .scored(let score) = outcome {
+                        metrics.registry.observe(ServiceMetrics.scoringLatency, Double(score.latencyMilliseconds) / 1000)
+                    }
+                }
+            case .failed(let error):
+                for index in indices { outcomes[index] = .failed(error) }
+            case .missing:
+                for index in indices { outcomes[index] = .failed("model \(id) is not in galaxy.models") }
+            }
+        }
+        for (job, outcome) in zip(jobs, outcomes) {
+            if case .failed(let error) = outcome {
+                logger.warning("job failed", metadata: [
+                    LogKey.jobID: "\(job.jobID)", LogKey.imageID: "\(job.imageID)",
+                    LogKey.modelID: "\(job.modelID)", LogKey.attempt: "\(job.attempt)", LogKey.error: "\(error)",
+                ])
+            }
+        }
+        return outcomes.map { $0! }
+    }
+
+    private func commit(_ batch: BatchResult) throws -> ScoringStateMachine.Action {
+        var preprocessing: [Int64: String] = [:]
+        for modelID in Set(batch.completions.map(\.modelID)) {
+            if case .ready(let model) = cache.lookup(modelID) { preprocessing[modelID] = model.preprocessingJSON }
+        }
+        let receipt = try database!.commit(
+            daemon: config.name, batch: batch, preprocessing: preprocessing,
+            retryBaseSeconds: config.retryBaseSeconds)
+        let (next, summary) = machine.committed(receipt)
+        metrics.record(summary, batchSize: batch.count)
+        logger.debug("batch committed", metadata: [
+            LogKey.count: "\(batch.count)", LogKey.completed: "\(summary.completed)",
+            LogKey.retried: "\(summary.retried)", LogKey.failed: "\(summary.failedForGood)",
+            LogKey.lostLease: "\(summary.lostLease)",
+        ])
+        if summary.lostLease > 0 {
+            logger.warning("scored jobs had been taken over by another daemon", metadata: [LogKey.lostLease: "\(summary.lostLease)"])
+        }
+        // Between batches, pick up notifications without waiting (a model switch under load).
+        if !config.pollOnly, next != .releaseLeasesAndStop {
+            let channels = try database!.waitForNotifications(timeoutSeconds: 0)
+            if channels.contains(Channel.models) { try refreshRegistry() }
+        }
+        try heartbeatIfDue()
+        return next
+    }
+
+    private func updateQueueDepth() throws {
+        metrics.registry.set(ServiceMetrics.queueDepth, to: Double(try database!.queueDepth()))
+    }
+
+    private func sleep(seconds: Double) {
+        let deadline = Date().addingTimeInterval(seconds)
+        while !shouldStop {
+            let left = deadline.timeIntervalSinceNow
+            if left <= 0 { return }
+            Thread.sleep(forTimeInterval: min(left, 0.1))
+        }
+    }
+}

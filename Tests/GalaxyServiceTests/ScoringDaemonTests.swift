@@ -1,0 +1,115 @@
+import Foundation
+import GalaxyService
+import Logging
+import Testing
+
+/// The daemon's driver against an in-memory server: every wait is bounded by a deadline.
+@Suite struct ScoringDaemonTests {
+    static let jpeg: [UInt8] = [0xFF, 0xD8, 0xFF, 0xE0]
+
+    final class Running: @unchecked Sendable {
+        let daemon: ScoringDaemon
+        private let done = DispatchSemaphore(value: 0)
+        init(_ daemon: ScoringDaemon) {
+            self.daemon = daemon
+            let thread = Thread { [done] in
+                daemon.run()
+                done.signal()
+            }
+            thread.start()
+        }
+        /// Requests shutdown and waits (bounded) for the loop to end.
+        func stop() -> Bool {
+            daemon.requestShutdown()
+            return done.wait(timeout: .now() + 10) == .success
+        }
+    }
+
+    private func start(_ server: FakeServer, name: String = "d1", pollInterval: Double = 0.05) -> Running {
+        var config = DaemonConfig(name: name)
+        config.batchSize = 4
+        config.pollIntervalSeconds = pollInterval
+        config.heartbeatSeconds = 0.05
+        config.threads = 1
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        let daemon = ScoringDaemon(
+            config: config, connect: { try FakeDatabase(server: server) }, loader: FakeLoader(), logger: logger)
+        return Running(daemon)
+    }
+
+    /// Polls `condition` until it holds or 10 s pass.
+    private func eventually(_ condition: () -> Bool) -> Bool {
+        let deadline = Date().addingTimeInterval(10)
+        while Date() < deadline {
+            if condition() { return true }
+            Thread.sleep(forTimeInterval: 0.01)
+        }
+        return condition()
+    }
+
+    @Test func scoresEveryJobAndACorruptImageFailsOnlyItself() {
+        let server = FakeServer()
+        server.addModel(id: 1, name: "m1", onnx: "Sa", status: "ready", active: true)
+        for image in 1...9 { server.enqueue(image: Int64(image), jpeg: Self.jpeg) }
+        server.enqueue(image: 10, jpeg: [1, 2, 3])
+        let running = start(server)
+        #expect(eventually { server.queueIsEmpty })
+        #expect(running.stop())
+        for image in 1...9 { #expect(server.prediction(image: Int64(image), model: 1)?.writes == 1) }
+        #expect(server.prediction(image: 10, model: 1) == nil)
+        #expect(server.locked { $0.failedJobs.values.first } == "decode image 10: not a JPEG file")
+        #expect(server.locked { $0.stoppedDaemons } == ["d1"])
+        #expect(running.daemon.metrics.registry.value(ServiceMetrics.jobsCompleted) == 9)
+        #expect(running.daemon.metrics.registry.value(ServiceMetrics.jobsFailed) == 1)
+    }
+
+    @Test func pendingModelsAreValidatedAndAnInvalidOneIsRejectedWhileThePreviousStaysActive() {
+        let server = FakeServer()
+        server.addModel(id: 1, name: "good", onnx: "Sa")
+        server.activate(1)  // not allowed before ready in SQL; here it just marks intent
+        server.addModel(id: 2, name: "broken", onnx: "bad bytes")
+        let running = start(server)
+        #expect(eventually { server.locked { $0.models[2]?.status == "rejected" && $0.models[1]?.status == "ready" } })
+        #expect(server.locked { $0.models[2]?.error }?.contains("conv1") == true)
+        server.enqueue(image: 1, jpeg: Self.jpeg)
+        #expect(eventually { server.prediction(image: 1, model: 1) != nil })
+        #expect(running.stop())
+    }
+
+    @Test func hotSwapScoresLaterJobsWithTheNewModelWithoutRestart() {
+        let server = FakeServer()
+        server.addModel(id: 1, name: "v1", onnx: "Sa", status: "ready", active: true)
+        server.addModel(id: 2, name: "v2", onnx: "Ei", status: "ready")
+        let running = start(server)
+        server.enqueue(image: 1, jpeg: Self.jpeg)
+        #expect(eventually { server.prediction(image: 1, model: 1)?.label == "Sa" })
+        server.activate(2)
+        server.enqueue(image: 2, jpeg: Self.jpeg)
+        #expect(eventually { server.prediction(image: 2, model: 2)?.label == "Ei" })
+        #expect(server.prediction(image: 2, model: 1) == nil)
+        #expect(running.stop())
+    }
+
+    @Test func anOutageIsSurvivedAndNothingIsLost() {
+        let server = FakeServer()
+        server.addModel(id: 1, name: "m", onnx: "Sb", status: "ready", active: true)
+        let running = start(server)
+        for image in 1...5 { server.enqueue(image: Int64(image), jpeg: Self.jpeg) }
+        server.locked { $0.isDown = true }
+        Thread.sleep(forTimeInterval: 0.3)
+        for image in 6...10 { server.enqueue(image: Int64(image), jpeg: Self.jpeg) }
+        server.locked { $0.isDown = false }
+        #expect(eventually { server.queueIsEmpty })
+        #expect(running.stop())
+        for image in 1...10 { #expect(server.prediction(image: Int64(image), model: 1)?.writes == 1) }
+    }
+
+    @Test func shutdownReleasesLeasesAndMarksTheDaemonStopped() {
+        let server = FakeServer()
+        let running = start(server)
+        Thread.sleep(forTimeInterval: 0.1)
+        #expect(running.stop())
+        #expect(server.locked { $0.stoppedDaemons } == ["d1"])
+    }
+}
