@@ -1,0 +1,139 @@
+import Foundation
+import GalaxyCore
+
+/// Settings of one training run.
+public struct TrainingOptions: Sendable, Hashable, Codable {
+    public var epochs: Int = 10
+    public var batchSize: Int = 64
+    public var optimizer = OptimizerSettings()
+    public var seed: UInt64 = 1
+    public var threads: Int = WorkerPool.defaultThreadCount
+    /// Stop after this many epochs without a lower held-out loss (nil: never stop early).
+    public var patience: Int? = nil
+    /// Mirror each training sample left-right with probability 1/2, drawn anew every epoch.
+    public var randomMirror: Bool = true
+    /// Show a progress bar per epoch on standard error.
+    public var showProgress: Bool = true
+
+    public init() {}
+}
+
+/// The outcome of `TrainingLoop.run`.
+public struct TrainingOutcome: Sendable {
+    /// The weights with the lowest held-out loss.
+    public var parameters: [Float]
+    public var history: [EpochRecord]
+    public var bestEpoch: Int
+    /// Predicted class of every test sample under `parameters`.
+    public var testPredictions: [Int]
+    public var stoppedEarly: Bool
+}
+
+/// Epochs of shuffled mini-batches with held-out evaluation, a checkpoint after every epoch,
+/// `--resume` and early stopping on the held-out loss.
+public final class TrainingLoop {
+    public let architecture: Architecture
+    public let options: TrainingOptions
+    public let trainer: NetworkTrainer
+    private var history: [EpochRecord] = []
+    private var bestLoss = Double.infinity
+    private var bestEpoch = 0
+    private var bestParameters: [Float]
+    private var epochsSinceBest = 0
+    private var epochsDone = 0
+    private let log: (String) -> Void
+
+    public init(architecture: Architecture, options: TrainingOptions, resume: Checkpoint? = nil, log: @escaping (String) -> Void = { _ in }) throws {
+        self.architecture = architecture
+        self.options = options
+        self.log = log
+        if let resume {
+            guard resume.header.architecture == architecture else {
+                throw TrainingError.resumeMismatch("the checkpoint has architecture \(resume.header.architecture), this run \(architecture)")
+            }
+            guard resume.header.optimizer.kind == options.optimizer.kind else {
+                throw TrainingError.resumeMismatch("the checkpoint used \(resume.header.optimizer.kind.rawValue), this run \(options.optimizer.kind.rawValue)")
+            }
+            trainer = NetworkTrainer(
+                architecture: architecture, optimizer: options.optimizer, batchSize: options.batchSize,
+                threads: options.threads, seed: options.seed, parameters: resume.parameters)
+            trainer.optimizer = resume.optimizerState
+            trainer.optimizer.settings = options.optimizer
+            history = resume.header.history
+            bestLoss = resume.header.bestLoss
+            bestEpoch = resume.header.bestEpoch
+            bestParameters = resume.bestParameters
+            epochsSinceBest = resume.header.epochsSinceBest
+            epochsDone = resume.header.epochsDone
+        } else {
+            trainer = NetworkTrainer(
+                architecture: architecture, optimizer: options.optimizer, batchSize: options.batchSize,
+                threads: options.threads, seed: options.seed)
+            bestParameters = trainer.parameters
+        }
+    }
+
+    /// Trains until `options.epochs` are done or early stopping triggers.
+    /// - Parameter checkpoint: where to write the checkpoint after every epoch (nil: nowhere).
+    public func run(train: SampleSet, test: SampleSet, checkpoint: URL? = nil) throws -> TrainingOutcome {
+        guard train.count > 0 else { throw TrainingError.noData("the training split is empty") }
+        guard test.count > 0 else { throw TrainingError.noData("the test split is empty; lower --test-fraction or add images") }
+        var stoppedEarly = false
+        let root = SeededGenerator(seed: options.seed)
+        while epochsDone < options.epochs {
+            if let patience = options.patience, epochsSinceBest >= patience {
+                stoppedEarly = true
+                break
+            }
+            let epoch = epochsDone + 1
+            var rng = root.derived(UInt64(epoch))
+            var order = Array(0..<train.count)
+            order.shuffle(using: &rng)
+            let mirrors = (0..<train.count).map { _ in options.randomMirror && rng.next() & 1 == 1 }
+            let bar = options.showProgress ? ProgressBar(title: "epoch \(epoch)/\(options.epochs)", total: train.count) : nil
+            let started = Date()
+            var lossSum = 0.0
+            var correct = 0
+            var seen = 0
+            var start = 0
+            while start < train.count {
+                let end = min(train.count, start + options.batchSize)
+                let r = trainer.step(set: train, indices: order[start..<end], mirrored: mirrors[start..<end])
+                lossSum += r.loss
+                correct += r.correct
+                seen += end - start
+                bar?.advance(by: end - start, note: String(format: "loss %.4f acc %.1f%%", lossSum / Double(seen), 100 * Double(correct) / Double(seen)))
+                start = end
+            }
+            let seconds = Date().timeIntervalSince(started)
+            let trainMetrics = PassMetrics(loss: lossSum / Double(seen), accuracy: Double(correct) / Double(seen), samples: seen)
+            let testMetrics = trainer.evaluate(test).metrics
+            bar?.setNote(String(format: "loss %.4f acc %.1f%% | test loss %.4f acc %.1f%%", trainMetrics.loss, trainMetrics.accuracy * 100, testMetrics.loss, testMetrics.accuracy * 100))
+            bar?.finish()
+            history.append(EpochRecord(epoch: epoch, train: trainMetrics, test: testMetrics, seconds: seconds, imagesPerSecond: Double(seen) / max(seconds, 1e-9)))
+            if testMetrics.loss < bestLoss {
+                bestLoss = testMetrics.loss
+                bestEpoch = epoch
+                bestParameters = trainer.parameters
+                epochsSinceBest = 0
+            } else {
+                epochsSinceBest += 1
+            }
+            epochsDone = epoch
+            if let checkpoint { try makeCheckpoint().write(to: checkpoint) }
+        }
+        if let patience = options.patience, epochsSinceBest >= patience, epochsDone < options.epochs { stoppedEarly = true }
+        if stoppedEarly { log("stopped early: no lower held-out loss for \(options.patience ?? 0) epochs; keeping epoch \(bestEpoch)") }
+        let predictions = trainer.evaluate(test, parameters: bestParameters).predictions
+        return TrainingOutcome(parameters: bestParameters, history: history, bestEpoch: bestEpoch, testPredictions: predictions, stoppedEarly: stoppedEarly)
+    }
+
+    private func makeCheckpoint() -> Checkpoint {
+        Checkpoint(
+            header: .init(
+                architecture: architecture, optimizer: options.optimizer, optimizerStep: trainer.optimizer.step,
+                seed: options.seed, batchSize: options.batchSize, epochsDone: epochsDone, history: history,
+                bestEpoch: bestEpoch, bestLoss: bestLoss, epochsSinceBest: epochsSinceBest, sizes: []),
+            parameters: trainer.parameters, bestParameters: bestParameters, optimizerState: trainer.optimizer)
+    }
+}

@@ -1,0 +1,127 @@
+import Foundation
+import GalaxyCore
+
+/// One epoch's figures, for the curves and the checkpoint.
+public struct EpochRecord: Sendable, Codable, Hashable {
+    public var epoch: Int
+    public var train: PassMetrics
+    public var test: PassMetrics
+    public var seconds: Double
+    public var imagesPerSecond: Double
+}
+
+/// The end-of-training report: confusion matrices on the test set (low- and high-level), per-class
+/// error rates and the training curves, as text and as an SVG image.
+public struct TrainingReport: Sendable {
+    public var history: [EpochRecord]
+    public var lowLevel: ConfusionMatrix
+    public var highLevel: ConfusionMatrix
+    /// The epoch whose weights were exported (the best held-out loss).
+    public var bestEpoch: Int
+
+    public init(history: [EpochRecord], labels: [String], truths: [Int], predictions: [Int], bestEpoch: Int) {
+        self.history = history
+        self.bestEpoch = bestEpoch
+        var low = ConfusionMatrix(classes: labels)
+        for (t, p) in zip(truths, predictions) { low.add(truth: t, predicted: p) }
+        lowLevel = low
+        let highClasses = GalaxyLabels.highLevelClasses.filter { c in labels.contains { GalaxyLabels.highLevelClass(of: $0) == c } }
+        let extra = labels.map(GalaxyLabels.highLevelClass(of:)).filter { !highClasses.contains($0) }
+        var seen = Set<String>()
+        let allHigh = highClasses + extra.filter { seen.insert($0).inserted }
+        highLevel = low.collapsed(into: allHigh, classOf: GalaxyLabels.highLevelClass(of:))
+    }
+
+    /// The printed report.
+    public var text: String {
+        [
+            lowLevel.table(title: "Low-level confusion matrix (\(lowLevel.classes.count) classes, test set, epoch \(bestEpoch))"),
+            "",
+            highLevel.table(title: "High-level confusion matrix (\(highLevel.classes.count) classes)"),
+        ].joined(separator: "\n")
+    }
+
+    /// Training curves (loss and accuracy per epoch) and both confusion matrices as one SVG.
+    public var svg: String {
+        var out = SVGCanvas(width: 1200, height: 900)
+        out.text(x: 20, y: 30, "galaxy train: loss and accuracy per epoch; test-set confusion matrices (epoch \(bestEpoch))", size: 16, weight: "bold")
+        drawCurves(&out, x: 60, y: 60, width: 480, height: 280)
+        drawMatrix(&out, lowLevel, x: 640, y: 70, cell: 38, title: "low-level (rows: true, columns: predicted)")
+        drawMatrix(&out, highLevel, x: 120, y: 450, cell: 70, title: "high-level")
+        return out.finish()
+    }
+
+    private func drawCurves(_ out: inout SVGCanvas, x: Double, y: Double, width: Double, height: Double) {
+        guard !history.isEmpty else { return }
+        let maxLoss = max(history.map { max($0.train.loss, $0.test.loss) }.max() ?? 1, 1e-6)
+        let epochs = Double(max(history.count - 1, 1))
+        func px(_ i: Int) -> Double { x + width * Double(i) / epochs }
+        func line(_ values: [Double], scale: Double, color: String, dashed: Bool) {
+            let points = values.enumerated().map { (i, v) in (px(i), y + height - height * v / scale) }
+            out.polyline(points, color: color, dashed: dashed)
+        }
+        out.rect(x: x, y: y, width: width, height: height, fill: "none", stroke: "#999")
+        line(history.map(\.train.loss), scale: maxLoss, color: "#d62728", dashed: false)
+        line(history.map(\.test.loss), scale: maxLoss, color: "#d62728", dashed: true)
+        line(history.map(\.train.accuracy), scale: 1, color: "#1f77b4", dashed: false)
+        line(history.map(\.test.accuracy), scale: 1, color: "#1f77b4", dashed: true)
+        out.text(x: x, y: y + height + 20, "epoch 1 … \(history.count); red: loss (0 … \(String(format: "%.2f", maxLoss))), blue: accuracy (0 … 1); solid: train, dashed: test", size: 12)
+        if let last = history.last {
+            out.text(x: x, y: y + height + 40, String(format: "last epoch: train loss %.3f acc %.1f%%, test loss %.3f acc %.1f%%, %.0f images/s", last.train.loss, last.train.accuracy * 100, last.test.loss, last.test.accuracy * 100, last.imagesPerSecond), size: 12)
+        }
+    }
+
+    private func drawMatrix(_ out: inout SVGCanvas, _ m: ConfusionMatrix, x: Double, y: Double, cell: Double, title: String) {
+        out.text(x: x, y: y - 8, title + String(format: ", accuracy %.1f%%", m.accuracy * 100), size: 13, weight: "bold")
+        let n = m.classes.count
+        for (i, name) in m.classes.enumerated() {
+            out.text(x: x - 6, y: y + cell * (Double(i) + 0.6), name, size: 11, anchor: "end")
+            out.text(x: x + cell * (Double(i) + 0.5), y: y + cell * Double(n) + 14, name, size: 11, anchor: "middle")
+            let support = max(m.support(i), 1)
+            for j in 0..<n {
+                let share = Double(m.counts[i][j]) / Double(support)
+                let shade = Int(255 - 200 * share)
+                out.rect(x: x + cell * Double(j), y: y + cell * Double(i), width: cell, height: cell,
+                         fill: String(format: "rgb(%d,%d,255)", shade, shade), stroke: "#fff")
+                if m.counts[i][j] > 0 {
+                    out.text(x: x + cell * (Double(j) + 0.5), y: y + cell * (Double(i) + 0.6), String(m.counts[i][j]),
+                             size: 10, anchor: "middle", color: share > 0.5 ? "#fff" : "#000")
+                }
+            }
+            if let rate = m.errorRate(i) {
+                out.text(x: x + cell * Double(n) + 6, y: y + cell * (Double(i) + 0.6), String(format: "%.0f%% err", rate * 100), size: 10)
+            }
+        }
+    }
+}
+
+/// A minimal SVG writer.
+struct SVGCanvas {
+    private var body: [String] = []
+    let width: Double
+    let height: Double
+
+    init(width: Double, height: Double) {
+        self.width = width
+        self.height = height
+    }
+
+    mutating func rect(x: Double, y: Double, width: Double, height: Double, fill: String, stroke: String) {
+        body.append(String(format: "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" ", x, y, width, height) + "fill=\"\(fill)\" stroke=\"\(stroke)\"/>")
+    }
+
+    mutating func polyline(_ points: [(Double, Double)], color: String, dashed: Bool) {
+        let p = points.map { String(format: "%.1f,%.1f", $0.0, $0.1) }.joined(separator: " ")
+        body.append("<polyline points=\"\(p)\" fill=\"none\" stroke=\"\(color)\" stroke-width=\"2\"\(dashed ? " stroke-dasharray=\"6,4\"" : "")/>")
+    }
+
+    mutating func text(x: Double, y: Double, _ s: String, size: Double, weight: String = "normal", anchor: String = "start", color: String = "#000") {
+        let escaped = s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
+        body.append(String(format: "<text x=\"%.1f\" y=\"%.1f\" font-size=\"%.0f\" ", x, y, size) + "font-weight=\"\(weight)\" text-anchor=\"\(anchor)\" fill=\"\(color)\">" + escaped + "</text>")
+    }
+
+    func finish() -> String {
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(height))\" font-family=\"sans-serif\">\n<rect width=\"100%\" height=\"100%\" fill=\"#fff\"/>\n"
+            + body.joined(separator: "\n") + "\n</svg>\n"
+    }
+}
