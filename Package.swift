@@ -92,7 +92,7 @@ let package = Package(
         // A real PostgreSQL cluster and fixtures for tests and benchmarks.
         .target(
             name: "GalaxyTestSupport",
-            dependencies: ["GalaxyCore", "GalaxyImage", "GalaxyPostgres"]),
+            dependencies: ["GalaxyCore", "GalaxyImage", "GalaxyEngine", "GalaxyPostgres"]),
 
         .testTarget(name: "GalaxyCoreTests", dependencies: ["GalaxyCore"]),
         .testTarget(
