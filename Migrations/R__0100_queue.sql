@@ -28,6 +28,11 @@ exception
 end;
 $$;
 
+-- An interval for messages: '10 s', '0.05 s' (independent of IntervalStyle).
+create or replace function galaxy.format_seconds(value interval) returns text
+language sql immutable parallel safe
+as $$ select rtrim(rtrim(round(extract(epoch from value), 3)::text, '0'), '.') || ' s' $$;
+
 -- Priorities: interactive work (inserts, predict_galaxy, galaxy.score) runs before batches.
 create or replace function galaxy.interactive_priority() returns integer
 language sql immutable parallel safe as 'select 100';

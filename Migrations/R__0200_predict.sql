@@ -9,7 +9,7 @@ as $$ select galaxy.setting_interval('galaxy.predict_timeout', interval '10 seco
 create or replace function galaxy.score_hint(image_id bigint, m galaxy.models) returns text
 language sql stable
 as $$
-    select format('Run CALL galaxy.score(array[%s]%s) outside a transaction block: it queues the image, commits and waits.',
+    select format('CALL galaxy.score(array[%s]%s) outside a transaction block (it queues the image, commits and waits)',
                   image_id, case when m.active then '' else format(', model => %L', m.name) end)
 $$;
 
@@ -30,7 +30,7 @@ begin
         raise exception 'scoring image % with model "%" failed after % attempts: %', image_id, m.name, f.attempts, f.error
             using errcode = 'GZ005',
                   detail = format('Failed job %s, last tried by %s.', f.job_id, coalesce(f.failed_by, 'unknown')),
-                  hint = 'Replace the image bytes if they are corrupt, then ' || galaxy.score_hint(image_id, m);
+                  hint = 'Replace the image bytes if they are corrupt, then score it again with ' || galaxy.score_hint(image_id, m) || '.';
     end if;
 end;
 $$;
@@ -74,7 +74,7 @@ begin
     if galaxy.written_by_this_transaction(image_xmin) then
         raise exception 'image % was inserted by this transaction, which has not committed: no daemon can see it yet', image_id
             using errcode = 'GZ009',
-                  hint = 'COMMIT first, then call predict_galaxy again; or ' || galaxy.score_hint(image_id, m);
+                  hint = 'COMMIT first, then call predict_galaxy again; or score it with ' || galaxy.score_hint(image_id, m) || '.';
     end if;
 
     select q.xmin into job_xmin from galaxy.queue q
@@ -84,23 +84,23 @@ begin
     if not found then
         perform galaxy.raise_if_failed(image_id, m);
         raise exception 'image % has no prediction under model "%" and is not queued', image_id, m.name
-            using errcode = 'GZ006', hint = galaxy.score_hint(image_id, m);
+            using errcode = 'GZ006', hint = 'Score it with ' || galaxy.score_hint(image_id, m) || '.';
     end if;
     if galaxy.written_by_this_transaction(job_xmin) then
         raise exception 'image % was queued by this transaction, which has not committed: no daemon can see the job yet', image_id
             using errcode = 'GZ009',
-                  hint = 'COMMIT first, then call predict_galaxy again; or ' || galaxy.score_hint(image_id, m);
+                  hint = 'COMMIT first, then call predict_galaxy again; or score it with ' || galaxy.score_hint(image_id, m) || '.';
     end if;
     if current_setting('transaction_isolation') in ('repeatable read', 'serializable') then
         raise exception 'image % is queued, but a % transaction cannot see the prediction arrive', image_id,
                 current_setting('transaction_isolation')
             using errcode = 'GZ011',
-                  hint = 'Call predict_galaxy in a READ COMMITTED transaction (the default), or ' || galaxy.score_hint(image_id, m);
+                  hint = 'Call predict_galaxy in a READ COMMITTED transaction (the default), or score it with ' || galaxy.score_hint(image_id, m) || '.';
     end if;
     if galaxy.live_daemon_count() = 0 then
         raise exception 'image % is queued but no scoring daemon is running', image_id
             using errcode = 'GZ007',
-                  detail = format('No row of galaxy.daemons has a heartbeat newer than galaxy.daemon_timeout (%s).', galaxy.daemon_timeout()),
+                  detail = format('No row of galaxy.daemons has a heartbeat newer than galaxy.daemon_timeout (%s).', galaxy.format_seconds(galaxy.daemon_timeout())),
                   hint = 'Start one with galaxy serve; the job stays queued and is scored when a daemon runs.';
     end if;
 
@@ -130,11 +130,11 @@ begin
                 raise exception 'the job of image % under model "%" left the queue without a prediction', image_id, m.name
                     using errcode = 'GZ006',
                           detail = 'It was removed (for example by galaxy.cancel_batch or a DELETE).',
-                          hint = galaxy.score_hint(image_id, m);
+                          hint = 'Score it again with ' || galaxy.score_hint(image_id, m) || '.';
             end if;
 
             if clock_timestamp() >= deadline then
-                raise exception 'image % was not scored within galaxy.predict_timeout (%)', image_id, galaxy.predict_timeout()
+                raise exception 'image % was not scored within galaxy.predict_timeout (%)', image_id, galaxy.format_seconds(galaxy.predict_timeout())
                     using errcode = 'GZ008',
                           detail = 'The job is still queued and will be scored.',
                           hint = 'Call predict_galaxy again later, raise the limit with SET galaxy.predict_timeout = ''30s'', or check the daemons (select * from galaxy.daemons) and the queue.';
@@ -143,7 +143,7 @@ begin
                 if galaxy.live_daemon_count() = 0 then
                     raise exception 'image % is queued but no scoring daemon is running any more', image_id
                         using errcode = 'GZ007',
-                              detail = format('No row of galaxy.daemons has a heartbeat newer than galaxy.daemon_timeout (%s).', galaxy.daemon_timeout()),
+                              detail = format('No row of galaxy.daemons has a heartbeat newer than galaxy.daemon_timeout (%s).', galaxy.format_seconds(galaxy.daemon_timeout())),
                               hint = 'Start one with galaxy serve; the job stays queued and is scored when a daemon runs.';
                 end if;
                 next_liveness_check := clock_timestamp() + interval '1 second';
@@ -290,6 +290,13 @@ declare
     s record;
     total integer;
 begin
+    -- In a transaction block COMMIT would fail after the work: say so up front. (A CALL in
+    -- autocommit mode starts its own transaction, so both timestamps are equal.)
+    if statement_timestamp() <> transaction_timestamp() then
+        raise exception 'galaxy.score must run outside a transaction block: it commits the request before waiting'
+            using errcode = 'GZ017',
+                  hint = 'Run CALL galaxy.score(...) on its own (autocommit), or use predict_galaxy after committing the images.';
+    end if;
     m := galaxy.request_scoring(ids, model, rescore);
     commit;
 
@@ -310,7 +317,7 @@ begin
         end if;
         if clock_timestamp() >= deadline then
             raise exception '% of % images were not scored within the timeout (%)', s.queued, total,
-                    coalesce(timeout, galaxy.setting_interval('galaxy.score_timeout', interval '1 minute'))
+                    galaxy.format_seconds(coalesce(timeout, galaxy.setting_interval('galaxy.score_timeout', interval '1 minute')))
                 using errcode = 'GZ008',
                       detail = 'The request is committed: the jobs stay queued and will be scored.',
                       hint = 'Pass a longer timeout => ''5 min'' or SET galaxy.score_timeout; follow progress in galaxy.queue.';
@@ -325,6 +332,6 @@ begin
                   detail = 'The other images are scored.',
                   hint = format('See select image_id, error from galaxy.failed_jobs where model_id = %s and image_id = any(...).', m.id);
     end if;
-    raise notice 'scored % images with model "%"', total, m.name;
+    raise notice '% images scored with model "%"', total, m.name;
 end;
 $$;

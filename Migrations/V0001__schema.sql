@@ -36,7 +36,7 @@ create table galaxy.models (
     created_at          timestamptz not null default now(),
     validated_at        timestamptz,
     activated_at        timestamptz,
-    check (not active or status = 'ready')
+    constraint models_active_is_ready check (not active or status = 'ready')
 );
 alter table galaxy.models alter column onnx set storage external;
 create unique index models_one_active on galaxy.models (active) where active;
