@@ -1,0 +1,141 @@
+/// Geometry of a 2-D convolution or pooling window over one image plane.
+public struct Window2D: Sendable, Equatable {
+    public var kernelH: Int, kernelW: Int
+    public var strideH: Int = 1, strideW: Int = 1
+    public var padTop: Int = 0, padLeft: Int = 0, padBottom: Int = 0, padRight: Int = 0
+    public var dilationH: Int = 1, dilationW: Int = 1
+
+    public init(
+        kernelH: Int, kernelW: Int, strideH: Int = 1, strideW: Int = 1, padTop: Int = 0, padLeft: Int = 0,
+        padBottom: Int = 0, padRight: Int = 0, dilationH: Int = 1, dilationW: Int = 1
+    ) {
+        self.kernelH = kernelH
+        self.kernelW = kernelW
+        self.strideH = strideH
+        self.strideW = strideW
+        self.padTop = padTop
+        self.padLeft = padLeft
+        self.padBottom = padBottom
+        self.padRight = padRight
+        self.dilationH = dilationH
+        self.dilationW = dilationW
+    }
+
+    /// Output size along one axis (floor rounding, or ceil as pooling's `ceil_mode` asks).
+    static func outputSize(input: Int, kernel: Int, stride: Int, padHead: Int, padTail: Int, dilation: Int, ceil: Bool) -> Int {
+        let effective = (kernel - 1) * dilation + 1
+        let span = input + padHead + padTail - effective
+        if span < 0 { return 0 }
+        if !ceil { return span / stride + 1 }
+        var out = (span + stride - 1) / stride + 1
+        // The last window must start inside the input or the head padding.
+        if (out - 1) * stride >= input + padHead { out -= 1 }
+        return out
+    }
+}
+
+extension Kernels {
+    /// Lowers one image `[channels, height, width]` to columns `[channels*kH*kW, outH*outW]` for a
+    /// convolution as a GEMM. Padding reads as zero.
+    public static func im2col(
+        input: UnsafePointer<Float>, channels: Int, height: Int, width: Int, window w: Window2D,
+        outputHeight oh: Int, outputWidth ow: Int, columns: UnsafeMutablePointer<Float>
+    ) {
+        let plane = oh * ow
+        var row = 0
+        for c in 0..<channels {
+            let src = input + c * height * width
+            for i in 0..<w.kernelH {
+                for j in 0..<w.kernelW {
+                    let dst = columns + row * plane
+                    let dy = i * w.dilationH - w.padTop
+                    let dx = j * w.dilationW - w.padLeft
+                    // Output columns whose input x lies inside [0, width).
+                    var first = 0
+                    while first < ow && first * w.strideW + dx < 0 { first += 1 }
+                    var last = ow
+                    while last > first && (last - 1) * w.strideW + dx >= width { last -= 1 }
+                    for y in 0..<oh {
+                        let iy = y * w.strideH + dy
+                        let out = dst + y * ow
+                        if iy < 0 || iy >= height {
+                            out.update(repeating: 0, count: ow)
+                            continue
+                        }
+                        if first > 0 { out.update(repeating: 0, count: first) }
+                        let srcRow = src + iy * width + dx
+                        if w.strideW == 1 {
+                            if last > first { (out + first).update(from: srcRow + first, count: last - first) }
+                        } else {
+                            var x = first
+                            while x < last {
+                                out[x] = srcRow[x * w.strideW]
+                                x += 1
+                            }
+                        }
+                        if last < ow { (out + last).update(repeating: 0, count: ow - last) }
+                    }
+                    row += 1
+                }
+            }
+        }
+    }
+
+    /// Scatters columns back onto an image (the adjoint of `im2col`, for gradients): adds each
+    /// column entry to the input pixel it came from. `image` must be zeroed by the caller.
+    public static func col2im(
+        columns: UnsafePointer<Float>, channels: Int, height: Int, width: Int, window w: Window2D,
+        outputHeight oh: Int, outputWidth ow: Int, image: UnsafeMutablePointer<Float>
+    ) {
+        let plane = oh * ow
+        var row = 0
+        for c in 0..<channels {
+            let dst = image + c * height * width
+            for i in 0..<w.kernelH {
+                for j in 0..<w.kernelW {
+                    let src = columns + row * plane
+                    for y in 0..<oh {
+                        let iy = y * w.strideH + i * w.dilationH - w.padTop
+                        if iy < 0 || iy >= height { continue }
+                        for x in 0..<ow {
+                            let ix = x * w.strideW + j * w.dilationW - w.padLeft
+                            if ix < 0 || ix >= width { continue }
+                            dst[iy * width + ix] += src[y * ow + x]
+                        }
+                    }
+                    row += 1
+                }
+            }
+        }
+    }
+
+    /// Depthwise convolution of one image: output channel `o` reads input channel
+    /// `o / multiplier` with its own `kH x kW` filter. Writes `[outChannels, outH, outW]`.
+    static func depthwiseConv(
+        input: UnsafePointer<Float>, channels: Int, height: Int, width: Int, multiplier: Int,
+        weights: UnsafePointer<Float>, window w: Window2D, outputHeight oh: Int, outputWidth ow: Int,
+        output: UnsafeMutablePointer<Float>
+    ) {
+        let taps = w.kernelH * w.kernelW
+        for o in 0..<(channels * multiplier) {
+            let src = input + (o / multiplier) * height * width
+            let filter = weights + o * taps
+            let dst = output + o * oh * ow
+            for y in 0..<oh {
+                for x in 0..<ow {
+                    var sum: Float = 0
+                    for i in 0..<w.kernelH {
+                        let iy = y * w.strideH + i * w.dilationH - w.padTop
+                        if iy < 0 || iy >= height { continue }
+                        for j in 0..<w.kernelW {
+                            let ix = x * w.strideW + j * w.dilationW - w.padLeft
+                            if ix < 0 || ix >= width { continue }
+                            sum += filter[i * w.kernelW + j] * src[iy * width + ix]
+                        }
+                    }
+                    dst[y * ow + x] = sum
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,129 @@
+import COpenBLAS
+import Foundation
+
+/// Compute kernels shared by the engine and the trainer: matrix multiply, convolution lowering,
+/// pooling. All matrices are row-major float32; callers own the memory.
+public enum Kernels {
+    /// Which implementation `sgemm` uses.
+    public enum GEMMBackend: String, Sendable, CaseIterable {
+        /// Debian's OpenBLAS (runtime-dispatched AVX-512/AVX2 kernels). The default: it measured
+        /// faster on every layer shape of the default network (see docs/engine.md).
+        case openBLAS = "openblas"
+        /// The portable Swift SIMD kernel in this module.
+        case swiftSIMD = "swift"
+    }
+
+    /// The backend used by `sgemm`: `GALAXY_GEMM=swift` selects the Swift kernel (for comparison).
+    public static let gemmBackend: GEMMBackend = {
+        if let text = ProcessInfo.processInfo.environment["GALAXY_GEMM"], let b = GEMMBackend(rawValue: text) {
+            return b
+        }
+        return .openBLAS
+    }()
+
+    /// `C = alpha * op(A) * op(B) + beta * C`, row-major, where `op(A)` is `m x k` and `op(B)` is
+    /// `k x n`. Runs on the calling thread (OpenBLAS's own threads are limited with
+    /// `setBLASThreads`).
+    /// - Parameters:
+    ///   - transposeA: use `Aᵀ` (A stored `k x m`).
+    ///   - transposeB: use `Bᵀ` (B stored `n x k`).
+    ///   - lda, ldb, ldc: row strides in elements.
+    public static func sgemm(
+        transposeA: Bool = false, transposeB: Bool = false, m: Int, n: Int, k: Int,
+        alpha: Float = 1, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+        beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
+        guard m > 0, n > 0 else { return }
+        if gemmBackend == .swiftSIMD && !transposeA && !transposeB {
+            SwiftGEMM.multiply(m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+            return
+        }
+        cblas_sgemm(
+            CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
+            blasint(m), blasint(n), blasint(k), alpha, a, blasint(lda), b, blasint(ldb), beta, c, blasint(ldc))
+    }
+
+    /// Array form of `sgemm` for callers without raw buffers (tests, the trainer's small layers).
+    public static func sgemm(
+        transposeA: Bool = false, transposeB: Bool = false, m: Int, n: Int, k: Int,
+        alpha: Float = 1, a: [Float], b: [Float], beta: Float = 0, c: inout [Float]
+    ) {
+        precondition(a.count >= m * k && b.count >= k * n && c.count >= m * n, "sgemm: arrays smaller than m*k, k*n, m*n")
+        a.withUnsafeBufferPointer { ap in
+            b.withUnsafeBufferPointer { bp in
+                c.withUnsafeMutableBufferPointer { cp in
+                    sgemm(
+                        transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
+                        a: ap.baseAddress!, lda: transposeA ? m : k, b: bp.baseAddress!, ldb: transposeB ? k : n,
+                        beta: beta, c: cp.baseAddress!, ldc: n)
+                }
+            }
+        }
+    }
+
+    private static let blasLock = NSLock()
+    nonisolated(unsafe) private static var blasThreads = -1
+
+    /// Limits the threads OpenBLAS starts for one call. The engine parallelises over images itself,
+    /// so it keeps OpenBLAS at 1 thread except when a batch is smaller than the thread count.
+    public static func setBLASThreads(_ count: Int) {
+        blasLock.lock()
+        defer { blasLock.unlock() }
+        let n = max(1, count)
+        if n != blasThreads {
+            openblas_set_num_threads(Int32(n))
+            blasThreads = n
+        }
+    }
+}
+
+/// A portable register-blocked GEMM with SIMD16 columns (kept for comparison with OpenBLAS).
+enum SwiftGEMM {
+    static func multiply(
+        m: Int, n: Int, k: Int, alpha: Float, a: UnsafePointer<Float>, lda: Int,
+        b: UnsafePointer<Float>, ldb: Int, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
+        var n0 = 0
+        while n0 < n {
+            let width = min(16, n - n0)
+            var m0 = 0
+            while m0 < m {
+                let rows = min(4, m - m0)
+                var acc0 = SIMD16<Float>(), acc1 = SIMD16<Float>(), acc2 = SIMD16<Float>(), acc3 = SIMD16<Float>()
+                let a0 = a + m0 * lda
+                let a1 = a0 + (rows > 1 ? lda : 0)
+                let a2 = a0 + (rows > 2 ? 2 * lda : 0)
+                let a3 = a0 + (rows > 3 ? 3 * lda : 0)
+                if width == 16 {
+                    for p in 0..<k {
+                        let bv = UnsafeRawPointer(b + p * ldb + n0).loadUnaligned(as: SIMD16<Float>.self)
+                        acc0 += a0[p] * bv
+                        acc1 += a1[p] * bv
+                        acc2 += a2[p] * bv
+                        acc3 += a3[p] * bv
+                    }
+                } else {
+                    for p in 0..<k {
+                        var bv = SIMD16<Float>()
+                        let row = b + p * ldb + n0
+                        for j in 0..<width { bv[j] = row[j] }
+                        acc0 += a0[p] * bv
+                        acc1 += a1[p] * bv
+                        acc2 += a2[p] * bv
+                        acc3 += a3[p] * bv
+                    }
+                }
+                let accs = [acc0, acc1, acc2, acc3]
+                for r in 0..<rows {
+                    let out = c + (m0 + r) * ldc + n0
+                    let v = accs[r]
+                    for j in 0..<width {
+                        out[j] = alpha * v[j] + (beta == 0 ? 0 : beta * out[j])
+                    }
+                }
+                m0 += 4
+            }
+            n0 += 16
+        }
+    }
+}
