@@ -1,0 +1,99 @@
+import Foundation
+import GalaxyCore
+
+/// A loaded ONNX model: validated against the model contract and compiled with prepacked
+/// weights at init, then run on any batch size from any thread.
+public final class InferenceModel: Sendable {
+    /// Labels and preprocessing from the model's metadata.
+    public let metadata: ModelMetadata
+    /// The per-image input shape `[3, S, S]`.
+    public let inputShape: [Int]
+    /// K, the number of classes.
+    public let outputCount: Int
+    /// The largest number of images one thread runs through the layers at once.
+    public let chunkSize: Int
+    let graph: CompiledGraph
+    private let workspaces: WorkspacePool
+
+    /// Floats per input image: `3 * S * S`.
+    public var inputCount: Int { inputShape.reduce(1, *) }
+
+    /// Loads a model from the bytes of an `.onnx` file.
+    /// - Throws: `ModelError` naming the field, node or operator that is outside the contract.
+    public convenience init(onnx bytes: [UInt8]) throws(ModelError) {
+        try self.init(model: try ONNX.ModelProto(serialized: bytes))
+    }
+
+    /// Loads a parsed model.
+    /// - Parameter chunkSize: images per thread per pass (dense layers multiply this many rows at once).
+    /// - Throws: `ModelError` naming the field, node or operator that is outside the contract.
+    public init(model: ONNX.ModelProto, chunkSize: Int = 16) throws(ModelError) {
+        let graph = try GraphCompiler.compile(model)
+        self.graph = graph
+        inputShape = graph.inputDims
+        outputCount = graph.outputCount
+        let endsWithSoftmax = model.graph.nodes.last?.opType == "Softmax"
+        metadata = try ModelMetadata(model: model, inputSize: graph.inputDims[1], outputCount: graph.outputCount, endsWithSoftmax: endsWithSoftmax)
+        self.chunkSize = max(1, chunkSize)
+        workspaces = WorkspacePool(graph: graph, capacity: self.chunkSize)
+    }
+
+    /// Runs a batch: `input` holds `batch` images of `3*S*S` floats (NCHW); returns `batch * K` scores.
+    /// - Parameter threads: images are spread over this many threads.
+    /// - Throws: `ModelError` (`.invalidInput`) when `input` does not hold `batch` images.
+    public func run(_ input: [Float], batch: Int, threads: Int = WorkerPool.defaultThreadCount) throws(ModelError) -> [Float] {
+        guard batch >= 0, input.count == batch * inputCount else {
+            throw ModelError(.invalidInput, "input holds \(input.count) floats; \(batch) images of [3,\(inputShape[1]),\(inputShape[2])] need \(batch * inputCount)")
+        }
+        var output = [Float](repeating: 0, count: batch * outputCount)
+        input.withUnsafeBufferPointer { inp in
+            output.withUnsafeMutableBufferPointer { out in
+                run(input: inp, batch: batch, output: out, threads: threads)
+            }
+        }
+        return output
+    }
+
+    /// Runs a batch from and into caller buffers, spreading chunks of images over `threads` threads.
+    /// When the batch is smaller than the thread count, the matrix multiplies use the spare threads.
+    public func run(input: UnsafeBufferPointer<Float>, batch: Int, output: UnsafeMutableBufferPointer<Float>, threads: Int = WorkerPool.defaultThreadCount) {
+        precondition(input.count >= batch * inputCount && output.count >= batch * outputCount, "run: buffers smaller than the batch")
+        guard batch > 0 else { return }
+        let threads = max(1, threads)
+        let chunk = min(chunkSize, (batch + threads - 1) / threads)
+        let chunks = (batch + chunk - 1) / chunk
+        Kernels.setBLASThreads(max(1, threads / chunks))
+        if chunks == 1 {
+            runOnCurrentThread(input: input, batch: batch, output: output)
+            return
+        }
+        let inputBase = Int(bitPattern: input.baseAddress)
+        let outputBase = Int(bitPattern: output.baseAddress)
+        let inCount = inputCount, outCount = outputCount
+        WorkerPool.forEach(chunks, threads: threads) { _, c in
+            let start = c * chunk
+            let n = min(chunk, batch - start)
+            let inp = UnsafeBufferPointer(start: UnsafePointer<Float>(bitPattern: inputBase)! + start * inCount, count: n * inCount)
+            let out = UnsafeMutableBufferPointer(start: UnsafeMutablePointer<Float>(bitPattern: outputBase)! + start * outCount, count: n * outCount)
+            self.runOnCurrentThread(input: inp, batch: n, output: out)
+        }
+    }
+
+    /// Runs a batch on the calling thread (for callers that parallelise themselves, like
+    /// `Classifier`). Allocates nothing once the thread's workspace exists.
+    public func runOnCurrentThread(input: UnsafeBufferPointer<Float>, batch: Int, output: UnsafeMutableBufferPointer<Float>) {
+        precondition(input.count >= batch * inputCount && output.count >= batch * outputCount, "run: buffers smaller than the batch")
+        guard batch > 0 else { return }
+        workspaces.withWorkspace { ws in
+            var start = 0
+            while start < batch {
+                let n = min(ws.capacity, batch - start)
+                ws.slots[graph.inputSlot] = UnsafeMutablePointer(mutating: input.baseAddress! + start * inputCount)
+                ws.slots[graph.outputSlot] = output.baseAddress! + start * outputCount
+                let frame = Frame(slots: ws.slots, batch: n, scratch: ws.scratch)
+                for layer in graph.layers { layer.run(frame) }
+                start += n
+            }
+        }
+    }
+}

@@ -1,0 +1,60 @@
+import Foundation
+
+/// One thread's memory for running a model on chunks of up to `capacity` images: a buffer per
+/// value slot and the im2col scratch. Allocated once, reused for every chunk.
+final class Workspace {
+    let capacity: Int
+    let slots: UnsafeMutablePointer<UnsafeMutablePointer<Float>>
+    private let owned: [UnsafeMutablePointer<Float>]
+    let scratch: UnsafeMutablePointer<Float>
+    private let slotCount: Int
+
+    init(graph: CompiledGraph, capacity: Int) {
+        self.capacity = capacity
+        slotCount = graph.slotSizes.count
+        slots = .allocate(capacity: slotCount)
+        var owned: [UnsafeMutablePointer<Float>] = []
+        for (i, size) in graph.slotSizes.enumerated() {
+            // The input and output slots point at the caller's buffers at run time.
+            let count = i == graph.inputSlot || i == graph.outputSlot ? 1 : max(1, size * capacity)
+            let buffer = UnsafeMutablePointer<Float>.allocate(capacity: count)
+            buffer.initialize(repeating: 0, count: count)
+            owned.append(buffer)
+            (slots + i).initialize(to: buffer)
+        }
+        self.owned = owned
+        scratch = .allocate(capacity: max(1, graph.scratchCount))
+        scratch.initialize(repeating: 0, count: max(1, graph.scratchCount))
+    }
+
+    deinit {
+        for buffer in owned { buffer.deallocate() }
+        slots.deallocate()
+        scratch.deallocate()
+    }
+}
+
+/// Workspaces shared by the threads that run one model; a thread takes one, runs, gives it back.
+final class WorkspacePool: @unchecked Sendable {
+    private let lock = NSLock()
+    private var free: [Workspace] = []
+    private let graph: CompiledGraph
+    let capacity: Int
+
+    init(graph: CompiledGraph, capacity: Int) {
+        self.graph = graph
+        self.capacity = capacity
+    }
+
+    func withWorkspace<T>(_ body: (Workspace) throws -> T) rethrows -> T {
+        lock.lock()
+        let workspace = free.popLast() ?? Workspace(graph: graph, capacity: capacity)
+        lock.unlock()
+        defer {
+            lock.lock()
+            free.append(workspace)
+            lock.unlock()
+        }
+        return try body(workspace)
+    }
+}

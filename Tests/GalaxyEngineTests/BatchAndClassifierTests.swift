@@ -1,0 +1,92 @@
+import Foundation
+import GalaxyImage
+import Testing
+
+@testable import GalaxyEngine
+
+@Suite struct BatchAndClassifierTests {
+    @Test func resultsDoNotDependOnBatchSizeThreadsOrChunking() throws {
+        let model = TestModels.defaultArchitecture(size: 16)
+        let images = 37
+        let input = TestModels.values(images * 3 * 16 * 16, seed: 99).map { ($0 + 1) / 2 }
+        let reference = try InferenceModel(model: model, chunkSize: 1)
+        var single: [Float] = []
+        for i in 0..<images {
+            single += try reference.run(Array(input[(i * 768)..<((i + 1) * 768)]), batch: 1, threads: 1)
+        }
+        for (threads, chunk) in [(1, 16), (2, 16), (2, 5), (3, 64)] {
+            let engine = try InferenceModel(model: model, chunkSize: chunk)
+            let batched = try engine.run(input, batch: images, threads: threads)
+            #expect(batched.count == images * 13)
+            let worst = zip(batched, single).map { abs($0 - $1) }.max() ?? 0
+            #expect(worst <= 1e-5, "threads \(threads), chunk \(chunk): max difference \(worst)")
+        }
+        #expect(try reference.run([], batch: 0).isEmpty)
+        #expect(throws: ModelError.self) { try reference.run([1, 2, 3], batch: 1) }
+    }
+
+    static func jpeg(seed: UInt64, side: Int = 64) throws -> [UInt8] {
+        let noise = TestModels.values(side * side * 3, seed: seed)
+        var rgb = [UInt8](repeating: 0, count: side * side * 3)
+        for y in 0..<side {
+            for x in 0..<side {
+                let r = hypot(Double(x - side / 2), Double(y - side / 2))
+                let base = max(0, 220 - r * 6)
+                for c in 0..<3 {
+                    let i = (y * side + x) * 3 + c
+                    rgb[i] = UInt8(max(0, min(255, base + Double(noise[i]) * 20 + Double(c * 10))))
+                }
+            }
+        }
+        return try JPEGEncoder.encode(rgb: rgb, width: side, height: side, quality: 90)
+    }
+
+    @Test func classifierKeepsGoingPastABadImageAndMatchesTheModel() throws {
+        let model = try InferenceModel(model: TestModels.defaultArchitecture(size: 16))
+        let classifier = Classifier(model: model, threads: 2)
+        var jpegs = try (0..<5).map { try Self.jpeg(seed: UInt64($0)) }
+        jpegs.insert(Array("not a jpeg".utf8), at: 2)
+        jpegs.append(Array(jpegs[0][0..<(jpegs[0].count / 2)]))
+        let results = classifier.classify(jpegs)
+        #expect(results.count == 7)
+        let preprocessor = Preprocessor(options: model.metadata.preprocessOptions)
+        for (i, result) in results.enumerated() {
+            switch result {
+            case .failure(let error):
+                #expect(i == 2 || i == 6, "image \(i) failed: \(error)")
+                #expect(error.index == i)
+            case .success(let prediction):
+                #expect(i != 2)
+                let tensor = try preprocessor.preprocess(jpeg: jpegs[i])
+                let logits = try model.run(tensor, batch: 1, threads: 1)
+                let probabilities = logits.withUnsafeBufferPointer { Prediction.probabilities(from: $0, output: .logits) }
+                for (p, q) in zip(prediction.scores, probabilities) { #expect(abs(p - q) < 1e-5) }
+                #expect(abs(prediction.scores.reduce(0, +) - 1) < 1e-4)
+                #expect(prediction.galaxyClass == GalaxyLabelsProbe.highLevel(prediction.label))
+                #expect(prediction.probabilities[prediction.label] == prediction.scores.max())
+            }
+        }
+    }
+
+    @Test func testTimeAugmentationAveragesRotations() throws {
+        let model = try InferenceModel(model: TestModels.defaultArchitecture(size: 16))
+        let classifier = Classifier(model: model, threads: 2)
+        let jpegs = try (0..<3).map { try Self.jpeg(seed: 10 + UInt64($0)) }
+        let averaged = classifier.classify(jpegs, rotations: [0, 45, 90])
+        let byRotation = [0.0, 45, 90].map { classifier.classify(jpegs, rotations: [$0]) }
+        for i in 0..<3 {
+            let tta = try averaged[i].get().scores
+            var mean = [Float](repeating: 0, count: 13)
+            for r in byRotation {
+                for (j, p) in try r[i].get().scores.enumerated() { mean[j] += p / 3 }
+            }
+            for (a, b) in zip(tta, mean) { #expect(abs(a - b) < 1e-5) }
+        }
+    }
+}
+
+import GalaxyCore
+
+enum GalaxyLabelsProbe {
+    static func highLevel(_ label: String) -> String { GalaxyLabels.highLevelClass(of: label) }
+}
