@@ -224,8 +224,17 @@ int gj_decode_region(
         r++;
     }
     if (read_to_end) {
+        // Skipping to the very end would mark the stream complete without reading it, so skip
+        // to the last row and decode that one: the entropy data is then read to its end.
         JDIMENSION rest = cinfo->output_height - cinfo->output_scanline;
-        if (rest > 0) jpeg_skip_scanlines(cinfo, rest);
+        if (rest > 1) jpeg_skip_scanlines(cinfo, rest - 1);
+        if (rest > 0 && jpeg_read_scanlines(cinfo, rows, 1) != 1) {
+            decoder->error.status = GJ_TRUNCATED;
+            snprintf(decoder->error.message, sizeof decoder->error.message,
+                     "the decoder stopped before the last row");
+            jpeg_abort_decompress(cinfo);
+            return GJ_TRUNCATED;
+        }
         jpeg_finish_decompress(cinfo);
     } else {
         jpeg_abort_decompress(cinfo);

@@ -4,6 +4,7 @@ import CTurboJPEG
 /// Not thread-safe: one per thread (TurboJPEG handles must not be shared).
 public final class JPEGDecoder {
     private let handle: tjhandle
+    private let headerReader = RegionDecoder()
 
     public init() {
         guard let handle = tjInitDecompress() else {
@@ -26,22 +27,27 @@ public final class JPEGDecoder {
         }
     }
 
-    private func decode(_ jpeg: UnsafeBufferPointer<UInt8>, maxPixels: Int) throws(ImageError) -> RGBImage {
-        var width: Int32 = 0
-        var height: Int32 = 0
-        var subsampling: Int32 = 0
-        var colorspace: Int32 = 0
-        if tjDecompressHeader3(
-            handle, jpeg.baseAddress, UInt(jpeg.count), &width, &height, &subsampling, &colorspace) != 0
-        {
-            throw ImageError.fromLibraryMessage(lastError, context: "read JPEG header")
+    /// The headers of `jpeg`, without decoding it.
+    public func info(jpeg: [UInt8]) throws(ImageError) -> JPEGInfo {
+        try jpeg.withImageBytes { (bytes) throws(ImageError) -> JPEGInfo in
+            defer { headerReader.abort() }
+            return try headerReader.readHeader(bytes)
         }
-        let pixelCount = Int(width) * Int(height)
+    }
+
+    private func decode(_ jpeg: UnsafeBufferPointer<UInt8>, maxPixels: Int) throws(ImageError) -> RGBImage {
+        // libjpeg reads the header: the same classification of errors as the preprocessing,
+        // and the size is checked before TurboJPEG allocates anything.
+        let info = try headerReader.readHeader(UnsafeRawBufferPointer(jpeg))
+        headerReader.abort()
+        let pixelCount = info.width * info.height
         guard pixelCount <= maxPixels else {
             throw ImageError(
-                .tooLarge, "the JPEG is \(width)x\(height) = \(pixelCount) pixels, above the limit of \(maxPixels)")
+                .tooLarge,
+                "the JPEG is \(info.width)x\(info.height) = \(pixelCount) pixels, above the limit of \(maxPixels)")
         }
-        let cmyk = colorspace == Int32(TJCS_CMYK.rawValue) || colorspace == Int32(TJCS_YCCK.rawValue)
+        let width = Int32(info.width), height = Int32(info.height)
+        let cmyk = info.colorModel == .cmyk
         let channels = cmyk ? 4 : 3
         let format = cmyk ? TJPF_CMYK : TJPF_RGB
         var pixels = [UInt8](repeating: 0, count: pixelCount * channels)
