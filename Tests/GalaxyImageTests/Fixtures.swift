@@ -124,18 +124,16 @@ enum Fixtures {
         return RGBImage(width: w, height: h, pixels: out)
     }
 
-    /// Exact area averaging in double precision, the reference for the resize; NCHW in [0,1].
+    /// Box averaging in double precision, the reference for the resize (shrinking only): output
+    /// pixel o averages the input pixels whose centres lie in (o * n / m, (o + 1) * n / m], as
+    /// Pillow's Image.BOX does. NCHW in [0,1].
     static func areaResize(_ image: RGBImage, to size: Int) -> [Double] {
         func weights(_ n: Int) -> [[(Int, Double)]] {
             let scale = Double(n) / Double(size)
             return (0..<size).map { o in
                 let lo = Double(o) * scale, hi = Double(o + 1) * scale
-                var list: [(Int, Double)] = []
-                for i in Int(lo.rounded(.down))..<min(n, Int(hi.rounded(.up))) {
-                    let w = min(hi, Double(i + 1)) - max(lo, Double(i))
-                    if w > 0 { list.append((i, w / scale)) }
-                }
-                return list
+                let members = (0..<n).filter { Double($0) + 0.5 > lo && Double($0) + 0.5 <= hi }
+                return members.map { ($0, 1.0 / Double(members.count)) }
             }
         }
         let wx = weights(image.width), wy = weights(image.height)
