@@ -1,0 +1,77 @@
+import Foundation
+import GalaxyEngine
+import GalaxyImage
+
+/// Loads ONNX models with the engine: validation and prepacking happen at load, so a model that
+/// loads here scores.
+public struct EngineModelLoader: ScoringModelLoader {
+    public init() {}
+
+    /// - Throws: the engine's `ModelError`, naming the node, operator or field that is wrong.
+    public func load(onnx: [UInt8], threads: Int) throws -> any ScoringModel {
+        let model = try InferenceModel(onnx: onnx)
+        return EngineScoringModel(model: model, threads: threads)
+    }
+
+    /// The metadata `model_validated` records, as JSON.
+    public static func metadataJSON(_ metadata: ModelMetadata) -> String {
+        var members: [String: String] = [
+            "labels": JSONText.array(metadata.labels),
+            "input_size": JSONText.number(Double(metadata.inputSize)),
+            "crop_fraction": JSONText.number(metadata.cropFraction),
+            "output": JSONText.string(metadata.output.rawValue),
+            "decode_scale": JSONText.string(metadata.decodeScale.metadataValue),
+        ]
+        if let mean = metadata.mean { members["mean"] = JSONText.array(mean.map(Double.init)) }
+        if let std = metadata.std { members["std"] = JSONText.array(std.map(Double.init)) }
+        return JSONText.object(encoded: members)
+    }
+
+    /// The preprocessing parameters recorded with every prediction, as JSON.
+    public static func preprocessingJSON(_ options: PreprocessOptions) -> String {
+        var members: [String: String] = [
+            "crop_fraction": JSONText.number(options.cropFraction),
+            "size": JSONText.number(Double(options.size)),
+            "decode_scale": JSONText.string(options.decodeScale.metadataValue),
+        ]
+        if let mean = options.mean { members["mean"] = JSONText.array(mean.map(Double.init)) }
+        if let std = options.std { members["std"] = JSONText.array(std.map(Double.init)) }
+        return JSONText.object(encoded: members)
+    }
+}
+
+/// An engine model and its classifier, scoring batches on all cores.
+final class EngineScoringModel: ScoringModel {
+    let model: InferenceModel
+    let classifier: Classifier
+    let threads: Int
+    let preprocessingJSON: String
+    let metadataJSON: String
+    var labels: [String] { model.metadata.labels }
+
+    init(model: InferenceModel, threads: Int) {
+        self.model = model
+        self.threads = threads
+        self.classifier = Classifier(model: model, threads: threads)
+        self.preprocessingJSON = EngineModelLoader.preprocessingJSON(model.metadata.preprocessOptions)
+        self.metadataJSON = EngineModelLoader.metadataJSON(model.metadata)
+    }
+
+    func score(jpegs: [[UInt8]], imageIDs: [Int64]) -> [JobOutcome] {
+        let start = DispatchTime.now().uptimeNanoseconds
+        let results = classifier.classify(jpegs)
+        let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
+        // Images run in parallel: each one's share of the wall time, times the threads that ran.
+        let perImage = Float(elapsed * Double(min(threads, max(jpegs.count, 1))) / Double(max(jpegs.count, 1)))
+        return zip(results, imageIDs).map { result, imageID in
+            switch result {
+            case .success(let prediction):
+                return .scored(JobScore(
+                    label: prediction.label, galaxyClass: prediction.galaxyClass,
+                    probabilities: prediction.probabilities, latencyMilliseconds: perImage))
+            case .failure(let error):
+                return .failed("decode image \(imageID): \(error.imageError)")
+            }
+        }
+    }
+}
