@@ -67,6 +67,25 @@ as $$
       and l.granted
 $$;
 
+-- Marks (or unmarks) the session as waiting for image_ids, at most the first 1000 distinct ones.
+create or replace function galaxy.set_waiting(image_ids bigint[], waiting boolean)
+returns void
+language plpgsql volatile
+set search_path = pg_catalog, galaxy
+as $$
+declare
+    key integer;
+begin
+    for key in select distinct galaxy.waiter_lock_key(u.id) from unnest(image_ids) as u(id) limit 1000 loop
+        if waiting then
+            perform pg_advisory_lock_shared(galaxy.waiter_lock_class(), key);
+        else
+            perform pg_advisory_unlock_shared(galaxy.waiter_lock_class(), key);
+        end if;
+    end loop;
+end;
+$$;
+
 -- Transactions ----------------------------------------------------------------------------------------
 
 -- True when a visible row version (given its xmin) was written by the current, uncommitted

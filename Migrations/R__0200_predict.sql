@@ -303,28 +303,40 @@ begin
     total := (select count(distinct u) from unnest(ids) u);
     deadline := clock_timestamp() + coalesce(timeout, galaxy.setting_interval('galaxy.score_timeout', interval '1 minute'));
     next_liveness_check := clock_timestamp();
-    loop
-        s := galaxy.scoring_status(ids, m.id, started);
-        exit when s.queued = 0;
-        if clock_timestamp() >= next_liveness_check then
-            if galaxy.live_daemon_count() = 0 then
-                raise exception '% of % images are queued but no scoring daemon is running', s.queued, total
-                    using errcode = 'GZ007',
-                          detail = 'The request is committed: the jobs stay queued and are scored when a daemon runs.',
-                          hint = 'Start one with galaxy serve.';
+    -- Waiting: claim_jobs takes these images first (see galaxy.waited_image_keys).
+    perform galaxy.set_waiting(ids, true);
+    begin
+        loop
+            s := galaxy.scoring_status(ids, m.id, started);
+            exit when s.queued = 0;
+            if clock_timestamp() >= next_liveness_check then
+                if galaxy.live_daemon_count() = 0 then
+                    raise exception '% of % images are queued but no scoring daemon is running', s.queued, total
+                        using errcode = 'GZ007',
+                              detail = 'The request is committed: the jobs stay queued and are scored when a daemon runs.',
+                              hint = 'Start one with galaxy serve.';
+                end if;
+                next_liveness_check := clock_timestamp() + interval '1 second';
             end if;
-            next_liveness_check := clock_timestamp() + interval '1 second';
-        end if;
-        if clock_timestamp() >= deadline then
-            raise exception '% of % images were not scored within the timeout (%)', s.queued, total,
-                    galaxy.format_seconds(coalesce(timeout, galaxy.setting_interval('galaxy.score_timeout', interval '1 minute')))
-                using errcode = 'GZ008',
-                      detail = 'The request is committed: the jobs stay queued and will be scored.',
-                      hint = 'Pass a longer timeout => ''5 min'' or SET galaxy.score_timeout; follow progress in galaxy.queue.';
-        end if;
-        perform pg_sleep(pause);
-        pause := least(pause * 1.5, 0.1);
-    end loop;
+            if clock_timestamp() >= deadline then
+                raise exception '% of % images were not scored within the timeout (%)', s.queued, total,
+                        galaxy.format_seconds(coalesce(timeout, galaxy.setting_interval('galaxy.score_timeout', interval '1 minute')))
+                    using errcode = 'GZ008',
+                          detail = 'The request is committed: the jobs stay queued and will be scored.',
+                          hint = 'Pass a longer timeout => ''5 min'' or SET galaxy.score_timeout; follow progress in galaxy.queue.';
+            end if;
+            perform pg_sleep(pause);
+            pause := least(pause * 1.5, 0.1);
+        end loop;
+    exception
+        when query_canceled then
+            perform galaxy.set_waiting(ids, false);
+            raise;
+        when others then
+            perform galaxy.set_waiting(ids, false);
+            raise;
+    end;
+    perform galaxy.set_waiting(ids, false);
 
     if s.failed > 0 then
         raise exception '% of % images failed to score with model "%"', s.failed, total, m.name

@@ -51,6 +51,10 @@ grant execute on function
     galaxy.batch_summary(bigint),
     galaxy.live_daemon_count(),
     galaxy.setting_interval(text, interval),
+    galaxy.format_seconds(interval),
+    galaxy.set_waiting(bigint[], boolean),
+    galaxy.waiter_lock_class(),
+    galaxy.waiter_lock_key(bigint),
     galaxy.predict_timeout(),
     galaxy.daemon_timeout(),
     galaxy.interactive_priority(),
@@ -81,8 +85,7 @@ grant execute on function
     galaxy.enqueue_batch(bigint, text, bigint[], integer, text, text),
     galaxy.cancel_batch(bigint),
     galaxy.resolve_model(text),
-    galaxy.notify_models(text, galaxy.models),
-    galaxy.waiter_lock_class()
+    galaxy.notify_models(text, galaxy.models)
 to galaxy_model_admin;
 grant select, insert, update, delete on galaxy.models, galaxy.queue, galaxy.batches to galaxy_model_admin;
 grant select on galaxy.images, galaxy.predictions, galaxy.failed_jobs to galaxy_model_admin;

@@ -56,6 +56,8 @@ select galaxy.complete_jobs('d1', '{}', '{}', '{}', '{}', '{}', '{}');
 set galaxy.predict_timeout = '10ms';
 select predict_galaxy(2);
 reset galaxy.predict_timeout;
+call galaxy.score(array[2], timeout => '10ms');
+call galaxy.score(array[1]);
 reset role;
 
 -- The model admin: registry and batches, plus everything an analyst can do.
