@@ -38,8 +38,19 @@ public struct TrainingPipeline {
         public var trainingImagesPerSecond: Double
     }
 
-    /// - Throws: `TrainingError` for unknown labels, empty splits or checkpoint problems.
-    public func run(_ images: [LabeledImage], provenance: String? = nil) throws -> Result {
+    /// Split and preprocessed samples, ready to train on.
+    public struct Prepared: Sendable {
+        public var train: SampleSet
+        public var test: SampleSet
+        public var trainImages: Int
+        public var testImages: Int
+        public var skipped: [(source: String, error: ImageError)]
+        public var preprocessSeconds: Double
+    }
+
+    /// Splits by seed and preprocesses every training image once per rotation, every test image once.
+    /// - Throws: `TrainingError` for unknown labels or no images.
+    public func prepare(_ images: [LabeledImage]) throws -> Prepared {
         guard !images.isEmpty else { throw TrainingError.noData("no labelled images were found") }
         var indices: [Int] = []
         for image in images {
@@ -61,14 +72,25 @@ public struct TrainingPipeline {
         let skipped = train.failures + test.failures
         for failure in skipped.prefix(5) { log("skipped \(failure.source): \(failure.error)") }
         if skipped.count > 5 { log("skipped \(skipped.count - 5) more images that failed to decode") }
-        let preprocessSeconds = Date().timeIntervalSince(started)
+        return Prepared(
+            train: train.set, test: test.set, trainImages: trainIDs.count, testImages: testIDs.count, skipped: skipped,
+            preprocessSeconds: Date().timeIntervalSince(started))
+    }
 
+    /// Prepares and trains.
+    /// - Throws: `TrainingError` for unknown labels, empty splits or checkpoint problems.
+    public func run(_ images: [LabeledImage], provenance: String? = nil) throws -> Result {
+        try train(prepare(images), provenance: provenance)
+    }
+
+    /// Trains on prepared samples, evaluates the best epoch on the test set and exports it.
+    public func train(_ prepared: Prepared, provenance: String? = nil) throws -> Result {
         let loop = try TrainingLoop(architecture: architecture, options: options, resume: resume, log: log)
         let trainStarted = Date()
-        let outcome = try loop.run(train: train.set, test: test.set, checkpoint: checkpoint)
+        let outcome = try loop.run(train: prepared.train, test: prepared.test, checkpoint: checkpoint)
         let trainSeconds = Date().timeIntervalSince(trainStarted)
         let report = TrainingReport(
-            history: outcome.history, labels: labels, truths: test.set.labels.map(Int.init),
+            history: outcome.history, labels: labels, truths: prepared.test.labels.map(Int.init),
             predictions: outcome.testPredictions, bestEpoch: outcome.bestEpoch)
         let onnx = ONNXExport.serialized(
             architecture: architecture, parameters: outcome.parameters,
@@ -78,8 +100,8 @@ public struct TrainingPipeline {
         let samples = outcome.history.reduce(0) { $0 + $1.train.samples }
         let seconds = outcome.history.reduce(0) { $0 + $1.seconds }
         return Result(
-            outcome: outcome, report: report, onnx: onnx, trainImages: trainIDs.count, testImages: testIDs.count,
-            skipped: skipped, preprocessSeconds: preprocessSeconds, trainSeconds: trainSeconds,
+            outcome: outcome, report: report, onnx: onnx, trainImages: prepared.trainImages, testImages: prepared.testImages,
+            skipped: prepared.skipped, preprocessSeconds: prepared.preprocessSeconds, trainSeconds: trainSeconds,
             trainingImagesPerSecond: Double(samples) / max(seconds, 1e-9))
     }
 }
