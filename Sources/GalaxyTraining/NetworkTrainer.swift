@@ -1,5 +1,6 @@
 import Foundation
 import GalaxyCore
+import GalaxyEngine
 
 /// Loss and accuracy over one pass.
 public struct PassMetrics: Sendable, Codable, Hashable {
@@ -38,6 +39,8 @@ public final class NetworkTrainer: @unchecked Sendable {
         precondition(self.parameters.count == layout.totalCount, "parameters do not fit the architecture")
         optimizer = OptimizerState(settings: settings, parameterCount: layout.totalCount)
         shardCapacity = (batchSize + self.threads - 1) / self.threads
+        // Parallel over the batch here, so each GEMM runs on its worker's thread only.
+        Kernels.setBLASThreads(1)
         let capacity = shardCapacity
         let layout = self.layout
         shards = (0..<self.threads).map { _ in ShardBuffers(layout: layout, capacity: capacity) }
