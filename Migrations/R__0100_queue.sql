@@ -228,13 +228,16 @@ create trigger images_queue
     referencing new table as new_images
     for each statement execute function galaxy.queue_new_images();
 
--- One notification per transaction (pg_notify folds identical ones), delivered at commit.
+-- One notification per transaction (pg_notify folds identical ones), delivered at commit; none
+-- for a statement that queued nothing.
 create or replace function galaxy.notify_jobs() returns trigger
 language plpgsql
 set search_path = pg_catalog, galaxy
 as $$
 begin
-    perform pg_notify('galaxy_jobs', '');
+    if exists (select 1 from new_jobs) then
+        perform pg_notify('galaxy_jobs', '');
+    end if;
     return null;
 end;
 $$;
@@ -242,6 +245,7 @@ $$;
 drop trigger if exists queue_notify on galaxy.queue;
 create trigger queue_notify
     after insert on galaxy.queue
+    referencing new table as new_jobs
     for each statement execute function galaxy.notify_jobs();
 
 -- Daemon protocol ------------------------------------------------------------------------------------

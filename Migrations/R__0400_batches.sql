@@ -40,6 +40,9 @@ begin
         status = case when queued = 0 then 'done' else 'running' end,
         finished_at = case when queued = 0 then clock_timestamp() end
     where b.id = batch.id;
+    if queued = 0 then
+        perform pg_notify('galaxy_batches', batch.id::text);
+    end if;
     return batch.id;
 end;
 $$;
