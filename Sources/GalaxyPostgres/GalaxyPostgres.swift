@@ -1,1 +1,0 @@
-// The GalaxyPostgres module; its sources land here.

@@ -1,1 +1,0 @@
-// The GalaxyTestSupport module; its sources land here.

@@ -1,1 +1,0 @@
-// Tests for GalaxyPostgres land here.
