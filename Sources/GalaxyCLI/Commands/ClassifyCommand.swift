@@ -1,10 +1,151 @@
 import ArgumentParser
+import Foundation
+import GalaxyCore
+import GalaxyEngine
 
-struct ClassifyCommand: AsyncParsableCommand {
+/// `galaxy classify IMAGE... --model FILE.onnx [--tta 0,45,90] [--json]`
+struct ClassifyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "classify", abstract: "Classify JPEG files with an ONNX model.")
+        commandName: "classify",
+        abstract: "Classify JPEG files with an ONNX model.",
+        discussion: """
+            Prints, per image, the low-level label, the high-level class and the class probabilities: \
+            a table by default, or one JSON object per line with --json ({"file","label","class",\
+            "probabilities"} or {"file","error"}). A bad image reports its error and the others are \
+            still classified; the exit status is 1 when any image failed.
+            """)
 
-    func run() async throws {
-        throw ValidationError("'galaxy classify' is not available in this build yet.")
+    @Argument(help: "JPEG files to classify.")
+    var images: [String]
+
+    @Option(name: .long, help: "The ONNX model file.")
+    var model: String
+
+    @Option(name: .long, help: "Test-time augmentation: rotations in degrees, comma-separated (for example 0,45,90); probabilities are averaged.")
+    var tta: String?
+
+    @Flag(name: .long, help: "One JSON object per line instead of a table.")
+    var json = false
+
+    @Option(name: .long, help: "Worker threads (default: all cores, or GALAXY_THREADS).")
+    var threads: Int?
+
+    func validate() throws {
+        if images.isEmpty { throw ValidationError("Please give at least one JPEG file to classify.") }
+        if let threads, threads < 1 { throw ValidationError("Please specify a '--threads' of at least 1.") }
+        _ = try rotations()
+    }
+
+    func rotations() throws -> [Double] {
+        guard let tta else { return [0] }
+        let parts = tta.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        let values = parts.compactMap(Double.init)
+        guard !parts.isEmpty, values.count == parts.count, values.allSatisfy({ $0.isFinite }) else {
+            throw ValidationError("'--tta' takes rotations in degrees separated by commas, for example 0,45,90 (got '\(tta)').")
+        }
+        return values
+    }
+
+    func run() throws {
+        let engine: InferenceModel
+        do {
+            let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: model)))
+            engine = try InferenceModel(onnx: bytes)
+        } catch let error as ModelError {
+            throw ValidationError("cannot load model \(model): \(error)")
+        } catch {
+            throw ValidationError("cannot read model \(model): \(error.localizedDescription)")
+        }
+        let classifier = Classifier(model: engine, threads: threads ?? WorkerPool.defaultThreadCount)
+
+        // Files that cannot be read are reported like images that cannot be decoded.
+        var readErrors: [Int: String] = [:]
+        var jpegs: [[UInt8]] = []
+        for (i, path) in images.enumerated() {
+            if let data = FileManager.default.contents(atPath: path) {
+                jpegs.append([UInt8](data))
+            } else {
+                readErrors[i] = "cannot read file"
+                jpegs.append([])
+            }
+        }
+        let results = classifier.classify(jpegs, rotations: try rotations())
+        let labels = engine.metadata.labels
+        var failures = 0
+        let table = ClassifyTable(labels: labels, fileWidth: images.map(\.count).max() ?? 4)
+        if !json { print(table.header) }
+        for (i, result) in results.enumerated() {
+            let file = images[i]
+            switch result {
+            case .success(let prediction):
+                print(json ? ClassifyJSON.line(file: file, prediction: prediction) : table.row(file: file, prediction: prediction))
+            case .failure(let error):
+                failures += 1
+                let message = readErrors[i] ?? error.imageError.description
+                print(json ? ClassifyJSON.line(file: file, error: message) : table.row(file: file, error: message))
+            }
+        }
+        if failures > 0 {
+            FileHandle.standardError.write(Data("classify: \(failures) of \(images.count) images failed\n".utf8))
+            throw ExitCode(1)
+        }
+    }
+}
+
+/// The readable table: file, label, class, then one probability column per label.
+struct ClassifyTable {
+    let labels: [String]
+    let fileWidth: Int
+
+    var header: String {
+        (["file".padding(toLength: max(4, fileWidth), withPad: " ", startingAt: 0), "label".padding(toLength: 6, withPad: " ", startingAt: 0), "class".padding(toLength: 13, withPad: " ", startingAt: 0)]
+            + labels.map { pad($0, 6) }).joined(separator: " ")
+    }
+
+    func pad(_ text: String, _ width: Int) -> String {
+        text.count >= width ? text : String(repeating: " ", count: width - text.count) + text
+    }
+
+    func row(file: String, prediction: Prediction) -> String {
+        ([file.padding(toLength: max(4, fileWidth), withPad: " ", startingAt: 0), prediction.label.padding(toLength: max(6, prediction.label.count), withPad: " ", startingAt: 0),
+          prediction.galaxyClass.padding(toLength: max(13, prediction.galaxyClass.count), withPad: " ", startingAt: 0)]
+            + prediction.scores.enumerated().map { pad(String(format: "%.3f", $0.element), max(6, labels[$0.offset].count)) })
+            .joined(separator: " ")
+    }
+
+    func row(file: String, error: String) -> String {
+        "\(file.padding(toLength: max(4, fileWidth), withPad: " ", startingAt: 0)) error: \(error)"
+    }
+}
+
+/// One JSON object per line, keys in a fixed order and probabilities in label order.
+enum ClassifyJSON {
+    static func quote(_ s: String) -> String {
+        var out = "\""
+        for scalar in s.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            default:
+                if scalar.value < 0x20 {
+                    out += String(format: "\\u%04x", scalar.value)
+                } else {
+                    out.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        return out + "\""
+    }
+
+    static func line(file: String, prediction: Prediction) -> String {
+        let probabilities = zip(prediction.labels, prediction.scores).map { "\(quote($0.0)):\($0.1)" }.joined(separator: ",")
+        return "{\"file\":\(quote(file)),\"label\":\(quote(prediction.label)),\"class\":\(quote(prediction.galaxyClass)),\"probabilities\":{\(probabilities)}}"
+    }
+
+    static func line(file: String, error: String) -> String {
+        "{\"file\":\(quote(file)),\"error\":\(quote(error))}"
     }
 }
