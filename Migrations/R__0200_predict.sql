@@ -47,6 +47,10 @@ declare
     m galaxy.models;
     image_xmin xid;
     job_xmin xid;
+    job_run_after timestamptz;
+    job_lease_owner text;
+    job_last_error text;
+    job_attempts integer;
     result text;
     deadline timestamptz;
     next_liveness_check timestamptz;
@@ -77,9 +81,11 @@ begin
                   hint = 'COMMIT first, then call predict_galaxy again; or score it with ' || galaxy.score_hint(image_id, m) || '.';
     end if;
 
-    select q.xmin into job_xmin from galaxy.queue q
+    select q.xmin, q.run_after, q.lease_owner, q.last_error, q.attempts
+    into job_xmin, job_run_after, job_lease_owner, job_last_error, job_attempts
+    from galaxy.queue q
     where q.image_id = predict.image_id and (q.model_id = m.id or (q.model_id is null and m.active))
-    order by q.priority desc, q.id
+    order by q.lease_owner nulls last, q.run_after, q.id
     limit 1;
     if not found then
         perform galaxy.raise_if_failed(image_id, m);
@@ -105,6 +111,15 @@ begin
     end if;
 
     deadline := clock_timestamp() + galaxy.predict_timeout();
+    if job_lease_owner is null and job_run_after > deadline then
+        -- A failed attempt is waiting out its backoff: say so now rather than after the timeout.
+        raise exception 'image % waits for a retry after attempt % failed: %', image_id, job_attempts,
+                coalesce(job_last_error, 'unknown error')
+            using errcode = 'GZ008',
+                  detail = format('The retry is due at %s, later than galaxy.predict_timeout allows to wait.',
+                                  to_char(job_run_after at time zone 'UTC', 'YYYY-MM-DD HH24:MI:SS "UTC"')),
+                  hint = 'Call predict_galaxy again after the retry, or fix the image and score it with ' || galaxy.score_hint(image_id, m) || '.';
+    end if;
     next_liveness_check := clock_timestamp() + interval '1 second';
     -- Tell claim_jobs that someone waits for this image (see galaxy.waited_image_keys).
     lock_key := galaxy.waiter_lock_key(image_id);
@@ -112,7 +127,9 @@ begin
     begin
         loop
             perform pg_sleep(pause);
-            pause := least(pause * 1.5, 0.05);
+            -- Short sleeps at first (a scoring takes milliseconds), growing slowly so a late
+            -- result is noticed within about a fifth of the time waited.
+            pause := least(pause * 1.2, 0.02);
 
             select p.class into result from galaxy.predictions p
             where p.image_id = predict.image_id and p.model_id = m.id;

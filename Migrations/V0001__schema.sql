@@ -95,6 +95,8 @@ create table galaxy.queue (
     batch_id         bigint references galaxy.batches (id) on delete cascade,
     enqueued_at      timestamptz not null default now()
 );
+-- A queue table churns: vacuum and analyze it early so claims keep their index plans.
+alter table galaxy.queue set (autovacuum_vacuum_scale_factor = 0.02, autovacuum_analyze_scale_factor = 0.02);
 create index queue_claim_order on galaxy.queue (priority desc, enqueued_at, id);
 create index queue_image on galaxy.queue (image_id);
 create index queue_batch on galaxy.queue (batch_id) where batch_id is not null;

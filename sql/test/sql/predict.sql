@@ -76,6 +76,12 @@ set galaxy.predict_timeout = 0.05;
 select pg_temp.error_of('select predict_galaxy(1)');
 reset galaxy.predict_timeout;
 
+-- A job waiting out a retry backoff longer than the timeout fails at once, with its last error.
+select job_id from galaxy.claim_jobs('d1', 1, 60);
+select galaxy.fail_jobs('d1', array[1::bigint], array['decode image 1: Corrupt JPEG data'], 600);
+select pg_temp.error_of('select predict_galaxy(1)');
+update galaxy.queue set run_after = now() where id = 1;
+
 -- While waiting, predict_galaxy holds the waiter lock that claim_jobs consults; claim_jobs takes
 -- waited-on images first, even from a low-priority batch.
 update galaxy.queue set priority = 1 where image_id = 3;
