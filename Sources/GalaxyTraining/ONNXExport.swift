@@ -1,15 +1,16 @@
 import GalaxyEngine
+import GalaxyImage
 
 /// What the exported model declares about its input, following the engine's model contract.
 public struct ExportMetadata: Sendable, Hashable {
     public var labels: [String]
     public var cropFraction: Double
-    /// The DCT decode scale the training images were preprocessed with (`1`, `1/2`, `1/4`, `1/8`).
-    public var decodeScale: String
+    /// The DCT decode scale the training images were preprocessed with.
+    public var decodeScale: DecodeScale
     /// Free-form provenance (data, seed, epochs, accuracy), stored as `galaxy.training`.
     public var training: String?
 
-    public init(labels: [String], cropFraction: Double = 0.26, decodeScale: String = "1", training: String? = nil) {
+    public init(labels: [String], cropFraction: Double = 0.26, decodeScale: DecodeScale = .full, training: String? = nil) {
         self.labels = labels
         self.cropFraction = cropFraction
         self.decodeScale = decodeScale
@@ -69,13 +70,10 @@ public enum ONNXExport {
                     name: "input", shape: [.param("batch"), .value(architecture.inputChannels), .value(side), .value(side)])
             ],
             outputs: [ONNX.ValueInfoProto(name: "logits", shape: [.param("batch"), .value(architecture.classes)])])
-        var props: [ONNX.StringStringEntry] = [
-            .init(key: "galaxy.labels", value: metadata.labels.joined(separator: ",")),
-            .init(key: "galaxy.input_size", value: String(side)),
-            .init(key: "galaxy.crop_fraction", value: String(metadata.cropFraction)),
-            .init(key: "galaxy.output", value: "logits"),
-            .init(key: "galaxy.decode_scale", value: metadata.decodeScale),
-        ]
+        var props = ModelMetadata(
+            labels: metadata.labels, inputSize: side, cropFraction: metadata.cropFraction, output: .logits,
+            decodeScale: metadata.decodeScale
+        ).properties
         if let training = metadata.training { props.append(.init(key: "galaxy.training", value: training)) }
         return ONNX.ModelProto(graph: graph, metadataProps: props)
     }

@@ -95,7 +95,7 @@ public struct TrainingPipeline {
         let onnx = ONNXExport.serialized(
             architecture: architecture, parameters: outcome.parameters,
             metadata: ExportMetadata(
-                labels: labels, cropFraction: preprocess.cropFraction, decodeScale: preprocess.decodeScale.metadataValue,
+                labels: labels, cropFraction: preprocess.cropFraction, decodeScale: preprocess.decodeScale,
                 training: provenance))
         let samples = outcome.history.reduce(0) { $0 + $1.train.samples }
         let seconds = outcome.history.reduce(0) { $0 + $1.seconds }
