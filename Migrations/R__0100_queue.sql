@@ -228,6 +228,24 @@ create trigger images_queue
     referencing new table as new_images
     for each statement execute function galaxy.queue_new_images();
 
+-- New JPEG bytes for an image: score it again (its predictions were made from the old bytes).
+create or replace function galaxy.queue_changed_image() returns trigger
+language plpgsql security definer
+set search_path = pg_catalog, galaxy
+as $$
+begin
+    insert into galaxy.queue (image_id) values (new.id);
+    return null;
+end;
+$$;
+
+drop trigger if exists images_requeue on galaxy.images;
+create trigger images_requeue
+    after update of jpeg on galaxy.images
+    for each row
+    when (old.jpeg_sha256 is distinct from new.jpeg_sha256)
+    execute function galaxy.queue_changed_image();
+
 -- One notification per transaction (pg_notify folds identical ones), delivered at commit; none
 -- for a statement that queued nothing.
 create or replace function galaxy.notify_jobs() returns trigger
@@ -574,5 +592,42 @@ begin
             using errcode = 'GZ002', hint = 'It was removed; reload the registry with galaxy.daemon_models().';
     end if;
     return bytes;
+end;
+$$;
+
+-- Where the queue stands, per model and priority (null model: the active model at claim time).
+create or replace view galaxy.queue_summary as
+select coalesce(m.name, '(active model)') as model,
+       q.priority,
+       count(*) as jobs,
+       count(*) filter (where q.lease_owner is not null and q.lease_expires_at >= now()) as being_scored,
+       count(*) filter (where q.lease_owner is null and q.run_after > now()) as waiting_to_retry,
+       count(*) filter (where q.attempts > 0) as retried,
+       min(q.enqueued_at) as oldest_enqueued_at
+from galaxy.queue q
+left join galaxy.models m on m.id = q.model_id
+group by m.name, q.priority;
+
+comment on view galaxy.queue_summary is 'Queued jobs per model and priority: being scored, waiting to retry, oldest';
+
+-- Queues failed jobs again (those of the given images, or all), at interactive priority and
+-- outside their batch; their failed_jobs rows go once the image scores. Returns how many.
+create or replace function galaxy.retry_failed(image_ids bigint[] default null)
+returns bigint
+language plpgsql volatile
+set search_path = pg_catalog, galaxy
+as $$
+declare
+    queued bigint;
+begin
+    insert into galaxy.queue (image_id, model_id, priority)
+    select distinct f.image_id, f.model_id, galaxy.interactive_priority()
+    from galaxy.failed_jobs f
+    where (image_ids is null or f.image_id = any(image_ids))
+      and not exists (select 1 from galaxy.queue q
+                      where q.image_id = f.image_id and q.model_id is not distinct from f.model_id)
+    order by f.image_id;
+    get diagnostics queued = row_count;
+    return queued;
 end;
 $$;

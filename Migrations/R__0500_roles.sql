@@ -62,7 +62,7 @@ grant execute on function
 to galaxy_analyst;
 grant execute on procedure galaxy.score(bigint[], text, interval, boolean) to galaxy_analyst;
 grant select on galaxy.images, galaxy.predictions, galaxy.prediction_details, galaxy.model_list,
-    galaxy.batches, galaxy.batch_progress, galaxy.failed_jobs, galaxy.daemons
+    galaxy.batches, galaxy.batch_progress, galaxy.failed_jobs, galaxy.daemons, galaxy.queue_summary
 to galaxy_analyst;
 
 -- Model admins: analysts who also manage the registry and batches, with their own privileges
@@ -84,6 +84,7 @@ grant execute on function
     galaxy.start_batch(text, text, integer),
     galaxy.enqueue_batch(bigint, text, bigint[], integer, text, text),
     galaxy.cancel_batch(bigint),
+    galaxy.retry_failed(bigint[]),
     galaxy.resolve_model(text),
     galaxy.notify_models(text, galaxy.models)
 to galaxy_model_admin;

@@ -109,6 +109,24 @@ select galaxy.complete_jobs('d2', array[7::bigint], array['Sc'], array['spiral']
                             array['{"Sc": 1}'::jsonb], array[1::real], '{}');
 select count(*) as failures_left from galaxy.failed_jobs where image_id = 2;
 
+-- Failed jobs can be queued again; new JPEG bytes queue the image again.
+insert into galaxy.queue (image_id, max_attempts) values (1, 1);
+select job_id from galaxy.claim_jobs('d2', 10, 60);
+select galaxy.fail_jobs('d2', array[8::bigint], array['corrupt'], 1);
+select galaxy.retry_failed(array[2::bigint]);
+select galaxy.retry_failed();
+select galaxy.retry_failed();
+select image_id, model_id, priority, attempts from galaxy.queue order by id;
+select model, priority, jobs, being_scored, waiting_to_retry, retried from galaxy.queue_summary;
+delete from galaxy.queue;
+update galaxy.images set label = 'E0' where id = 1;
+select count(*) as queued_after_label_change from galaxy.queue;
+update galaxy.images set jpeg = jpeg where id = 1;
+select count(*) as queued_after_same_bytes from galaxy.queue;
+update galaxy.images set jpeg = '\xffd8ee' where id = 1;
+select image_id, model_id, priority from galaxy.queue;
+delete from galaxy.queue;
+
 -- Heartbeats and stop.
 select name, host, pid, version, stopped_at is null as running from galaxy.daemons order by name;
 select galaxy.daemon_heartbeat('d3');
