@@ -4,7 +4,7 @@ import GalaxyCore
 import GalaxyImage
 import GalaxyTraining
 
-struct TrainCommand: AsyncParsableCommand {
+struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
         abstract: "Train the galaxy classifier and export it as ONNX.",
@@ -81,7 +81,9 @@ struct TrainCommand: AsyncParsableCommand {
         if let lr, !(lr > 0) { throw ValidationError("'--lr' must be positive.") }
     }
 
-    func run() async throws {
+    // Synchronous on purpose: the work runs on worker threads and blocking libpq calls, never on
+    // Swift's cooperative pool.
+    func run() throws {
         let outURL = URL(fileURLWithPath: out)
         let base = outURL.deletingPathExtension()
         let checkpointURL = base.appendingPathExtension("ckpt")
@@ -108,7 +110,7 @@ struct TrainCommand: AsyncParsableCommand {
             images = try TrainingData.loadDirectory(URL(fileURLWithPath: data))
             source = "data=\(URL(fileURLWithPath: data).lastPathComponent)"
         } else {
-            images = try await TrainingDatabase.loadLabeledImages(url: database)
+            images = try TrainingDatabase.loadLabeledImages(url: database)
             source = "from-db"
         }
         let provenance = "\(source) seed=\(seed) epochs=\(epochs) batch=\(batchSize) optimizer=\(optimizer.rawValue) decode_scale=\(decodeScale) test_fraction=\(testFraction)"
@@ -126,7 +128,7 @@ struct TrainCommand: AsyncParsableCommand {
         print("report: \(svgURL.path)  checkpoint: \(checkpointURL.path)")
         print(String(format: "training: %.1f images/s over %d epochs; preprocessing took %.1f s", result.trainingImagesPerSecond, result.outcome.history.count, result.preprocessSeconds))
         if let register {
-            let id = try await TrainingDatabase.register(onnx: result.onnx, name: register, activate: activate, url: database)
+            let id = try TrainingDatabase.register(onnx: result.onnx, name: register, activate: activate, url: database)
             print("registered as model \(id) '\(register)'\(activate ? " (active)" : "")")
         }
     }

@@ -1,13 +1,34 @@
-import ArgumentParser
+import GalaxyPostgres
+import GalaxyService
 import GalaxyTraining
 
 /// The database side of `galaxy train`: labelled images in, the trained model out.
 enum TrainingDatabase {
-    static func loadLabeledImages(url: String?) async throws -> [LabeledImage] {
-        throw ValidationError("'--from-db' is not available in this build yet; export the images and use '--data'.")
+    /// Every row of `galaxy.images` with a known label, in id order.
+    static func loadLabeledImages(url: String?) throws -> [LabeledImage] {
+        let connection = try PostgresConnection(conninfo: url, applicationName: "galaxy train")
+        let rows = try connection.query("select id, label, jpeg from galaxy.images where label is not null order by id")
+        var images: [LabeledImage] = []
+        images.reserveCapacity(rows.count)
+        for row in rows {
+            let id = try row.decode(Int64.self, at: 0)
+            images.append(LabeledImage(source: "galaxy.images id \(id)", label: try row.decode(String.self, at: 1), jpeg: try row.decode([UInt8].self, at: 2)))
+        }
+        return images
     }
 
-    static func register(onnx: [UInt8], name: String, activate: Bool, url: String?) async throws -> Int64 {
-        throw ValidationError("'--register' is not available in this build yet; use `galaxy model add`.")
+    /// Stores the model with `galaxy.add_model` and records the engine's validation with
+    /// `galaxy.model_validated` in the same transaction; with `activate` it becomes the active model.
+    /// - Returns: the model id.
+    static func register(onnx: [UInt8], name: String, activate: Bool, url: String?) throws -> Int64 {
+        // Load it as a daemon would before anything touches the database.
+        let validated = try ModelValidation.validate(onnx: onnx)
+        let connection = try PostgresConnection(conninfo: url, applicationName: "galaxy train")
+        return try connection.transaction { c in
+            let id = try c.query("select galaxy.add_model(\(name), \(onnx), \(activate))").scalar(Int64.self)
+            _ = try c.query(
+                "select galaxy.model_validated(\(id), \(validated.metadataJSON)::jsonb, \(validated.labels)::text[])")
+            return id
+        }
     }
 }
