@@ -173,7 +173,10 @@ $$;
 -- Batch counters -------------------------------------------------------------------------------------
 
 -- Counts finished jobs (one array element per job, batch ids may repeat or be null) and finishes the
--- batches that reached their total. Locks batches in id order so concurrent callers cannot deadlock.
+-- batches that reached their total. A daemon counts twice per transaction (complete_jobs, then
+-- fail_jobs), each time for different batches; so that two daemons cannot each hold one batch row
+-- and wait for the other's, counting takes one transaction-level advisory lock first (held to
+-- commit), then locks batch rows in id order.
 create or replace function galaxy.count_batch_results(done_batches bigint[], failed_batches bigint[])
 returns void
 language plpgsql volatile
@@ -183,6 +186,11 @@ declare
     r record;
     finishing boolean;
 begin
+    if cardinality(array_remove(coalesce(done_batches, '{}'), null)) = 0
+       and cardinality(array_remove(coalesce(failed_batches, '{}'), null)) = 0 then
+        return;  -- no batch jobs: nothing to lock
+    end if;
+    perform pg_advisory_xact_lock(galaxy.waiter_lock_class(), 1);
     for r in
         select s.batch_id, sum(s.d)::bigint as d, sum(s.f)::bigint as f
         from (select unnest(done_batches) as batch_id, 1 as d, 0 as f
@@ -194,7 +202,7 @@ begin
     loop
         select b.status = 'running' and b.done + r.d + b.failed + r.f >= b.total into finishing
         from galaxy.batches b where b.id = r.batch_id
-        for update;
+        for no key update;  -- not FOR UPDATE: that would wait for the KEY SHARE locks of inserts referencing the batch
         update galaxy.batches b
         set done = b.done + r.d,
             failed = b.failed + r.f,
@@ -531,6 +539,11 @@ begin
         returning job_id, batch_id
     )
     select array_agg(m.job_id order by m.job_id), array_agg(m.batch_id) into final_ids, batch_ids from moved m;
+
+    -- A job of a cancelled batch is not retried.
+    delete from galaxy.queue q
+    using galaxy.batches b
+    where q.id = any(mine) and q.batch_id = b.id and b.status = 'cancelled';
 
     -- Otherwise retry after base * 2^(attempt - 1) seconds, at most an hour.
     update galaxy.queue q

@@ -52,7 +52,7 @@ declare
 begin
     -- One activation at a time, so two concurrent ones cannot both pass the checks.
     perform pg_advisory_xact_lock(galaxy.waiter_lock_class(), 0);
-    select * into m from galaxy.models x where x.id = model_id for update;
+    select * into m from galaxy.models x where x.id = model_id for no key update;
     if not found then
         raise exception 'model % does not exist', model_id
             using errcode = 'GZ002', hint = 'See select id, name from galaxy.model_list.';

@@ -122,7 +122,7 @@ declare
     b galaxy.batches;
     removed bigint;
 begin
-    select * into b from galaxy.batches x where x.id = batch_id for update;
+    select * into b from galaxy.batches x where x.id = batch_id;
     if not found then
         raise exception 'batch % does not exist', batch_id
             using errcode = 'GZ014', hint = 'See select id, status from galaxy.batch_progress.';
@@ -131,11 +131,20 @@ begin
         raise exception 'batch % is % and cannot be cancelled', batch_id, b.status
             using errcode = 'GZ015', hint = 'Only running batches can be cancelled.';
     end if;
+    -- Jobs a daemon holds locked (it is completing or failing them) are skipped: they finish and
+    -- are counted. Skipping also means cancel never waits for a daemon that waits for this batch.
     delete from galaxy.queue q
-    where q.batch_id = cancel_batch.batch_id
-      and (q.lease_owner is null or q.lease_expires_at < clock_timestamp());
+    where q.id in (select x.id from galaxy.queue x
+                   where x.batch_id = cancel_batch.batch_id
+                     and (x.lease_owner is null or x.lease_expires_at < clock_timestamp())
+                   for update skip locked);
     get diagnostics removed = row_count;
-    update galaxy.batches x set status = 'cancelled', finished_at = clock_timestamp() where x.id = batch_id;
+    update galaxy.batches x set status = 'cancelled', finished_at = clock_timestamp()
+    where x.id = batch_id and x.status = 'running';
+    if not found then
+        raise exception 'batch % finished while it was being cancelled', batch_id
+            using errcode = 'GZ015', hint = 'See select id, status from galaxy.batch_progress.';
+    end if;
     perform pg_notify('galaxy_batches', batch_id::text);
     return removed;
 end;
