@@ -106,6 +106,8 @@ let package = Package(
             name: "GalaxyServiceTests",
             dependencies: ["GalaxyService", "GalaxyEngine", "GalaxyTestSupport"]),
         .testTarget(
+            name: "GalaxySynthTests", dependencies: ["GalaxySynth", "GalaxyImage", "GalaxyCore"]),
+        .testTarget(
             name: "GalaxyTrainingTests",
             dependencies: ["GalaxyTraining", "GalaxySynth", "GalaxyEngine", "GalaxyTestSupport"]),
     ],

@@ -1,1 +1,0 @@
-// The GalaxySynth module; its sources land here.
