@@ -1,3 +1,5 @@
+import GalaxyImage
+
 /// Sky noise and the display stretch that turns linear flux into the 8-bit colours of the
 /// Galaxy Zoo cutouts (an asinh stretch in the manner of Lupton et al. 2004, which keeps colours
 /// of bright cores while showing faint outskirts).
@@ -22,8 +24,7 @@ struct Exposure {
         let height = canvas.height
         let noiseField = NoiseField(width: width, height: height, grain: grain, seed: noiseSeed)
         var pixels = [UInt8](repeating: 0, count: width * height * 3)
-        let q = softening
-        let inverseAsinhQ: Float = 1 / _asinhf(q)
+        let stretchTable = StretchTable(softening: softening)
         // Interpolating coarse noise lowers its variance; scale it back to the requested sigma.
         let sigma = noise * noiseField.varianceCompensation
         canvas.red.withUnsafeBufferPointer { r in
@@ -48,7 +49,7 @@ struct Exposure {
                                         out[o &+ 2] = 0
                                         continue
                                     }
-                                    let stretch = _asinhf(q * intensity) * inverseAsinhQ / intensity
+                                    let stretch = stretchTable.factor(intensity)
                                     c = c * stretch
                                     c = c.replacing(with: 0, where: c .< 0)
                                     let peak = max(c.x, max(c.y, c.z))
@@ -65,6 +66,39 @@ struct Exposure {
             }
         }
         return RGBImage(width: width, height: height, pixels: pixels)
+    }
+}
+
+/// `asinh(q I) / (asinh(q) I)`, the factor that maps linear intensity `I` to display intensity,
+/// tabulated over `sqrt(I)` (smooth there) and computed exactly above the table's end.
+struct StretchTable {
+    private static let entries = 1024
+    private static let maxRoot: Float = 2
+    private let values: [Float]
+    private let softening: Float
+    private let inverseAsinhQ: Float
+
+    init(softening q: Float) {
+        softening = q
+        inverseAsinhQ = 1 / _asinhf(q)
+        var v = [Float](repeating: 0, count: Self.entries + 2)
+        for i in 0..<v.count {
+            let u = Float(i) * Self.maxRoot / Float(Self.entries)
+            let intensity = u * u
+            v[i] = i == 0 ? q * inverseAsinhQ : _asinhf(q * intensity) * inverseAsinhQ / intensity
+        }
+        values = v
+    }
+
+    @inline(__always)
+    func factor(_ intensity: Float) -> Float {
+        let f = intensity.squareRoot() * (Float(Self.entries) / Self.maxRoot)
+        if f >= Float(Self.entries) {
+            return _asinhf(softening * intensity) * inverseAsinhQ / intensity
+        }
+        let i = Int(f)
+        let t = f - Float(i)
+        return values.withUnsafeBufferPointer { v in v[i] + (v[i &+ 1] - v[i]) * t }
     }
 }
 

@@ -83,6 +83,15 @@ struct FloatCanvas {
     /// Gaussian blur (the point-spread function) inside `box`, separable, edges clamped to the box.
     mutating func blur(sigma: Float, box: Box) {
         if box.isEmpty || sigma < 0.3 { return }
+        if sigma > 2 {
+            // Three box filters approximate the Gaussian at a cost independent of its width.
+            let widths = Self.boxWidths(sigma: sigma)
+            var line = [Float](repeating: 0, count: max(box.x1 - box.x0, box.y1 - box.y0))
+            Self.boxBlurPlane(&red, width: width, box: box, widths: widths, line: &line)
+            Self.boxBlurPlane(&green, width: width, box: box, widths: widths, line: &line)
+            Self.boxBlurPlane(&blue, width: width, box: box, widths: widths, line: &line)
+            return
+        }
         let radius = max(1, Int((3 * sigma).rounded(.up)))
         var kernel = [Float](repeating: 0, count: 2 * radius + 1)
         var sum: Float = 0
@@ -99,6 +108,59 @@ struct FloatCanvas {
         Self.blurPlane(&red, width: width, box: box, kernel: kernel, radius: radius, scratch: &scratch, line: &line)
         Self.blurPlane(&green, width: width, box: box, kernel: kernel, radius: radius, scratch: &scratch, line: &line)
         Self.blurPlane(&blue, width: width, box: box, kernel: kernel, radius: radius, scratch: &scratch, line: &line)
+    }
+
+    /// Odd widths of three successive box filters whose combined variance is `sigma^2`
+    /// (Kovesi, "Fast almost-Gaussian filtering", 2010).
+    static func boxWidths(sigma: Float) -> [Int] {
+        let ideal = (12 * sigma * sigma / 3 + 1).squareRoot()
+        var lower = Int(ideal.rounded(.down))
+        if lower % 2 == 0 { lower -= 1 }
+        let upper = lower + 2
+        let m = Int(((12 * sigma * sigma - 3 * Float(lower * lower) - 12 * Float(lower) - 9)
+            / (-4 * Float(lower) - 4)).rounded())
+        return (0..<3).map { $0 < m ? lower : upper }
+    }
+
+    private static func boxBlurPlane(
+        _ plane: inout [Float], width: Int, box: Box, widths: [Int], line: inout [Float]
+    ) {
+        let bw = box.x1 - box.x0
+        let bh = box.y1 - box.y0
+        plane.withUnsafeMutableBufferPointer { p in
+            line.withUnsafeMutableBufferPointer { l in
+                for boxWidth in widths {
+                    let r = boxWidth / 2
+                    // Rows.
+                    for y in 0..<bh {
+                        let row = (box.y0 + y) &* width &+ box.x0
+                        Self.runningMean(p, start: row, stride: 1, count: bw, radius: r, line: l)
+                    }
+                    // Columns.
+                    for x in 0..<bw {
+                        Self.runningMean(p, start: box.y0 &* width &+ box.x0 &+ x, stride: width, count: bh, radius: r, line: l)
+                    }
+                }
+            }
+        }
+    }
+
+    /// Replaces `count` values at `start, start + stride, ...` by their mean over a window of
+    /// `2 * radius + 1`, edges clamped.
+    @inline(__always)
+    private static func runningMean(
+        _ p: UnsafeMutableBufferPointer<Float>, start: Int, stride: Int, count: Int, radius: Int,
+        line: UnsafeMutableBufferPointer<Float>
+    ) {
+        for i in 0..<count { line[i] = p[start &+ i &* stride] }
+        let scale = 1 / Float(2 * radius + 1)
+        let last = count &- 1
+        var acc: Float = 0
+        for k in -radius...radius { acc += line[min(max(k, 0), last)] }
+        for i in 0..<count {
+            p[start &+ i &* stride] = acc * scale
+            acc += line[min(i &+ radius &+ 1, last)] - line[max(i &- radius, 0)]
+        }
     }
 
     private static func blurPlane(

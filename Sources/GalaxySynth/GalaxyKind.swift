@@ -6,8 +6,8 @@ enum GalaxyKind: Sendable {
     case spiral(stage: Double, barred: Bool)
     /// Se: a disk seen edge-on.
     case edgeOn
-    /// A: stars, mergers, artefacts, empty sky.
-    case ambiguous
+    /// A: stars, mergers, artefacts, empty sky (one of them at random unless given).
+    case ambiguous(AmbiguousScene?)
 
     init?(label: String) {
         switch label {
@@ -23,8 +23,13 @@ enum GalaxyKind: Sendable {
         case "SBc": self = .spiral(stage: 2, barred: true)
         case "SBd": self = .spiral(stage: 3, barred: true)
         case "Se": self = .edgeOn
-        case "A": self = .ambiguous
+        case "A": self = .ambiguous(nil)
         default: return nil
         }
     }
+}
+
+/// What an image of class A shows.
+enum AmbiguousScene: Sendable, CaseIterable {
+    case brightStar, merger, artefact, emptyField
 }

@@ -28,14 +28,25 @@ struct SersicProfile: SurfaceProfile {
     private let inverseRe2: Float
     private let halfInverseIndex: Float
     private let bn: Float
+    /// (truncation / re)^2: beyond it the wings fade to zero within about one re, so the light
+    /// ends well inside the rectangle the renderer draws.
+    private let truncation2: Float
 
-    init(colour: SIMD4<Float>, intensityAtRe: Float, effectiveRadius: Float, index: Float, projection: Projection) {
+    /// Radius in pixels of the rectangle that holds all of this profile's light.
+    let reach: Float
+
+    init(
+        colour: SIMD4<Float>, intensityAtRe: Float, effectiveRadius: Float, index: Float, projection: Projection,
+        truncation: Float = 7
+    ) {
         self.colour = colour
         self.intensityAtRe = intensityAtRe
         self.projection = projection
         inverseRe2 = 1 / (effectiveRadius * effectiveRadius)
         halfInverseIndex = 0.5 / index
         bn = SersicProfile.bn(index)
+        truncation2 = truncation * truncation
+        reach = effectiveRadius * (truncation + 2.5) + 1
     }
 
     @inline(__always)
@@ -44,7 +55,12 @@ struct SersicProfile: SurfaceProfile {
         // A quarter-pixel core keeps the cusp finite on the pixel grid.
         let r2 = (p.x * p.x + p.y * p.y + 0.25) * inverseRe2
         let t = _expf(_logf(r2) * halfInverseIndex)
-        return colour * (intensityAtRe * _expf(-bn * (t - 1)))
+        var value = intensityAtRe * _expf(-bn * (t - 1))
+        if r2 > truncation2 {
+            let over = r2.squareRoot() - truncation2.squareRoot()
+            value *= _expf(-2 * over * over)
+        }
+        return colour * value
     }
 
     /// The b_n that makes `re` the half-light radius (Ciotti & Bertin 1999 expansion).

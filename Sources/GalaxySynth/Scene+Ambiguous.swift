@@ -2,16 +2,14 @@
 // workflow we descend from files under it), and the foreground stars every frame has.
 
 extension Scene {
-    mutating func drawAmbiguous() {
+    mutating func drawAmbiguous(_ forced: AmbiguousScene? = nil) {
         let u = rng.unit()
-        if u < 0.3 {
-            drawBrightStar()
-        } else if u < 0.6 {
-            drawMerger()
-        } else if u < 0.8 {
-            drawArtefact()
-        } else {
-            drawEmptyField()
+        let scene = forced ?? (u < 0.3 ? .brightStar : u < 0.6 ? .merger : u < 0.8 ? .artefact : .emptyField)
+        switch scene {
+        case .brightStar: drawBrightStar()
+        case .merger: drawMerger()
+        case .artefact: drawArtefact()
+        case .emptyField: drawEmptyField()
         }
     }
 

@@ -17,8 +17,8 @@ extension Scene {
                 brightness: brightness)
         case .edgeOn:
             drawEdgeOn()
-        case .ambiguous:
-            drawAmbiguous()
+        case .ambiguous(let scene):
+            drawAmbiguous(scene)
         }
     }
 
@@ -28,9 +28,9 @@ extension Scene {
         let n = Float(rng.uniform(2.5, 5.5))
         let re = radius90 / Float(rng.uniform(2.6, 3.4))
         let profile = SersicProfile(
-            colour: oldColour(), intensityAtRe: 0.35 * brightness * Float(rng.logNormal(median: 1, sigma: 0.25)),
+            colour: oldColour(), intensityAtRe: 0.18 * brightness * Float(rng.logNormal(median: 1, sigma: 0.25)),
             effectiveRadius: re, index: n, projection: Projection(angle: rng.angle(), axisRatio: axisRatio))
-        add(profile, x: x, y: y, radius: min(re * 7, Float(canvas.width)))
+        add(profile, x: x, y: y, radius: profile.reach)
     }
 
     // MARK: Spirals and barred spirals
@@ -44,11 +44,11 @@ extension Scene {
         let h = radius90 / 3.5 * Float(rng.logNormal(median: 1, sigma: 0.08))
         let angle = rng.angle()
         let projection = Projection(angle: angle, axisRatio: q)
-        let centralIntensity = 0.7 * brightness * Float(rng.logNormal(median: 1, sigma: 0.2))
+        let centralIntensity = 0.35 * brightness * Float(rng.logNormal(median: 1, sigma: 0.2))
         let diskFlux = 2 * Double.pi * Double(h * h) * q * Double(centralIntensity)
 
         // Bulge: large and concentrated for Sa, small or absent for Sd.
-        let bulgeShare = min(max(0.42 - 0.13 * t + rng.normal(sd: 0.07), 0.01), 0.7)
+        let bulgeShare = min(max(0.36 - 0.11 * t + rng.normal(sd: 0.07), 0.01), 0.7)
         let bulgeIndex = min(max(3.2 - 0.7 * t + rng.normal(sd: 0.4), 0.8), 4.5)
         let bulgeRe = Double(h) * min(max(0.32 - 0.05 * t + rng.normal(sd: 0.05), 0.08), 0.5)
         let bulgeQ = 1 - (1 - q) * rng.uniform(0.3, 0.7)
@@ -59,10 +59,10 @@ extension Scene {
         var barLength: Float = 0
         let barAngle = rng.angle()
         if barred {
-            barLength = h * Float(min(max(1.45 - 0.17 * t + rng.normal(sd: 0.25), 0.55), 2.3))
+            barLength = h * Float(min(max(1.6 - 0.17 * t + rng.normal(sd: 0.25), 0.55), 2.3))
             let strength = Float(rng.chance(0.2) ? rng.uniform(0.25, 0.5) : rng.uniform(0.55, 1.2))
             let bar = BarProfile(
-                colour: diskColour(youth: 0.15), intensity: centralIntensity * strength * 0.75,
+                colour: diskColour(youth: 0.15), intensity: centralIntensity * strength * 1.6,
                 halfLength: barLength, halfWidth: barLength * Float(rng.uniform(0.17, 0.32)),
                 cosBar: Float(_cos(barAngle)), sinBar: Float(_sin(barAngle)), projection: projection)
             add(bar, x: x, y: y, radius: barLength * 1.6)
@@ -78,8 +78,9 @@ extension Scene {
             armCount = u < 0.6 ? 2 : (u < 0.85 ? 3 : 4)
         }
         let armStart = barred ? barLength : h * Float(rng.uniform(0.45, 0.9))
-        let contrast = Float(min(max(0.3 + 0.12 * t + rng.normal(sd: 0.12), 0.08), 0.85))
-        let sharpness = Float(min(max(2.2 + 0.5 * t + rng.normal(sd: 0.6), 1), 6))
+        // Arms are most contrasted and crisp in Sb-Sc; Sd arms are patchy rather than crisp.
+        let contrast = Float(min(max(0.28 + 0.16 * t - 0.03 * t * t + rng.normal(sd: 0.12), 0.08), 0.85))
+        let sharpness = Float(min(max(2.6 + 0.6 * t - 0.25 * t * t + rng.normal(sd: 0.6), 1), 6))
         let truncation = h * Float(rng.uniform(3.6, 5))
         let hasRing = barred ? rng.chance(0.3) : rng.chance(0.07)
         let ringRadius = barred ? barLength * 1.05 : armStart * 1.3
@@ -98,7 +99,7 @@ extension Scene {
             let bulge = SersicProfile(
                 colour: oldColour(), intensityAtRe: Float(bulgeIe), effectiveRadius: Float(bulgeRe),
                 index: Float(bulgeIndex), projection: Projection(angle: angle, axisRatio: bulgeQ))
-            add(bulge, x: x, y: y, radius: Float(bulgeRe) * 7)
+            add(bulge, x: x, y: y, radius: bulge.reach)
         }
 
         // Star-forming knots strung along the arms: few in Sa, many and scattered in Sd.
@@ -125,7 +126,7 @@ extension Scene {
         let h = radius90 / 3.3 * Float(rng.logNormal(median: 1, sigma: 0.1))
         let angle = rng.angle()
         let z0 = h * Float(rng.uniform(0.07, 0.2))
-        let intensity = 1.2 * brightness * Float(rng.logNormal(median: 1, sigma: 0.2))
+        let intensity = 0.6 * brightness * Float(rng.logNormal(median: 1, sigma: 0.2))
         let projection = Projection(angle: angle, axisRatio: 1)
         let truncation = h * Float(rng.uniform(3.2, 4.5))
         let disk = EdgeOnDiskProfile(
@@ -137,7 +138,7 @@ extension Scene {
             let bulge = SersicProfile(
                 colour: oldColour(), intensityAtRe: intensity * Float(rng.uniform(0.15, 0.7)), effectiveRadius: re,
                 index: Float(rng.uniform(1, 4)), projection: Projection(angle: angle, axisRatio: rng.uniform(0.45, 0.9)))
-            add(bulge, x: centreX, y: centreY, radius: re * 7)
+            add(bulge, x: centreX, y: centreY, radius: bulge.reach)
         }
         if rng.chance(0.6) {
             let depth = Float(rng.uniform(0.3, 0.85))

@@ -1,3 +1,5 @@
+import GalaxyImage
+
 /// One frame being drawn: the observing conditions, the canvas and the random stream.
 struct Scene {
     var rng: SynthRandom
@@ -28,19 +30,19 @@ struct Scene {
         let arcsecPerPixel = 0.02 * petroR90
         psfSigma = scale * Float(min(max(rng.logNormal(median: 0.62, sigma: 0.15) / arcsecPerPixel, 1.0), 10))
         let grain = max(1, Float(0.396 / arcsecPerPixel) * scale)
-        radius90 = scale * 50 * Float(rng.logNormal(median: 1, sigma: 0.12))
+        radius90 = scale * 56 * Float(rng.logNormal(median: 1, sigma: 0.12))
         let jitter = 3 * scale
         centreX = Float(size) / 2 + Float(min(max(rng.normal(sd: 1), -2.5), 2.5)) * jitter
         centreY = Float(size) / 2 + Float(min(max(rng.normal(sd: 1), -2.5), 2.5)) * jitter
         // Smaller (more distant) galaxies tend to be fainter too; some are faint regardless.
         let distanceDimming = Float(min(1.3, max(0.35, petroR90 / 9)))
         brightness = Float(rng.logNormal(median: 1, sigma: 0.35)) * (0.5 + 0.5 * distanceDimming)
-        let noise = Float(rng.logNormal(median: 0.010, sigma: 0.25))
+        let noise = Float(rng.logNormal(median: 0.007, sigma: 0.25))
         exposure = Exposure(
             noise: SIMD4<Float>(noise * 1.05, noise, noise * 1.25, 0),
             skyLevel: SIMD4<Float>(
                 Float(rng.normal(sd: 0.002)), Float(rng.normal(sd: 0.002)), Float(rng.normal(sd: 0.002)) + 0.001, 0),
-            softening: Float(rng.uniform(7, 12)),
+            softening: Float(rng.uniform(10, 20)),
             gain: Float(rng.logNormal(median: 1, sigma: 0.1)),
             grain: grain,
             noiseSeed: rng.next())

@@ -1,4 +1,5 @@
 import GalaxyCore
+import GalaxyImage
 
 /// Renders Galaxy Zoo-like cutouts (SDSS gri composites, galaxy centred, dark sky) for any of the
 /// 13 labels in `GalaxyLabels.standard`, deterministically from a seed and without touching disk.
@@ -26,6 +27,10 @@ public struct SyntheticGalaxyRenderer: Sendable {
                 .unknownLabel,
                 "unknown galaxy label '\(label)': use one of \(GalaxyLabels.standard.joined(separator: ", "))")
         }
+        return render(kind, seed: seed)
+    }
+
+    func render(_ kind: GalaxyKind, seed: UInt64) -> RGBImage {
         var scene = Scene(size: size, seed: seed)
         scene.drawGalaxy(kind)
         scene.drawForegroundStars()
