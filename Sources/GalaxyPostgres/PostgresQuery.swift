@@ -48,7 +48,7 @@ public struct PostgresQuery: Sendable, Hashable, ExpressibleByStringInterpolatio
             sql += "$\(binds.count)"
         }
 
-        /// Adds `value` as the next `$n` parameter, or NULL.
+        /// Adds `value` as the next `$n` parameter, or NULL when it is nil.
         public mutating func appendInterpolation<T: PostgresEncodable>(_ value: T?) {
             binds.append(value?.postgresBind ?? .null)
             sql += "$\(binds.count)"
