@@ -367,6 +367,10 @@ begin
             using errcode = 'GZ016';
     end if;
 
+    -- A lease need not survive a crash (the job is simply claimable again), so this transaction
+    -- does not wait for its WAL flush: a claim costs no fsync.
+    perform set_config('synchronous_commit', 'off', true);
+
     -- Claiming proves the daemon alive; refresh its heartbeat at most once a second.
     update galaxy.daemons d set heartbeat_at = claim_time, stopped_at = null
     where d.name = daemon and d.heartbeat_at < claim_time - interval '1 second';
@@ -448,6 +452,11 @@ begin
             n, cardinality(labels), cardinality(classes), cardinality(probabilities), cardinality(latency_ms)
             using errcode = 'GZ016', hint = 'Pass one element per job in every array.';
     end if;
+
+    -- Completing is idempotent and atomic: if a crash loses this commit, the predictions and the
+    -- job deletions are lost together and the jobs are scored again. So the daemon's transaction
+    -- does not wait for its WAL flush, and waiting predict_galaxy calls see the result sooner.
+    perform set_config('synchronous_commit', 'off', true);
 
     -- Only jobs this daemon still leases; a job taken over by another daemon is left to it.
     mine := array(
