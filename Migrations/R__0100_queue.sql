@@ -136,15 +136,15 @@ $$;
 
 -- The model called model_name, or the active model when model_name is null; it must be ready.
 create or replace function galaxy.resolve_model(model_name text)
-returns galaxy.models
+returns galaxy.model_ref
 language plpgsql stable security definer
 set search_path = pg_catalog, galaxy
 as $$
 declare
-    m galaxy.models;
+    m galaxy.model_ref;
 begin
     if model_name is null then
-        select * into m from galaxy.models where active;
+        select x.id, x.name, x.status, x.active, x.activate_when_ready, x.error into m from galaxy.models x where x.active;
         if not found then
             raise exception 'no model is active'
                 using errcode = 'GZ003',
@@ -152,7 +152,7 @@ begin
         end if;
         return m;
     end if;
-    select * into m from galaxy.models where name = model_name;
+    select x.id, x.name, x.status, x.active, x.activate_when_ready, x.error into m from galaxy.models x where x.name = model_name;
     if not found then
         raise exception 'model "%" does not exist', model_name
             using errcode = 'GZ002',

@@ -6,7 +6,7 @@ language sql stable
 as $$ select galaxy.setting_interval('galaxy.predict_timeout', interval '10 seconds') $$;
 
 -- The hint that tells how to score an image explicitly.
-create or replace function galaxy.score_hint(image_id bigint, m galaxy.models) returns text
+create or replace function galaxy.score_hint(image_id bigint, m galaxy.model_ref) returns text
 language sql stable
 as $$
     select format('CALL galaxy.score(array[%s]%s) outside a transaction block (it queues the image, commits and waits)',
@@ -14,7 +14,7 @@ as $$
 $$;
 
 -- Raises the error of the last failed scoring of image_id under model m, if there is one.
-create or replace function galaxy.raise_if_failed(image_id bigint, m galaxy.models, since timestamptz default '-infinity')
+create or replace function galaxy.raise_if_failed(image_id bigint, m galaxy.model_ref, since timestamptz default '-infinity')
 returns void
 language plpgsql stable
 set search_path = pg_catalog, galaxy
@@ -44,7 +44,7 @@ language plpgsql volatile security definer
 set search_path = pg_catalog, galaxy
 as $$
 declare
-    m galaxy.models;
+    m galaxy.model_ref;
     image_xmin xid;
     job_xmin xid;
     job_run_after timestamptz;
@@ -218,7 +218,7 @@ language plpgsql volatile security definer
 set search_path = pg_catalog, galaxy
 as $$
 declare
-    m galaxy.models;
+    m galaxy.model_ref;
 begin
     m := galaxy.resolve_model(model);
     perform galaxy.predict(image_id, m.name);
@@ -231,12 +231,12 @@ $$;
 -- model. Images already scored are skipped unless rescore; a job already queued is moved up to
 -- interactive priority instead of being duplicated.
 create or replace function galaxy.request_scoring(image_ids bigint[], model text, rescore boolean)
-returns galaxy.models
+returns galaxy.model_ref
 language plpgsql volatile security definer
 set search_path = pg_catalog, galaxy
 as $$
 declare
-    m galaxy.models;
+    m galaxy.model_ref;
     unknown bigint[];
 begin
     if image_ids is null or cardinality(image_ids) = 0 then
@@ -278,7 +278,7 @@ language sql stable security definer
 set search_path = pg_catalog, galaxy
 as $$
     with ids as (select distinct u.id from unnest(image_ids) as u(id)),
-    m as (select * from galaxy.models where id = model_id)
+    m as (select x.id, x.active from galaxy.models x where x.id = model_id)
     select
         (select count(*) from ids where exists (
             select 1 from galaxy.queue q, m
@@ -299,7 +299,7 @@ language plpgsql
 -- No SET clause: a procedure with one cannot COMMIT. Every name below is schema-qualified.
 as $$
 declare
-    m galaxy.models;
+    m galaxy.model_ref;
     started timestamptz := clock_timestamp();
     deadline timestamptz;
     next_liveness_check timestamptz;

@@ -1,7 +1,7 @@
 -- The model registry: add, validate or reject, activate, remove, list.
 -- Re-runnable: every object is created with CREATE OR REPLACE.
 
-create or replace function galaxy.notify_models(event text, m galaxy.models) returns void
+create or replace function galaxy.notify_models(event text, m galaxy.model_ref) returns void
 language sql volatile
 as $$
     select pg_notify('galaxy_models',
@@ -17,7 +17,7 @@ language plpgsql volatile
 set search_path = pg_catalog, galaxy
 as $$
 declare
-    m galaxy.models;
+    m galaxy.model_ref;
 begin
     if name is null or btrim(name) = '' then
         raise exception 'a model needs a non-empty name'
@@ -31,9 +31,9 @@ begin
         raise exception 'a model named "%" already exists', name
             using errcode = 'GZ013', hint = 'Choose another name, or remove the old model first with galaxy.remove_model.';
     end if;
-    insert into galaxy.models (name, onnx, activate_when_ready)
+    insert into galaxy.models as x (name, onnx, activate_when_ready)
     values (add_model.name, add_model.onnx, coalesce(activate, false))
-    returning * into m;
+    returning x.id, x.name, x.status, x.active, x.activate_when_ready, x.error into m;
     perform galaxy.notify_models('added', m);
     return m.id;
 end;
@@ -47,12 +47,12 @@ language plpgsql volatile
 set search_path = pg_catalog, galaxy
 as $$
 declare
-    m galaxy.models;
+    m galaxy.model_ref;
     batch bigint;
 begin
     -- One activation at a time, so two concurrent ones cannot both pass the checks.
     perform pg_advisory_xact_lock(galaxy.waiter_lock_class(), 0);
-    select * into m from galaxy.models x where x.id = model_id for no key update;
+    select x.id, x.name, x.status, x.active, x.activate_when_ready, x.error into m from galaxy.models x where x.id = model_id for no key update;
     if not found then
         raise exception 'model % does not exist', model_id
             using errcode = 'GZ002', hint = 'See select id, name from galaxy.model_list.';
@@ -73,7 +73,7 @@ begin
     update galaxy.models x
     set active = true, activated_at = clock_timestamp(), activate_when_ready = false
     where x.id = m.id
-    returning * into m;
+    returning x.id, x.name, x.status, x.active, x.activate_when_ready, x.error into m;
     if rescore then
         batch := galaxy.enqueue_batch(m.id, 'all', null, galaxy.batch_priority(),
                                       format('rescore on activation of model %s', m.name), created_by);
@@ -107,10 +107,10 @@ language plpgsql volatile
 set search_path = pg_catalog, galaxy
 as $$
 declare
-    m galaxy.models;
+    m galaxy.model_ref;
 begin
     perform pg_advisory_xact_lock(galaxy.waiter_lock_class(), 0);
-    select * into m from galaxy.models x where x.name = remove_model.name for update;
+    select x.id, x.name, x.status, x.active, x.activate_when_ready, x.error into m from galaxy.models x where x.name = remove_model.name for update;
     if not found then
         raise exception 'model "%" does not exist', name
             using errcode = 'GZ002', hint = 'See select name, status from galaxy.model_list.';
@@ -134,13 +134,13 @@ language plpgsql volatile security definer
 set search_path = pg_catalog, galaxy
 as $$
 declare
-    m galaxy.models;
+    m galaxy.model_ref;
 begin
     update galaxy.models x
     set status = 'ready', metadata = coalesce(model_validated.metadata, '{}'), labels = model_validated.labels,
         error = null, validated_at = clock_timestamp()
     where x.id = model_id and x.status = 'pending'
-    returning * into m;
+    returning x.id, x.name, x.status, x.active, x.activate_when_ready, x.error into m;
     if not found then
         if not exists (select 1 from galaxy.models x where x.id = model_id) then
             raise exception 'model % does not exist', model_id
@@ -164,13 +164,13 @@ language plpgsql volatile security definer
 set search_path = pg_catalog, galaxy
 as $$
 declare
-    m galaxy.models;
+    m galaxy.model_ref;
 begin
     update galaxy.models x
     set status = 'rejected', error = coalesce(model_rejected.error, 'unknown error'),
         validated_at = clock_timestamp(), activate_when_ready = false
     where x.id = model_id and x.status = 'pending'
-    returning * into m;
+    returning x.id, x.name, x.status, x.active, x.activate_when_ready, x.error into m;
     if not found then
         if not exists (select 1 from galaxy.models x where x.id = model_id) then
             raise exception 'model % does not exist', model_id

@@ -12,11 +12,11 @@ language plpgsql volatile
 set search_path = pg_catalog, galaxy
 as $$
 declare
-    m galaxy.models;
+    m galaxy.model_ref;
     batch galaxy.batches;
     queued bigint;
 begin
-    select * into m from galaxy.models x where x.id = enqueue_batch.model_id;
+    select x.id, x.name, x.status, x.active, x.activate_when_ready, x.error into m from galaxy.models x where x.id = enqueue_batch.model_id;
     insert into galaxy.batches (model_id, model_name, selection, priority, created_by)
     values (m.id, m.name, description, enqueue_batch.priority, coalesce(enqueue_batch.created_by, current_user))
     returning * into batch;
@@ -57,7 +57,7 @@ language plpgsql volatile
 set search_path = pg_catalog, galaxy
 as $$
 declare
-    m galaxy.models;
+    m galaxy.model_ref;
     ids bigint[];
     mode text := lower(btrim(coalesce(selection, 'unscored')));
 begin

@@ -86,7 +86,7 @@ grant execute on function
     galaxy.cancel_batch(bigint),
     galaxy.retry_failed(bigint[]),
     galaxy.resolve_model(text),
-    galaxy.notify_models(text, galaxy.models)
+    galaxy.notify_models(text, galaxy.model_ref)
 to galaxy_model_admin;
 grant select, insert, update, delete on galaxy.models, galaxy.queue, galaxy.batches to galaxy_model_admin;
 grant select on galaxy.images, galaxy.predictions, galaxy.failed_jobs to galaxy_model_admin;
