@@ -145,15 +145,15 @@ $$;
 
 -- The model called model_name, or the active model when model_name is null; it must be ready.
 create or replace function galaxy.resolve_model(model_name text)
-returns galaxy.models
+returns galaxy.model_ref
 language plpgsql stable security definer
 set search_path = pg_catalog, galaxy
 as $$
 declare
-    m galaxy.models;
+    m galaxy.model_ref;
 begin
     if model_name is null then
-        select * into m from galaxy.models where active;
+        select x.id, x.name, x.status, x.active, x.activate_when_ready, x.error into m from galaxy.models x where x.active;
         if not found then
             raise exception 'no model is active'
                 using errcode = 'GZ003',
@@ -161,7 +161,7 @@ begin
         end if;
         return m;
     end if;
-    select * into m from galaxy.models where name = model_name;
+    select x.id, x.name, x.status, x.active, x.activate_when_ready, x.error into m from galaxy.models x where x.name = model_name;
     if not found then
         raise exception 'model "%" does not exist', model_name
             using errcode = 'GZ002',
@@ -376,6 +376,10 @@ begin
             using errcode = 'GZ016';
     end if;
 
+    -- A lease need not survive a crash (the job is simply claimable again), so this transaction
+    -- does not wait for its WAL flush: a claim costs no fsync.
+    perform set_config('synchronous_commit', 'off', true);
+
     -- Claiming proves the daemon alive; refresh its heartbeat at most once a second.
     update galaxy.daemons d set heartbeat_at = claim_time, stopped_at = null
     where d.name = daemon and d.heartbeat_at < claim_time - interval '1 second';
@@ -457,6 +461,11 @@ begin
             n, cardinality(labels), cardinality(classes), cardinality(probabilities), cardinality(latency_ms)
             using errcode = 'GZ016', hint = 'Pass one element per job in every array.';
     end if;
+
+    -- Completing is idempotent and atomic: if a crash loses this commit, the predictions and the
+    -- job deletions are lost together and the jobs are scored again. So the daemon's transaction
+    -- does not wait for its WAL flush, and waiting predict_galaxy calls see the result sooner.
+    perform set_config('synchronous_commit', 'off', true);
 
     -- Only jobs this daemon still leases; a job taken over by another daemon is left to it.
     mine := array(
@@ -667,7 +676,7 @@ language sql stable
 as $$ select galaxy.setting_interval('galaxy.predict_timeout', interval '10 seconds') $$;
 
 -- The hint that tells how to score an image explicitly.
-create or replace function galaxy.score_hint(image_id bigint, m galaxy.models) returns text
+create or replace function galaxy.score_hint(image_id bigint, m galaxy.model_ref) returns text
 language sql stable
 as $$
     select format('CALL galaxy.score(array[%s]%s) outside a transaction block (it queues the image, commits and waits)',
@@ -675,7 +684,7 @@ as $$
 $$;
 
 -- Raises the error of the last failed scoring of image_id under model m, if there is one.
-create or replace function galaxy.raise_if_failed(image_id bigint, m galaxy.models, since timestamptz default '-infinity')
+create or replace function galaxy.raise_if_failed(image_id bigint, m galaxy.model_ref, since timestamptz default '-infinity')
 returns void
 language plpgsql stable
 set search_path = pg_catalog, galaxy
@@ -705,7 +714,7 @@ language plpgsql volatile security definer
 set search_path = pg_catalog, galaxy
 as $$
 declare
-    m galaxy.models;
+    m galaxy.model_ref;
     image_xmin xid;
     job_xmin xid;
     job_run_after timestamptz;
@@ -879,7 +888,7 @@ language plpgsql volatile security definer
 set search_path = pg_catalog, galaxy
 as $$
 declare
-    m galaxy.models;
+    m galaxy.model_ref;
 begin
     m := galaxy.resolve_model(model);
     perform galaxy.predict(image_id, m.name);
@@ -892,12 +901,12 @@ $$;
 -- model. Images already scored are skipped unless rescore; a job already queued is moved up to
 -- interactive priority instead of being duplicated.
 create or replace function galaxy.request_scoring(image_ids bigint[], model text, rescore boolean)
-returns galaxy.models
+returns galaxy.model_ref
 language plpgsql volatile security definer
 set search_path = pg_catalog, galaxy
 as $$
 declare
-    m galaxy.models;
+    m galaxy.model_ref;
     unknown bigint[];
 begin
     if image_ids is null or cardinality(image_ids) = 0 then
@@ -939,7 +948,7 @@ language sql stable security definer
 set search_path = pg_catalog, galaxy
 as $$
     with ids as (select distinct u.id from unnest(image_ids) as u(id)),
-    m as (select * from galaxy.models where id = model_id)
+    m as (select x.id, x.active from galaxy.models x where x.id = model_id)
     select
         (select count(*) from ids where exists (
             select 1 from galaxy.queue q, m
@@ -960,7 +969,7 @@ language plpgsql
 -- No SET clause: a procedure with one cannot COMMIT. Every name below is schema-qualified.
 as $$
 declare
-    m galaxy.models;
+    m galaxy.model_ref;
     started timestamptz := clock_timestamp();
     deadline timestamptz;
     next_liveness_check timestamptz;
@@ -1034,7 +1043,7 @@ $$;
 -- The model registry: add, validate or reject, activate, remove, list.
 -- Re-runnable: every object is created with CREATE OR REPLACE.
 
-create or replace function galaxy.notify_models(event text, m galaxy.models) returns void
+create or replace function galaxy.notify_models(event text, m galaxy.model_ref) returns void
 language sql volatile
 as $$
     select pg_notify('galaxy_models',
@@ -1050,7 +1059,7 @@ language plpgsql volatile
 set search_path = pg_catalog, galaxy
 as $$
 declare
-    m galaxy.models;
+    m galaxy.model_ref;
 begin
     if name is null or btrim(name) = '' then
         raise exception 'a model needs a non-empty name'
@@ -1064,9 +1073,9 @@ begin
         raise exception 'a model named "%" already exists', name
             using errcode = 'GZ013', hint = 'Choose another name, or remove the old model first with galaxy.remove_model.';
     end if;
-    insert into galaxy.models (name, onnx, activate_when_ready)
+    insert into galaxy.models as x (name, onnx, activate_when_ready)
     values (add_model.name, add_model.onnx, coalesce(activate, false))
-    returning * into m;
+    returning x.id, x.name, x.status, x.active, x.activate_when_ready, x.error into m;
     perform galaxy.notify_models('added', m);
     return m.id;
 end;
@@ -1080,12 +1089,12 @@ language plpgsql volatile
 set search_path = pg_catalog, galaxy
 as $$
 declare
-    m galaxy.models;
+    m galaxy.model_ref;
     batch bigint;
 begin
     -- One activation at a time, so two concurrent ones cannot both pass the checks.
     perform pg_advisory_xact_lock(galaxy.waiter_lock_class(), 0);
-    select * into m from galaxy.models x where x.id = model_id for no key update;
+    select x.id, x.name, x.status, x.active, x.activate_when_ready, x.error into m from galaxy.models x where x.id = model_id for no key update;
     if not found then
         raise exception 'model % does not exist', model_id
             using errcode = 'GZ002', hint = 'See select id, name from galaxy.model_list.';
@@ -1106,7 +1115,7 @@ begin
     update galaxy.models x
     set active = true, activated_at = clock_timestamp(), activate_when_ready = false
     where x.id = m.id
-    returning * into m;
+    returning x.id, x.name, x.status, x.active, x.activate_when_ready, x.error into m;
     if rescore then
         batch := galaxy.enqueue_batch(m.id, 'all', null, galaxy.batch_priority(),
                                       format('rescore on activation of model %s', m.name), created_by);
@@ -1140,10 +1149,10 @@ language plpgsql volatile
 set search_path = pg_catalog, galaxy
 as $$
 declare
-    m galaxy.models;
+    m galaxy.model_ref;
 begin
     perform pg_advisory_xact_lock(galaxy.waiter_lock_class(), 0);
-    select * into m from galaxy.models x where x.name = remove_model.name for update;
+    select x.id, x.name, x.status, x.active, x.activate_when_ready, x.error into m from galaxy.models x where x.name = remove_model.name for update;
     if not found then
         raise exception 'model "%" does not exist', name
             using errcode = 'GZ002', hint = 'See select name, status from galaxy.model_list.';
@@ -1167,13 +1176,13 @@ language plpgsql volatile security definer
 set search_path = pg_catalog, galaxy
 as $$
 declare
-    m galaxy.models;
+    m galaxy.model_ref;
 begin
     update galaxy.models x
     set status = 'ready', metadata = coalesce(model_validated.metadata, '{}'), labels = model_validated.labels,
         error = null, validated_at = clock_timestamp()
     where x.id = model_id and x.status = 'pending'
-    returning * into m;
+    returning x.id, x.name, x.status, x.active, x.activate_when_ready, x.error into m;
     if not found then
         if not exists (select 1 from galaxy.models x where x.id = model_id) then
             raise exception 'model % does not exist', model_id
@@ -1197,13 +1206,13 @@ language plpgsql volatile security definer
 set search_path = pg_catalog, galaxy
 as $$
 declare
-    m galaxy.models;
+    m galaxy.model_ref;
 begin
     update galaxy.models x
     set status = 'rejected', error = coalesce(model_rejected.error, 'unknown error'),
         validated_at = clock_timestamp(), activate_when_ready = false
     where x.id = model_id and x.status = 'pending'
-    returning * into m;
+    returning x.id, x.name, x.status, x.active, x.activate_when_ready, x.error into m;
     if not found then
         if not exists (select 1 from galaxy.models x where x.id = model_id) then
             raise exception 'model % does not exist', model_id
@@ -1254,11 +1263,11 @@ language plpgsql volatile
 set search_path = pg_catalog, galaxy
 as $$
 declare
-    m galaxy.models;
+    m galaxy.model_ref;
     batch galaxy.batches;
     queued bigint;
 begin
-    select * into m from galaxy.models x where x.id = enqueue_batch.model_id;
+    select x.id, x.name, x.status, x.active, x.activate_when_ready, x.error into m from galaxy.models x where x.id = enqueue_batch.model_id;
     insert into galaxy.batches (model_id, model_name, selection, priority, created_by)
     values (m.id, m.name, description, enqueue_batch.priority, coalesce(enqueue_batch.created_by, current_user))
     returning * into batch;
@@ -1299,7 +1308,7 @@ language plpgsql volatile
 set search_path = pg_catalog, galaxy
 as $$
 declare
-    m galaxy.models;
+    m galaxy.model_ref;
     ids bigint[];
     mode text := lower(btrim(coalesce(selection, 'unscored')));
 begin
@@ -1506,7 +1515,7 @@ grant execute on function
     galaxy.cancel_batch(bigint),
     galaxy.retry_failed(bigint[]),
     galaxy.resolve_model(text),
-    galaxy.notify_models(text, galaxy.models)
+    galaxy.notify_models(text, galaxy.model_ref)
 to galaxy_model_admin;
 grant select, insert, update, delete on galaxy.models, galaxy.queue, galaxy.batches to galaxy_model_admin;
 grant select on galaxy.images, galaxy.predictions, galaxy.failed_jobs to galaxy_model_admin;
@@ -1561,6 +1570,15 @@ create table galaxy.models (
 alter table galaxy.models alter column onnx set storage external;
 create unique index models_one_active on galaxy.models (active) where active;
 comment on table galaxy.models is 'ONNX models; pending until a daemon or the CLI validates them; at most one active';
+-- A model without its bytes: what functions pass around (a galaxy.models row would carry the ONNX).
+create type galaxy.model_ref as (
+    id                  bigint,
+    name                text,
+    status              text,
+    active              boolean,
+    activate_when_ready boolean,
+    error               text
+);
 
 create table galaxy.batches (
     id          bigint generated by default as identity primary key,
