@@ -653,3 +653,6 @@ begin
     return queued;
 end;
 $$;
+
+-- Grants for what this file created or replaced (see R__0000_roles.sql).
+select galaxy.apply_grants();

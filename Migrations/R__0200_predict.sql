@@ -364,3 +364,6 @@ begin
     raise notice '% images scored with model "%"', total, m.name;
 end;
 $$;
+
+-- Grants for what this file created or replaced (see R__0000_roles.sql).
+select galaxy.apply_grants();

@@ -201,3 +201,6 @@ select m.id,
 from galaxy.models m;
 
 comment on view galaxy.model_list is 'Models with status, labels, sha256 and validation error (without the ONNX bytes)';
+
+-- Grants for what this file created or replaced (see R__0000_roles.sql).
+select galaxy.apply_grants();

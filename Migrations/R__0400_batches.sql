@@ -170,3 +170,6 @@ begin
     order by count(*) desc, p.class;
 end;
 $$;
+
+-- Grants for what this file created or replaced (see R__0000_roles.sql).
+select galaxy.apply_grants();
