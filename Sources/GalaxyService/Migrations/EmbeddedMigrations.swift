@@ -1108,13 +1108,10 @@ declare
     s record;
     total integer;
 begin
-    -- In a transaction block COMMIT would fail after the work: say so up front. (A CALL in
-    -- autocommit mode starts its own transaction, so both timestamps are equal.)
-    if statement_timestamp() <> transaction_timestamp() then
-        raise exception 'galaxy.score must run outside a transaction block: it commits the request before waiting'
-            using errcode = 'GZ017',
-                  hint = 'Run CALL galaxy.score(...) on its own (autocommit), or use predict_galaxy after committing the images.';
-    end if;
+    -- Inside a transaction block the COMMIT below fails with "invalid transaction termination"
+    -- (SQLSTATE 2D000) and the request rolls back with the caller's transaction. There is no
+    -- reliable way to tell the two contexts apart beforehand (timestamps differ with the extended
+    -- query protocol even in autocommit).
     m := galaxy.request_scoring(ids, model, rescore);
     commit;
 
