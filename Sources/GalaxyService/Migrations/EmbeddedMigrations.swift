@@ -1444,6 +1444,8 @@ as $$
 declare
     m galaxy.model_ref;
     ids bigint[];
+    query text;
+    selection_cursor refcursor;
     mode text := lower(btrim(coalesce(selection, 'unscored')));
 begin
     if priority is null or priority < 0 or priority >= galaxy.interactive_priority() then
@@ -1454,16 +1456,22 @@ begin
     if mode in ('all', 'unscored') then
         return galaxy.enqueue_batch(m.id, mode, null, priority, mode, current_user);
     end if;
+    query := format('select distinct s.id::bigint from (%s) as s(id) where s.id is not null',
+                    btrim(selection, E' \t\n;'));
     begin
-        execute format('select array(select distinct s.id::bigint from (%s) as s(id) where s.id is not null)',
-                       btrim(selection, E' \t\n;'))
-        into ids;
+        -- Opening a cursor plans the text without running it and refuses anything but one query,
+        -- so the selection cannot smuggle in a second statement; as a subquery it cannot modify
+        -- data through WITH either. It still runs with the caller's privileges.
+        open selection_cursor for execute query;
+        close selection_cursor;
+        execute format('select array(%s)', query) into ids;
     exception
-        when syntax_error or undefined_table or undefined_column or datatype_mismatch
-             or invalid_text_representation or cannot_coerce then
+        when syntax_error or undefined_table or undefined_column or undefined_function or datatype_mismatch
+             or invalid_text_representation or cannot_coerce or invalid_cursor_definition
+             or feature_not_supported or wrong_object_type then
             raise exception 'galaxy.start_batch: the selection query failed: %', sqlerrm
                 using errcode = 'GZ016',
-                      hint = 'Pass ''all'', ''unscored'', or a query whose first column is image ids, e.g. ''select id from galaxy.images where label is null''.';
+                      hint = 'Pass ''all'', ''unscored'', or one query whose first column is image ids, e.g. ''select id from galaxy.images where label is null''.';
     end;
     return galaxy.enqueue_batch(m.id, 'ids', ids, priority, selection, current_user);
 end;

@@ -35,6 +35,10 @@ select galaxy.start_batch(priority => -1);
 select galaxy.start_batch(model => 'nope');
 select galaxy.start_batch('select id from galaxy.nowhere');
 select galaxy.start_batch('this is not sql');
+-- The selection is one query: no second statement, no data-modifying WITH.
+select galaxy.start_batch('select 1) as s(id)); delete from galaxy.images; select array(select 1 from (select 1');
+select galaxy.start_batch('with d as (delete from galaxy.images returning id) select id from d');
+select count(*) as images_left from galaxy.images;
 
 -- Any query choosing ids; batch jobs run below interactive work.
 select galaxy.start_batch('select id from galaxy.images where id <= 4;') as batch_id;
