@@ -52,8 +52,8 @@ struct Exposure {
                                     let stretch = stretchTable.factor(intensity)
                                     c = c * stretch
                                     c = c.replacing(with: 0, where: c .< 0)
-                                    let peak = max(c.x, max(c.y, c.z))
-                                    if peak > 1 { c /= peak }
+                                    // Saturated cores clip towards white, as in the survey's composites.
+                                    c = c.replacing(with: 1, where: c .> 1)
                                     c = c * 255 + 0.5
                                     out[o] = UInt8(truncatingIfNeeded: Int(c.x))
                                     out[o &+ 1] = UInt8(truncatingIfNeeded: Int(c.y))

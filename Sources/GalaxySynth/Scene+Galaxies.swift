@@ -48,7 +48,8 @@ extension Scene {
         let diskFlux = 2 * Double.pi * Double(h * h) * q * Double(centralIntensity)
 
         // Bulge: large and concentrated for Sa, small or absent for Sd.
-        let bulgeShare = min(max(0.36 - 0.11 * t + rng.normal(sd: 0.07), 0.01), 0.7)
+        // A bar holds part of the inner light that an unbarred disk keeps in its bulge.
+        let bulgeShare = min(max(0.36 - 0.11 * t + rng.normal(sd: 0.07), 0.01), 0.7) * (barred ? 0.7 : 1)
         let bulgeIndex = min(max(3.2 - 0.7 * t + rng.normal(sd: 0.4), 0.8), 4.5)
         let bulgeRe = Double(h) * min(max(0.32 - 0.05 * t + rng.normal(sd: 0.05), 0.08), 0.5)
         let bulgeQ = 1 - (1 - q) * rng.uniform(0.3, 0.7)
@@ -60,7 +61,7 @@ extension Scene {
         let barAngle = rng.angle()
         if barred {
             barLength = h * Float(min(max(1.6 - 0.17 * t + rng.normal(sd: 0.25), 0.55), 2.3))
-            let strength = Float(rng.chance(0.2) ? rng.uniform(0.25, 0.5) : rng.uniform(0.55, 1.2))
+            let strength = Float(rng.chance(0.15) ? rng.uniform(0.3, 0.55) : rng.uniform(0.7, 1.4))
             let bar = BarProfile(
                 colour: diskColour(youth: 0.15), intensity: centralIntensity * strength * 1.6,
                 halfLength: barLength, halfWidth: barLength * Float(rng.uniform(0.17, 0.32)),
@@ -106,7 +107,7 @@ extension Scene {
         let knots = max(0, Int(Double(contrast) * (4 + 9 * t) + rng.normal(sd: 3)))
         let knotColour = youngColour()
         for _ in 0..<knots {
-            let r = armStart * 1.05 + h * Float(-_log(max(rng.unit(), 1e-6)) * 1.3)
+            let r = armStart * 1.3 + h * Float(-_log(max(rng.unit(), 1e-6)) * 1.3)
             if r > truncation { continue }
             let arm = Float(rng.int(0...Int(armCount) - 1))
             let theta = disk.phase + arm * 2 * Float.pi / armCount
@@ -115,7 +116,7 @@ extension Scene {
             let sigma = max(0.6 * scale, h * Float(rng.uniform(0.03, 0.09)))
             let knot = GaussianProfile(
                 colour: knotColour,
-                intensity: centralIntensity * _expf(-r / h) * Float(rng.uniform(0.4, 1.6)), sigma: sigma)
+                intensity: centralIntensity * _expf(-r / h) * Float(rng.uniform(0.3, 1.1)), sigma: sigma)
             add(knot, x: x + offset.dx, y: y + offset.dy, radius: sigma * 4)
         }
     }
