@@ -45,6 +45,7 @@ struct EngineTime: ParsableCommand {
         }
         pass()  // warm up: workspaces, OpenBLAS buffers
         var rates: [Double] = []
+        var total = 0
         for _ in 0..<runs {
             var images = 0
             let start = DispatchTime.now().uptimeNanoseconds
@@ -55,9 +56,10 @@ struct EngineTime: ParsableCommand {
                 elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
             } while elapsed < seconds
             rates.append(Double(images) / elapsed)
+            total += images
         }
         rates.sort()
-        print("{\"images_per_second\":\(rates[rates.count / 2]),\"runs\":\(rates),\"gemm\":\"\(Kernels.gemmBackend.rawValue)\"}")
+        print("{\"images_per_second\":\(rates[rates.count / 2]),\"images\":\(total),\"runs\":\(rates),\"gemm\":\"\(Kernels.gemmBackend.rawValue)\"}")
     }
 }
 

@@ -15,6 +15,12 @@ public final class InferenceModel: Sendable {
     let graph: CompiledGraph
     private let workspaces: WorkspacePool
 
+    /// Images per thread per pass unless the caller says otherwise (`GALAXY_CHUNK` overrides).
+    public static var defaultChunkSize: Int {
+        if let text = ProcessInfo.processInfo.environment["GALAXY_CHUNK"], let n = Int(text), n > 0 { return n }
+        return 16
+    }
+
     /// Floats per input image: `3 * S * S`.
     public var inputCount: Int { inputShape.reduce(1, *) }
 
@@ -27,7 +33,7 @@ public final class InferenceModel: Sendable {
     /// Loads a parsed model.
     /// - Parameter chunkSize: images per thread per pass (dense layers multiply this many rows at once).
     /// - Throws: `ModelError` naming the field, node or operator that is outside the contract.
-    public init(model: ONNX.ModelProto, chunkSize: Int = 16) throws(ModelError) {
+    public init(model: ONNX.ModelProto, chunkSize: Int = InferenceModel.defaultChunkSize) throws(ModelError) {
         let graph = try GraphCompiler.compile(model)
         self.graph = graph
         inputShape = graph.inputDims

@@ -231,3 +231,77 @@ import Testing
 }
 
 import Foundation
+
+/// The Winograd lowering (3x3, stride 1, 16+ channels) and the bias/ReLU deferred to max pooling,
+/// against a convolution written out as plain loops.
+@Suite struct WinogradTests {
+    static func naiveConv(_ x: [Float], c: Int, h: Int, w: Int, weights: [Float], bias: [Float], outC: Int, pads: [Int]) -> (out: [Float], oh: Int, ow: Int) {
+        let oh = h + pads[0] + pads[2] - 2, ow = w + pads[1] + pads[3] - 2
+        var out = [Float](repeating: 0, count: outC * oh * ow)
+        for o in 0..<outC {
+            for y in 0..<oh {
+                for xx in 0..<ow {
+                    var sum = bias[o]
+                    for i in 0..<c {
+                        for ky in 0..<3 {
+                            for kx in 0..<3 {
+                                let iy = y + ky - pads[0], ix = xx + kx - pads[1]
+                                if iy < 0 || iy >= h || ix < 0 || ix >= w { continue }
+                                sum += weights[((o * c + i) * 3 + ky) * 3 + kx] * x[(i * h + iy) * w + ix]
+                            }
+                        }
+                    }
+                    out[(o * oh + y) * ow + xx] = sum
+                }
+            }
+        }
+        return (out, oh, ow)
+    }
+
+    @Test(arguments: [[1, 1, 1, 1], [0, 0, 0, 0], [0, 2, 1, 0]])
+    func winogradMatchesDirectConvolution(pads: [Int]) throws {
+        let s = 7, mid = 16, outC = 18
+        let w0 = TestModels.values(mid * 3, seed: 5)
+        let w1 = TestModels.values(outC * mid * 9, seed: 6).map { $0 * 0.3 }
+        let b1 = TestModels.values(outC, seed: 7)
+        let model = TestModels.flattened(
+            size: s,
+            nodes: [
+                ONNX.NodeProto(opType: "Conv", inputs: ["x", "w0"], outputs: ["c"]),
+                ONNX.NodeProto(opType: "Conv", inputs: ["c", "w1", "b1"], outputs: ["k"], attributes: [.ints("pads", pads)]),
+                ONNX.NodeProto(opType: "Relu", inputs: ["k"], outputs: ["r"]),
+                ONNX.NodeProto(opType: "MaxPool", inputs: ["r"], outputs: ["body_out"], attributes: [.ints("kernel_shape", [2, 2]), .ints("strides", [2, 2])]),
+            ],
+            initializers: [
+                ONNX.TensorProto(name: "w0", dims: [mid, 3, 1, 1], floats: w0), ONNX.TensorProto(name: "w1", dims: [outC, mid, 3, 3], floats: w1),
+                ONNX.TensorProto(name: "b1", dims: [outC], floats: b1),
+            ])
+        let batch = 2
+        let input = TestModels.values(batch * 3 * s * s, seed: 8)
+        let got = try InferenceModel(model: model).run(input, batch: batch, threads: 1)
+        var expected: [Float] = []
+        for n in 0..<batch {
+            let x = Array(input[(n * 3 * s * s)..<((n + 1) * 3 * s * s)])
+            // The 1x1 convolution, then the 3x3 one, ReLU and 2x2 max pooling, by hand.
+            var c = [Float](repeating: 0, count: mid * s * s)
+            for o in 0..<mid {
+                for p in 0..<(s * s) {
+                    for i in 0..<3 { c[o * s * s + p] += w0[o * 3 + i] * x[i * s * s + p] }
+                }
+            }
+            let (k, oh, ow) = Self.naiveConv(c, c: mid, h: s, w: s, weights: w1, bias: b1, outC: outC, pads: pads)
+            for o in 0..<outC {
+                for y in 0..<(oh / 2) {
+                    for xx in 0..<(ow / 2) {
+                        let window = [k[(o * oh + 2 * y) * ow + 2 * xx], k[(o * oh + 2 * y) * ow + 2 * xx + 1],
+                                      k[(o * oh + 2 * y + 1) * ow + 2 * xx], k[(o * oh + 2 * y + 1) * ow + 2 * xx + 1]]
+                        expected.append(max(window.max()!, 0))
+                    }
+                }
+            }
+        }
+        #expect(got.count == expected.count)
+        let worst = zip(got, expected).map { abs($0 - $1) }.max() ?? 0
+        #expect(worst < 1e-4, "max difference \(worst)")
+    }
+}

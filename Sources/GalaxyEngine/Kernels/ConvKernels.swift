@@ -58,14 +58,15 @@ extension Kernels {
                     for y in 0..<oh {
                         let iy = y * w.strideH + dy
                         let out = dst + y * ow
+                        // Short rows: plain loops beat memset/memmove calls here.
                         if iy < 0 || iy >= height {
-                            out.update(repeating: 0, count: ow)
+                            for x in 0..<ow { out[x] = 0 }
                             continue
                         }
-                        if first > 0 { out.update(repeating: 0, count: first) }
+                        for x in 0..<first { out[x] = 0 }
                         let srcRow = src + iy * width + dx
                         if w.strideW == 1 {
-                            if last > first { (out + first).update(from: srcRow + first, count: last - first) }
+                            for x in first..<max(first, last) { out[x] = srcRow[x] }
                         } else {
                             var x = first
                             while x < last {
@@ -73,7 +74,7 @@ extension Kernels {
                                 x += 1
                             }
                         }
-                        if last < ow { (out + last).update(repeating: 0, count: ow - last) }
+                        for x in max(first, last)..<ow { out[x] = 0 }
                     }
                     row += 1
                 }

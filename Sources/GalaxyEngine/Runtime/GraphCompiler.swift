@@ -444,10 +444,16 @@ struct GraphCompiler {
         }
         let dims = [cout, oh, ow]
         let slot = newSlot(dims)
+        // A sole MaxPool consumer takes over bias and activation on its smaller output.
+        let deferToPool = next < nodes.count && nodes[next].opType == "MaxPool" && isSoleConsumer(nodes[next], of: out)
         layers.append(ConvLayer(
             input: x.slot, output: slot, channels: c, height: h, width: wd, outChannels: cout, groups: group, window: window,
-            outHeight: oh, outWidth: ow, weights: weights, bias: bias, activation: activation))
+            outHeight: oh, outWidth: ow, weights: weights, bias: bias, activation: activation, deferEpilogue: deferToPool))
         values[out] = .activation(slot: slot, dims: dims)
+        if deferToPool {
+            try compilePool(nodes[next], NodeAttributes(nodes[next], index: next), epilogue: (bias, activation))
+            return next + 1
+        }
         return next
     }
 
@@ -569,7 +575,9 @@ struct GraphCompiler {
             && consumers[value, default: 0] == 1 && value != graphOutput
     }
 
-    private mutating func compilePool(_ node: ONNX.NodeProto, _ a: NodeAttributes) throws(ModelError) {
+    private mutating func compilePool(
+        _ node: ONNX.NodeProto, _ a: NodeAttributes, epilogue: (bias: [Float], activation: Activation)? = nil
+    ) throws(ModelError) {
         try checkInputCount(node, a, 1...1)
         let isMax = node.opType == "MaxPool"
         try a.allowOnly(
@@ -594,7 +602,9 @@ struct GraphCompiler {
         let kind: PoolLayer.Kind = isMax ? .max : .average(countIncludePad: try a.int("count_include_pad", default: 0) != 0)
         let dims = [c, oh, ow]
         let slot = newSlot(dims)
-        layers.append(PoolLayer(input: x.slot, output: slot, kind: kind, channels: c, height: h, width: w, window: window, outHeight: oh, outWidth: ow))
+        layers.append(PoolLayer(
+            input: x.slot, output: slot, kind: kind, channels: c, height: h, width: w, window: window, outHeight: oh, outWidth: ow,
+            epilogueBias: epilogue?.bias, epilogueActivation: epilogue?.activation ?? .none))
         values[try onlyOutput(node, a)] = .activation(slot: slot, dims: dims)
     }
 

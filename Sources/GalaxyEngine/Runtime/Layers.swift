@@ -17,7 +17,7 @@ protocol Layer: Sendable {
 /// Convolution (any padding, stride, dilation, groups) with folded batch norm, bias and fused
 /// activation. Lowered per image to im2col + GEMM, a direct GEMM for 1x1, or a direct depthwise loop.
 final class ConvLayer: Layer {
-    enum Lowering: Sendable { case pointwise, im2col, depthwise }
+    enum Lowering: Sendable { case pointwise, im2col, depthwise, winograd }
 
     let input: Int, output: Int
     let channels: Int, height: Int, width: Int
@@ -29,11 +29,18 @@ final class ConvLayer: Layer {
     let bias: [Float]
     let activation: Activation
     let lowering: Lowering
+    /// True when a following max pool adds the bias and applies the activation on its 4x smaller
+    /// output instead (max commutes with a per-channel shift and monotonic activations).
+    let deferEpilogue: Bool
+    /// `U[16][outChannels][channels]` when lowered to Winograd F(2x2, 3x3).
+    let winogradWeights: [Float]
 
     init(
         input: Int, output: Int, channels: Int, height: Int, width: Int, outChannels: Int, groups: Int,
-        window: Window2D, outHeight: Int, outWidth: Int, weights: [Float], bias: [Float], activation: Activation
+        window: Window2D, outHeight: Int, outWidth: Int, weights: [Float], bias: [Float], activation: Activation,
+        deferEpilogue: Bool = false
     ) {
+        self.deferEpilogue = deferEpilogue
         self.input = input
         self.output = output
         self.channels = channels
@@ -54,13 +61,22 @@ final class ConvLayer: Layer {
             && w.padTop == 0 && w.padLeft == 0 && w.padBottom == 0 && w.padRight == 0
         {
             lowering = .pointwise
+        } else if Winograd.isEnabled && groups == 1 && w.kernelH == 3 && w.kernelW == 3 && w.strideH == 1 && w.strideW == 1
+            && w.dilationH == 1 && w.dilationW == 1 && channels >= 16 && outChannels >= 16
+        {
+            lowering = .winograd
         } else {
             lowering = .im2col
         }
+        winogradWeights = lowering == .winograd ? Winograd.transformWeights(weights, outChannels: outChannels, inChannels: channels) : []
     }
 
     var scratchCount: Int {
-        lowering == .im2col ? (channels / groups) * window.kernelH * window.kernelW * outHeight * outWidth : 0
+        switch lowering {
+        case .im2col: return (channels / groups) * window.kernelH * window.kernelW * outHeight * outWidth
+        case .winograd: return Winograd.scratchCount(inChannels: channels, outChannels: outChannels, outHeight: outHeight, outWidth: outWidth)
+        case .pointwise, .depthwise: return 0
+        }
     }
 
     func run(_ f: Frame) {
@@ -88,12 +104,21 @@ final class ConvLayer: Layer {
                                 m: coutG, n: plane, k: k, a: w + g * coutG * k, lda: k, b: UnsafePointer(f.scratch), ldb: plane,
                                 c: y + g * coutG * plane, ldc: plane)
                         }
+                    case .winograd:
+                        winogradWeights.withUnsafeBufferPointer { u in
+                            Winograd.convolve(
+                                input: x, inChannels: channels, height: height, width: width, padTop: window.padTop, padLeft: window.padLeft,
+                                transformedWeights: u.baseAddress!, outChannels: outChannels, outHeight: outHeight, outWidth: outWidth,
+                                scratch: f.scratch, output: y)
+                        }
                     case .depthwise:
                         Kernels.depthwiseConv(
                             input: x, channels: channels, height: height, width: width, multiplier: outChannels / channels,
                             weights: w, window: window, outputHeight: outHeight, outputWidth: outWidth, output: y)
                     }
-                    activation.applyWithRowBias(y, rows: outChannels, columns: plane, bias: bp.baseAddress!)
+                    if !deferEpilogue {
+                        activation.applyWithRowBias(y, rows: outChannels, columns: plane, bias: bp.baseAddress!)
+                    }
                 }
             }
         }
@@ -145,8 +170,16 @@ final class PoolLayer: Layer {
     let channels: Int, height: Int, width: Int
     let window: Window2D
     let outHeight: Int, outWidth: Int
+    /// A preceding convolution's per-channel bias and activation, applied after max pooling.
+    let epilogueBias: [Float]?
+    let epilogueActivation: Activation
 
-    init(input: Int, output: Int, kind: Kind, channels: Int, height: Int, width: Int, window: Window2D, outHeight: Int, outWidth: Int) {
+    init(
+        input: Int, output: Int, kind: Kind, channels: Int, height: Int, width: Int, window: Window2D, outHeight: Int, outWidth: Int,
+        epilogueBias: [Float]? = nil, epilogueActivation: Activation = .none
+    ) {
+        self.epilogueBias = epilogueBias
+        self.epilogueActivation = epilogueActivation
         self.input = input
         self.output = output
         self.kind = kind
@@ -167,6 +200,14 @@ final class PoolLayer: Layer {
         switch kind {
         case .max:
             Kernels.maxPool(input: x, planes: planes, height: height, width: width, window: window, outputHeight: outHeight, outputWidth: outWidth, output: y)
+            if let epilogueBias {
+                epilogueBias.withUnsafeBufferPointer { bias in
+                    for n in 0..<f.batch {
+                        epilogueActivation.applyWithRowBias(
+                            y + n * channels * outHeight * outWidth, rows: channels, columns: outHeight * outWidth, bias: bias.baseAddress!)
+                    }
+                }
+            }
         case .average(let include):
             Kernels.averagePool(
                 input: x, planes: planes, height: height, width: width, window: window, countIncludePad: include,
