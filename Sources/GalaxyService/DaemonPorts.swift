@@ -77,3 +77,7 @@ public protocol ScoringModel: Sendable {
 public protocol ScoringModelLoader: Sendable {
     func load(onnx: [UInt8], threads: Int) throws -> any ScoringModel
 }
+
+/// An error that retrying cannot fix (the schema is missing, the role lacks privileges, the
+/// password is wrong): the daemon stops and reports it instead of reconnecting forever.
+public protocol DaemonFatalError: Error, CustomStringConvertible {}

@@ -60,8 +60,11 @@ public final class ScoringDaemon: @unchecked Sendable {
         return stopRequested
     }
 
+    private var fatal: (any DaemonFatalError)?
+
     /// Runs until stopped. Blocks the calling thread: call it from a dedicated thread.
-    public func run() {
+    /// - Throws: a `DaemonFatalError` (missing schema, refused role) that retrying cannot fix.
+    public func run() throws {
         logger.info("daemon starting", metadata: [
             "threads": "\(config.threads)", "batch_size": "\(config.batchSize)",
             "poll_only": "\(config.pollOnly)", "lease_seconds": "\(config.leaseSeconds)",
@@ -81,6 +84,10 @@ public final class ScoringDaemon: @unchecked Sendable {
         }
         database = nil
         metrics.registry.set(ServiceMetrics.up, to: 0)
+        if let fatal {
+            logger.critical("daemon cannot run", metadata: [LogKey.error: "\(fatal)"])
+            throw fatal
+        }
         logger.info("daemon stopped")
     }
 
@@ -130,6 +137,10 @@ public final class ScoringDaemon: @unchecked Sendable {
     ) -> ScoringStateMachine.Action? {
         do {
             return try body()
+        } catch let error as any DaemonFatalError {
+            fatal = error
+            database = nil
+            return nil
         } catch {
             logger.error("database call failed", metadata: [LogKey.error: "\(error)"])
             database = nil
@@ -157,6 +168,7 @@ public final class ScoringDaemon: @unchecked Sendable {
         let now = Date()
         guard now >= nextHeartbeat else { return }
         try database!.heartbeat(daemon: config.name)
+        try updateQueueDepth()
         nextHeartbeat = now.addingTimeInterval(config.heartbeatSeconds)
     }
 

@@ -10,6 +10,8 @@ public enum ServiceError: Error, CustomStringConvertible, Sendable, Equatable {
     case unreadableFile(String, reason: String)
     /// No batch with this id.
     case unknownBatch(Int64)
+    /// The server refused the daemon for a reason retrying cannot fix.
+    case refused(target: String, reason: String)
 
     public var description: String {
         switch self {
@@ -24,6 +26,11 @@ public enum ServiceError: Error, CustomStringConvertible, Sendable, Equatable {
             return "cannot read \(file): \(reason)."
         case .unknownBatch(let id):
             return "there is no batch \(id): 'galaxy batch status' lists the batches."
+        case .refused(let target, let reason):
+            return "the database \(target) refused the daemon: \(reason). Check the connection settings and that "
+                + "the role is a member of galaxy_daemon (see docs/operations.md)."
         }
     }
 }
+
+extension ServiceError: DaemonFatalError {}

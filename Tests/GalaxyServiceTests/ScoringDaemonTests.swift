@@ -13,7 +13,7 @@ import Testing
         init(_ daemon: ScoringDaemon) {
             self.daemon = daemon
             let thread = Thread { [done] in
-                daemon.run()
+                try? daemon.run()
                 done.signal()
             }
             thread.start()
