@@ -86,10 +86,13 @@ struct FloatCanvas {
         if sigma > 2 {
             // Three box filters approximate the Gaussian at a cost independent of its width.
             let widths = Self.boxWidths(sigma: sigma)
-            var line = [Float](repeating: 0, count: max(box.x1 - box.x0, box.y1 - box.y0))
-            Self.boxBlurPlane(&red, width: width, box: box, widths: widths, line: &line)
-            Self.boxBlurPlane(&green, width: width, box: box, widths: widths, line: &line)
-            Self.boxBlurPlane(&blue, width: width, box: box, widths: widths, line: &line)
+            let bw = box.x1 - box.x0
+            var line = [Float](repeating: 0, count: max(bw, box.y1 - box.y0))
+            var scratch = [Float](repeating: 0, count: bw * (box.y1 - box.y0))
+            var sums = [Float](repeating: 0, count: bw)
+            Self.boxBlurPlane(&red, width: width, box: box, widths: widths, line: &line, scratch: &scratch, sums: &sums)
+            Self.boxBlurPlane(&green, width: width, box: box, widths: widths, line: &line, scratch: &scratch, sums: &sums)
+            Self.boxBlurPlane(&blue, width: width, box: box, widths: widths, line: &line, scratch: &scratch, sums: &sums)
             return
         }
         let radius = max(1, Int((3 * sigma).rounded(.up)))
@@ -123,22 +126,45 @@ struct FloatCanvas {
     }
 
     private static func boxBlurPlane(
-        _ plane: inout [Float], width: Int, box: Box, widths: [Int], line: inout [Float]
+        _ plane: inout [Float], width: Int, box: Box, widths: [Int], line: inout [Float], scratch: inout [Float],
+        sums: inout [Float]
     ) {
         let bw = box.x1 - box.x0
         let bh = box.y1 - box.y0
         plane.withUnsafeMutableBufferPointer { p in
             line.withUnsafeMutableBufferPointer { l in
-                for boxWidth in widths {
-                    let r = boxWidth / 2
-                    // Rows.
-                    for y in 0..<bh {
-                        let row = (box.y0 + y) &* width &+ box.x0
-                        Self.runningMean(p, start: row, stride: 1, count: bw, radius: r, line: l)
-                    }
-                    // Columns.
-                    for x in 0..<bw {
-                        Self.runningMean(p, start: box.y0 &* width &+ box.x0 &+ x, stride: width, count: bh, radius: r, line: l)
+                scratch.withUnsafeMutableBufferPointer { s in
+                    sums.withUnsafeMutableBufferPointer { acc in
+                        for boxWidth in widths {
+                            let r = boxWidth / 2
+                            // Rows.
+                            for y in 0..<bh {
+                                let row = (box.y0 + y) &* width &+ box.x0
+                                Self.runningMean(p, start: row, stride: 1, count: bw, radius: r, line: l)
+                            }
+                            // Columns: every column's running mean advances one row at a time, so
+                            // memory is read row by row (the arithmetic per column is unchanged).
+                            for y in 0..<bh {
+                                let row = (box.y0 + y) &* width &+ box.x0
+                                for x in 0..<bw { s[y &* bw &+ x] = p[row &+ x] }
+                            }
+                            let scale = 1 / Float(2 * r + 1)
+                            let last = bh &- 1
+                            for x in 0..<bw { acc[x] = 0 }
+                            for k in -r...r {
+                                let source = min(max(k, 0), last) &* bw
+                                for x in 0..<bw { acc[x] += s[source &+ x] }
+                            }
+                            for y in 0..<bh {
+                                let row = (box.y0 + y) &* width &+ box.x0
+                                let entering = min(y &+ r &+ 1, last) &* bw
+                                let leaving = max(y &- r, 0) &* bw
+                                for x in 0..<bw {
+                                    p[row &+ x] = acc[x] * scale
+                                    acc[x] += s[entering &+ x] - s[leaving &+ x]
+                                }
+                            }
+                        }
                     }
                 }
             }
