@@ -167,8 +167,9 @@ int gj_read_header(gj_decoder *decoder, const unsigned char *data, size_t size, 
 
 int gj_decode_region(
     gj_decoder *decoder, int scale_denom, int x, int y, int width, int height, int read_to_end,
-    unsigned char *out, size_t out_stride) {
+    unsigned char *out, size_t out_stride, int *skip_pixels) {
     struct jpeg_decompress_struct *cinfo = &decoder->cinfo;
+    *skip_pixels = 0;
     if (setjmp(decoder->error.jump)) {
         jpeg_abort_decompress(cinfo);
         return decoder->error.status;
@@ -191,49 +192,56 @@ int gj_decode_region(
         return GJ_CORRUPT;
     }
 
-    // libjpeg widens the column range to whole iMCUs; remember where ours starts inside it.
+    // libjpeg widens the column range to whole iMCUs; rows are written from the widened start.
     JDIMENSION crop_x = (JDIMENSION)x, crop_width = (JDIMENSION)width;
     if (crop_width < cinfo->output_width) jpeg_crop_scanline(cinfo, &crop_x, &crop_width);
-    size_t skip_bytes = (size_t)(x - (int)crop_x) * (size_t)channels;
     size_t row_bytes = (size_t)crop_width * (size_t)channels;
-    if (row_bytes > decoder->row_capacity) {
-        unsigned char *row = realloc(decoder->row, row_bytes);
-        if (!row) {
-            decoder->error.status = GJ_TOO_LARGE;
-            snprintf(decoder->error.message, sizeof decoder->error.message,
-                     "out of memory for a %zu-byte row", row_bytes);
-            jpeg_abort_decompress(cinfo);
-            return GJ_TOO_LARGE;
-        }
-        decoder->row = row;
-        decoder->row_capacity = row_bytes;
+    if (row_bytes > out_stride) {
+        decoder->error.status = GJ_CORRUPT;
+        snprintf(decoder->error.message, sizeof decoder->error.message,
+                 "decoded rows of %zu bytes do not fit rows of %zu bytes", row_bytes, out_stride);
+        jpeg_abort_decompress(cinfo);
+        return GJ_CORRUPT;
     }
+    *skip_pixels = x - (int)crop_x;
 
     if (y > 0) jpeg_skip_scanlines(cinfo, (JDIMENSION)y);
-    JSAMPROW rows[1] = {decoder->row};
-    for (int r = 0; r < height;) {
-        if (jpeg_read_scanlines(cinfo, rows, 1) != 1) {
+    for (int r = 0; r < height; r++) {
+        JSAMPROW row = out + (size_t)r * out_stride;
+        if (jpeg_read_scanlines(cinfo, &row, 1) != 1) {
             decoder->error.status = GJ_TRUNCATED;
             snprintf(decoder->error.message, sizeof decoder->error.message,
                      "the decoder stopped at row %d", y + r);
             jpeg_abort_decompress(cinfo);
             return GJ_TRUNCATED;
         }
-        memcpy(out + (size_t)r * out_stride, decoder->row + skip_bytes,
-               (size_t)width * (size_t)channels);
-        r++;
     }
     if (read_to_end) {
         // Skipping to the very end would mark the stream complete without reading it, so skip
         // to the last row and decode that one: the entropy data is then read to its end.
         JDIMENSION rest = cinfo->output_height - cinfo->output_scanline;
         if (rest > 1) jpeg_skip_scanlines(cinfo, rest - 1);
-        if (rest > 0 && jpeg_read_scanlines(cinfo, rows, 1) != 1) {
-            decoder->error.status = GJ_TRUNCATED;
-            snprintf(decoder->error.message, sizeof decoder->error.message,
-                     "the decoder stopped before the last row");
-            jpeg_abort_decompress(cinfo);
-            return GJ_TRUNCATED;
+        if (rest > 0) {
+            if (row_bytes > decoder->row_capacity) {
+                unsigned char *grown = realloc(decoder->row, row_bytes);
+                if (!grown) {
+                    decoder->error.status = GJ_TOO_LARGE;
+                    snprintf(decoder->error.message, sizeof decoder->error.message,
+                             "out of memory for a %zu-byte row", row_bytes);
+                    jpeg_abort_decompress(cinfo);
+                    return GJ_TOO_LARGE;
+                }
+                decoder->row = grown;
+                decoder->row_capacity = row_bytes;
+            }
+            JSAMPROW last = decoder->row;
+            if (jpeg_read_scanlines(cinfo, &last, 1) != 1) {
+                decoder->error.status = GJ_TRUNCATED;
+                snprintf(decoder->error.message, sizeof decoder->error.message,
+                         "the decoder stopped before the last row");
+                jpeg_abort_decompress(cinfo);
+                return GJ_TRUNCATED;
+            }
         }
         jpeg_finish_decompress(cinfo);
     } else {

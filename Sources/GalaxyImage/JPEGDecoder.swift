@@ -95,14 +95,14 @@ enum CMYK {
         return rgb
     }
 
-    /// Converts rows of 4-byte pixels to 3-byte pixels in place (writes never overtake reads).
-    static func toRGBInPlace(_ buffer: UnsafeMutablePointer<UInt8>, pixelCount: Int) {
+    /// Converts `pixelCount` 4-byte pixels at `source` to 3-byte pixels at `target`; they may
+    /// overlap when `target <= source` (writes never overtake reads).
+    static func toRGBInPlace(from source: UnsafeMutablePointer<UInt8>, to target: UnsafeMutablePointer<UInt8>, pixelCount: Int) {
         for i in 0..<pixelCount {
-            let k = buffer[i &* 4 &+ 3]
-            let c = buffer[i &* 4], m = buffer[i &* 4 &+ 1], y = buffer[i &* 4 &+ 2]
-            buffer[i &* 3] = channel(c, k)
-            buffer[i &* 3 &+ 1] = channel(m, k)
-            buffer[i &* 3 &+ 2] = channel(y, k)
+            let c = source[i &* 4], m = source[i &* 4 &+ 1], y = source[i &* 4 &+ 2], k = source[i &* 4 &+ 3]
+            target[i &* 3] = channel(c, k)
+            target[i &* 3 &+ 1] = channel(m, k)
+            target[i &* 3 &+ 2] = channel(y, k)
         }
     }
 

@@ -14,8 +14,7 @@ public final class Preprocessor {
     private let decoder = RegionDecoder()
     private let region = ScratchBuffer<UInt8>()
     private let rotated = ScratchBuffer<UInt8>()
-    private let rows = ScratchBuffer<Float>()
-    private let line = ScratchBuffer<Float>()
+    private let columnSums = ScratchBuffer<UInt32>()
     private var weightsByLength: [Int: AreaWeights] = [:]
     private let channelScale: (Float, Float, Float)
     private let channelOffset: (Float, Float, Float)
@@ -49,7 +48,7 @@ public final class Preprocessor {
             output.count == options.floatCount,
             "preprocess output needs 3*\(options.size)*\(options.size) = \(options.floatCount) floats, got \(output.count)")
         let crop = try decodeCrop(jpeg, rotationDegrees: rotationDegrees)
-        resize(crop.pixels, width: crop.width, height: crop.height, into: output.baseAddress!)
+        resize(crop, into: output.baseAddress!)
     }
 
     /// Preprocesses one JPEG; returns `3 * size * size` floats, NCHW.
@@ -71,8 +70,7 @@ public final class Preprocessor {
         try jpeg.withImageBytes { (bytes) throws(ImageError) in
             let crop = try decodeCrop(bytes, rotationDegrees: rotationDegrees)
             planes.withUnsafeMutableBufferPointer { out in
-                resize(crop.pixels, width: crop.width, height: crop.height, into: out.baseAddress!,
-                       normalize: false)
+                resize(crop, into: out.baseAddress!, normalize: false)
             }
         }
         var pixels = [UInt8](repeating: 0, count: size * size * 3)
@@ -89,15 +87,26 @@ public final class Preprocessor {
     public func croppedRGB(jpeg: [UInt8], rotationDegrees: Double = 0) throws(ImageError) -> RGBImage {
         try jpeg.withImageBytes { (bytes) throws(ImageError) -> RGBImage in
             let crop = try decodeCrop(bytes, rotationDegrees: rotationDegrees)
-            let pixels = Array(UnsafeBufferPointer(start: crop.pixels, count: crop.width * crop.height * 3))
+            var pixels = [UInt8]()
+            pixels.reserveCapacity(crop.width * crop.height * 3)
+            for y in 0..<crop.height {
+                pixels += UnsafeBufferPointer(start: crop.pixels + y * crop.stride, count: crop.width * 3)
+            }
             return RGBImage(width: crop.width, height: crop.height, pixels: pixels)
         }
     }
 
-    /// Decodes the crop (rotated when asked) into packed RGB owned by this preprocessor.
-    private func decodeCrop(
-        _ jpeg: UnsafeRawBufferPointer, rotationDegrees: Double
-    ) throws(ImageError) -> (pixels: UnsafePointer<UInt8>, width: Int, height: Int) {
+    /// Packed RGB rows owned by this preprocessor, valid until the next call.
+    private struct Crop {
+        var pixels: UnsafePointer<UInt8>
+        var width: Int
+        var height: Int
+        /// Bytes from one row to the next.
+        var stride: Int
+    }
+
+    /// Decodes the crop (rotated when asked) into RGB rows owned by this preprocessor.
+    private func decodeCrop(_ jpeg: UnsafeRawBufferPointer, rotationDegrees: Double) throws(ImageError) -> Crop {
         let info = try decoder.readHeader(jpeg)
         let pixelCount = info.width * info.height
         guard pixelCount <= options.maxPixels else {
@@ -123,31 +132,37 @@ public final class Preprocessor {
         // anywhere is reported; complete ones stop after the crop's last row.
         let readToEnd = !(jpeg.count >= 2 && jpeg[jpeg.count - 2] == 0xFF && jpeg[jpeg.count - 1] == 0xD9)
 
-        guard let rotation = Rotation(degrees: rotationDegrees, width: width, height: height) else {
-            let buffer = region.reserve(crop.width * crop.height * channels)
-            try decoder.decode(
-                scale: scale, rect: crop, readToEnd: readToEnd, into: buffer,
-                stride: crop.width * channels)
-            if channels == 4 { CMYK.toRGBInPlace(buffer, pixelCount: crop.width * crop.height) }
-            return (UnsafePointer(buffer), crop.width, crop.height)
+        /// Decodes `rect` into `region` and returns its RGB rows.
+        func decodeRegion(_ rect: PixelRect) throws(ImageError) -> Crop {
+            let stride = (rect.width + RegionDecoder.rowSlack) * channels
+            let buffer = region.reserve(stride * rect.height)
+            let shift = try decoder.decode(
+                scale: scale, rect: rect, readToEnd: readToEnd, into: buffer, stride: stride)
+            if channels == 4 {
+                for y in 0..<rect.height {
+                    CMYK.toRGBInPlace(from: buffer + y * stride + shift * 4, to: buffer + y * stride, pixelCount: rect.width)
+                }
+                return Crop(pixels: UnsafePointer(buffer), width: rect.width, height: rect.height, stride: stride)
+            }
+            return Crop(pixels: UnsafePointer(buffer + shift * 3), width: rect.width, height: rect.height, stride: stride)
         }
 
-        let bounds = rotation.sourceBounds(of: crop, imageWidth: width, imageHeight: height)
-        var source: UnsafePointer<UInt8>? = nil
-        if let bounds {
-            let buffer = region.reserve(bounds.width * bounds.height * channels)
-            try decoder.decode(
-                scale: scale, rect: bounds, readToEnd: readToEnd, into: buffer,
-                stride: bounds.width * channels)
-            if channels == 4 { CMYK.toRGBInPlace(buffer, pixelCount: bounds.width * bounds.height) }
-            source = UnsafePointer(buffer)
-        } else {
-            decoder.abort()
+        guard let rotation = Rotation(degrees: rotationDegrees, width: width, height: height) else {
+            return try decodeRegion(crop)
         }
         let output = rotated.reserve(crop.width * crop.height * 3)
-        rotation.render(
-            crop: crop, into: output, from: source, bounds: bounds, imageWidth: width, imageHeight: height)
-        return (UnsafePointer(output), crop.width, crop.height)
+        if let bounds = rotation.sourceBounds(of: crop, imageWidth: width, imageHeight: height) {
+            let source = try decodeRegion(bounds)
+            rotation.render(
+                crop: crop, into: output, from: source.pixels, stride: source.stride, bounds: bounds,
+                imageWidth: width, imageHeight: height)
+        } else {
+            decoder.abort()
+            rotation.render(
+                crop: crop, into: output, from: nil, stride: 0, bounds: nil, imageWidth: width,
+                imageHeight: height)
+        }
+        return Crop(pixels: UnsafePointer(output), width: crop.width, height: crop.height, stride: crop.width * 3)
     }
 
     private func weights(_ length: Int) -> AreaWeights {
@@ -158,59 +173,45 @@ public final class Preprocessor {
         return computed
     }
 
-    /// Separable area averaging of packed RGB into R, G and B planes of `size x size`.
-    private func resize(
-        _ source: UnsafePointer<UInt8>, width: Int, height: Int,
-        into output: UnsafeMutablePointer<Float>, normalize: Bool = true
-    ) {
+    /// Box averaging of RGB rows into R, G and B planes of `size x size`: for each output row,
+    /// the input rows it covers are summed per column (exact integers, a loop the compiler
+    /// vectorises), then each output pixel sums its columns and scales once.
+    private func resize(_ crop: Crop, into output: UnsafeMutablePointer<Float>, normalize: Bool = true) {
         let size = options.size
-        let horizontal = weights(width)
-        let vertical = weights(height)
-        let rowFloats = size &* 3
-        let rows = rows.reserve(height &* rowFloats)
-        let line = line.reserve(rowFloats)
-
-        horizontal.weights.withUnsafeBufferPointer { hw in
-            horizontal.starts.withUnsafeBufferPointer { hs in
-                let taps = horizontal.taps
-                for y in 0..<height {
-                    let src = source + y &* width &* 3
-                    let dst = rows + y &* rowFloats
-                    for o in 0..<size {
-                        var r: Float = 0, g: Float = 0, b: Float = 0
-                        let p = src + hs[o] &* 3
-                        let w = hw.baseAddress! + o &* taps
-                        for t in 0..<taps {
-                            let weight = w[t]
-                            r += weight * Float(p[t &* 3])
-                            g += weight * Float(p[t &* 3 &+ 1])
-                            b += weight * Float(p[t &* 3 &+ 2])
-                        }
-                        dst[o &* 3] = r
-                        dst[o &* 3 &+ 1] = g
-                        dst[o &* 3 &+ 2] = b
-                    }
-                }
-            }
-        }
-
+        let horizontal = weights(crop.width)
+        let vertical = weights(crop.height)
+        let lineCount = crop.width &* 3
+        let sums = columnSums.reserve(lineCount)
         let scale = normalize ? channelScale : (1 / 255, 1 / 255, 1 / 255)
         let offset = normalize ? channelOffset : (0, 0, 0)
         let plane = size &* size
-        vertical.weights.withUnsafeBufferPointer { vw in
-            let taps = vertical.taps
-            for o in 0..<size {
-                line.update(repeating: 0, count: rowFloats)
-                for t in 0..<taps {
-                    let weight = vw[o &* taps &+ t]
-                    let row = rows + (vertical.starts[o] &+ t) &* rowFloats
-                    for k in 0..<rowFloats { line[k] += weight * row[k] }
-                }
-                let base = o &* size
-                for x in 0..<size {
-                    output[base &+ x] = line[x &* 3] * scale.0 + offset.0
-                    output[plane &+ base &+ x] = line[x &* 3 &+ 1] * scale.1 + offset.1
-                    output[2 &* plane &+ base &+ x] = line[x &* 3 &+ 2] * scale.2 + offset.2
+        horizontal.starts.withUnsafeBufferPointer { xStarts in
+            horizontal.counts.withUnsafeBufferPointer { xCounts in
+                horizontal.reciprocals.withUnsafeBufferPointer { xReciprocals in
+                    for o in 0..<size {
+                        let first = crop.pixels + vertical.starts[o] &* crop.stride
+                        for k in 0..<lineCount { sums[k] = UInt32(first[k]) }
+                        for t in 1..<max(1, vertical.counts[o]) {
+                            let row = first + t &* crop.stride
+                            for k in 0..<lineCount { sums[k] &+= UInt32(row[k]) }
+                        }
+                        let rowScale = vertical.reciprocals[o]
+                        let base = o &* size
+                        for x in 0..<size {
+                            var r: UInt64 = 0, g: UInt64 = 0, b: UInt64 = 0
+                            var p = xStarts[x] &* 3
+                            for _ in 0..<xCounts[x] {
+                                r &+= UInt64(sums[p])
+                                g &+= UInt64(sums[p &+ 1])
+                                b &+= UInt64(sums[p &+ 2])
+                                p &+= 3
+                            }
+                            let w = rowScale * xReciprocals[x]
+                            output[base &+ x] = Float(r) * (w * scale.0) + offset.0
+                            output[plane &+ base &+ x] = Float(g) * (w * scale.1) + offset.1
+                            output[2 &* plane &+ base &+ x] = Float(b) * (w * scale.2) + offset.2
+                        }
+                    }
                 }
             }
         }

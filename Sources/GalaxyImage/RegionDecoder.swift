@@ -47,16 +47,23 @@ final class RegionDecoder {
     /// Forgets the image whose header was read.
     func abort() { gj_abort(handle) }
 
-    /// Decodes `rect` (in scaled coordinates) into `output`, rows `stride` bytes apart, 3 bytes a
-    /// pixel, or 4 (inverted CMYK) when `info.colorModel == .cmyk`.
+    /// Extra pixels a decoded row may need: libjpeg widens the columns to whole iMCUs.
+    static let rowSlack = 64
+
+    /// Decodes `rect` (in scaled coordinates) straight into `output`, rows `stride` bytes apart
+    /// (`stride` must hold `rect.width + rowSlack` pixels). Returns how many pixels each row is
+    /// shifted right: the rectangle's row r starts at `output + r * stride + shift * channels`,
+    /// with 3 bytes a pixel, or 4 (inverted CMYK) when `info.colorModel == .cmyk`.
     func decode(
         scale: DecodeScale, rect: PixelRect, readToEnd: Bool,
         into output: UnsafeMutablePointer<UInt8>, stride: Int
-    ) throws(ImageError) {
+    ) throws(ImageError) -> Int {
+        var shift: Int32 = 0
         let status = gj_decode_region(
             handle, Int32(scale.denominator), Int32(rect.x), Int32(rect.y), Int32(rect.width),
-            Int32(rect.height), readToEnd ? 1 : 0, output, stride)
+            Int32(rect.height), readToEnd ? 1 : 0, output, stride, &shift)
         try check(status, "decode JPEG")
+        return Int(shift)
     }
 
     private func check(_ status: Int32, _ action: String) throws(ImageError) {

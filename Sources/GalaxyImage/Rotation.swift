@@ -50,17 +50,17 @@ struct Rotation {
     }
 
     /// Fills `output` (packed RGB, `crop.width` x `crop.height`) with the rotated frame's pixels
-    /// inside `crop`, sampling `source` (packed RGB covering `bounds` of an image of
-    /// `imageWidth` x `imageHeight`). Like Pillow, samples outside the image are black and the
+    /// inside `crop`, sampling `source` (RGB rows `stride` bytes apart covering `bounds` of an
+    /// image of `imageWidth` x `imageHeight`). Like Pillow, samples outside the image are black and the
     /// bilinear neighbours clamp at the image border.
     func render(
         crop: PixelRect, into output: UnsafeMutablePointer<UInt8>,
-        from source: UnsafePointer<UInt8>?, bounds: PixelRect?, imageWidth: Int, imageHeight: Int
+        from source: UnsafePointer<UInt8>?, stride: Int, bounds: PixelRect?, imageWidth: Int,
+        imageHeight: Int
     ) {
         output.initialize(repeating: 0, count: crop.width * crop.height * 3)
         guard let source, let bounds else { return }
         let width = Double(imageWidth), height = Double(imageHeight)
-        let stride = bounds.width * 3
         for j in 0..<crop.height {
             for i in 0..<crop.width {
                 let p = self.source(Double(crop.x + i) + 0.5, Double(crop.y + j) + 0.5)

@@ -44,14 +44,16 @@ const char *gj_decoder_message(const gj_decoder *decoder);
 int gj_read_header(gj_decoder *decoder, const unsigned char *data, size_t size, gj_header *header);
 
 /// Decodes the rectangle (x, y, width, height), in the coordinates of the image scaled by
-/// 1/`scale_denom`, into `out` (rows of `out_stride` bytes; 3 bytes a pixel, RGB, or 4 for CMYK,
-/// as the stored inverted Adobe values). Columns outside the rectangle are not reconstructed and
-/// rows above it are skipped. When `read_to_end` is set, the rows below are skipped too and the
-/// stream is read up to its end marker, so truncation anywhere is reported. Call after
+/// 1/`scale_denom`, straight into `out`: row r of the rectangle starts at
+/// `out + r * out_stride + *skip_pixels * channels` (3 bytes a pixel, RGB, or 4 for CMYK as the
+/// stored inverted Adobe values). libjpeg widens the decoded columns to whole iMCUs (at most 31
+/// pixels more on the left and on the right), so `out_stride` must hold `width + 64` pixels.
+/// Columns outside are not reconstructed and rows above are skipped. When `read_to_end` is set,
+/// the stream is read up to its end marker so truncation anywhere is reported. Call after
 /// `gj_read_header`.
 int gj_decode_region(
     gj_decoder *decoder, int scale_denom, int x, int y, int width, int height, int read_to_end,
-    unsigned char *out, size_t out_stride);
+    unsigned char *out, size_t out_stride, int *skip_pixels);
 
 /// Forgets the current image (after `gj_read_header` without a decode).
 void gj_abort(gj_decoder *decoder);
