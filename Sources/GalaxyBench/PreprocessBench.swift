@@ -40,23 +40,41 @@ struct PreprocessBench: ParsableCommand {
         let workers = BenchWorkers(count: threads, options: options)
         let rotation = self.rotation
 
-        func pass() -> Double {
+        /// Wall-clock and process CPU microseconds per image of one pass.
+        func pass() -> (wall: Double, cpu: Double) {
+            let cpuStart = processCPUSeconds()
             let start = DispatchTime.now().uptimeNanoseconds
             WorkerPool.forEach(jpegs.count, threads: threads) { worker, index in
                 workers.process(jpegs[index], worker: worker, rotation: rotation)
             }
-            return Double(DispatchTime.now().uptimeNanoseconds - start) / 1000 / Double(jpegs.count)
+            let wall = Double(DispatchTime.now().uptimeNanoseconds - start) / 1000
+            let cpu = (processCPUSeconds() - cpuStart) * 1e6
+            return (wall / Double(jpegs.count), cpu / Double(jpegs.count))
         }
         _ = pass()  // warm-up: caches, weights, scratch buffers
-        let times = (0..<runs).map { _ in pass() }
-        let median = times.sorted()[times.count / 2]
-        let runsText = times.map { String(format: "%.2f", $0) }.joined(separator: ", ")
+        let passes = (0..<runs).map { _ in pass() }
+        let wall = passes.map(\.wall).sorted()[passes.count / 2]
+        let cpu = passes.map(\.cpu).sorted()[passes.count / 2]
+        let runsText = passes.map { String(format: "%.2f", $0.wall) }.joined(separator: ", ")
         print(
             """
             {"decode_scale": "\(decodeScale)", "threads": \(threads), "images": \(jpegs.count), \
-            "failures": \(workers.failures), "runs_us": [\(runsText)], "median_us": \(String(format: "%.2f", median))}
+            "failures": \(workers.failures), "runs_us": [\(runsText)], "median_us": \(String(format: "%.2f", wall)), \
+            "median_cpu_us": \(String(format: "%.2f", cpu))}
             """)
     }
+}
+
+/// User plus system CPU time of the whole process, in seconds.
+private func processCPUSeconds() -> Double {
+    var usage = rusage()
+    #if canImport(Glibc)
+        getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
+    #else
+        getrusage(RUSAGE_SELF, &usage)
+    #endif
+    func seconds(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) / 1e6 }
+    return seconds(usage.ru_utime) + seconds(usage.ru_stime)
 }
 
 /// One preprocessor and output buffer per worker thread; worker indices are stable per thread,

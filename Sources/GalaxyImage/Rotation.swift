@@ -60,27 +60,39 @@ struct Rotation {
     ) {
         output.initialize(repeating: 0, count: crop.width * crop.height * 3)
         guard let source, let bounds else { return }
-        let width = Double(imageWidth), height = Double(imageHeight)
+        let width = Float(imageWidth), height = Float(imageHeight)
+        let lastX = bounds.width - 1, lastY = bounds.height - 1
+        // Along an output row the source point moves by (cos, sin) per pixel.
+        let stepX = Float(cosine), stepY = Float(sine)
         for j in 0..<crop.height {
+            let start = self.source(Double(crop.x) + 0.5, Double(crop.y + j) + 0.5)
+            var u = Float(start.x), v = Float(start.y)
+            let row = output + j &* crop.width &* 3
             for i in 0..<crop.width {
-                let p = self.source(Double(crop.x + i) + 0.5, Double(crop.y + j) + 0.5)
-                guard p.x >= 0, p.x < width, p.y >= 0, p.y < height else { continue }
-                let fx = p.x - 0.5, fy = p.y - 0.5
-                let xf = fx.rounded(.down), yf = fy.rounded(.down)
-                let ax = Float(fx - xf), ay = Float(fy - yf)
-                let xa = Int(xf), ya = Int(yf)
-                let x0 = min(max(xa, bounds.x), bounds.x + bounds.width - 1) - bounds.x
-                let x1 = min(max(xa + 1, bounds.x), bounds.x + bounds.width - 1) - bounds.x
-                let y0 = min(max(ya, bounds.y), bounds.y + bounds.height - 1) - bounds.y
-                let y1 = min(max(ya + 1, bounds.y), bounds.y + bounds.height - 1) - bounds.y
-                let r0 = source + y0 * stride, r1 = source + y1 * stride
-                let out = output + (j * crop.width + i) * 3
-                for c in 0..<3 {
-                    let top = Float(r0[x0 * 3 + c]) * (1 - ax) + Float(r0[x1 * 3 + c]) * ax
-                    let bottom = Float(r1[x0 * 3 + c]) * (1 - ax) + Float(r1[x1 * 3 + c]) * ax
-                    out[c] = UInt8(min(255, top * (1 - ay) + bottom * ay + 0.5))
-                }
+                defer { u += stepX; v += stepY }
+                guard u >= 0, u < width, v >= 0, v < height else { continue }
+                // Region-local sample position; it is above -1, so truncation after +1 floors.
+                let fx = u - 0.5 - Float(bounds.x), fy = v - 0.5 - Float(bounds.y)
+                let xa = Int(fx + 1) &- 1, ya = Int(fy + 1) &- 1
+                let ax = fx - Float(xa), ay = fy - Float(ya)
+                // Neighbours clamp at the image border, as Pillow's do.
+                let x0 = min(max(xa, 0), lastX), x1 = min(max(xa &+ 1, 0), lastX)
+                let y0 = min(max(ya, 0), lastY), y1 = min(max(ya &+ 1, 0), lastY)
+                let top = source + y0 &* stride, bottom = source + y1 &* stride
+                let p00 = top + x0 &* 3, p01 = top + x1 &* 3
+                let p10 = bottom + x0 &* 3, p11 = bottom + x1 &* 3
+                let w00 = (1 - ax) * (1 - ay), w01 = ax * (1 - ay)
+                let w10 = (1 - ax) * ay, w11 = ax * ay
+                let out = row + i &* 3
+                out[0] = Self.clampedByte(w00 * Float(p00[0]) + w01 * Float(p01[0]) + w10 * Float(p10[0]) + w11 * Float(p11[0]))
+                out[1] = Self.clampedByte(w00 * Float(p00[1]) + w01 * Float(p01[1]) + w10 * Float(p10[1]) + w11 * Float(p11[1]))
+                out[2] = Self.clampedByte(w00 * Float(p00[2]) + w01 * Float(p01[2]) + w10 * Float(p10[2]) + w11 * Float(p11[2]))
             }
         }
+    }
+
+    @inline(__always)
+    private static func clampedByte(_ value: Float) -> UInt8 {
+        UInt8(max(0, min(255, value + 0.5)))
     }
 }
