@@ -96,10 +96,12 @@ public struct PostgresBinaryCopyEncoder: Sendable {
     public private(set) var rowCount = 0
 
     /// Starts a stream with the binary COPY header.
-    public init(reservingCapacity capacity: Int = 1 << 20) {
+    /// - Parameter includeHeader: false for a fragment of rows that other code sends after the
+    ///   header of the same COPY (rows encoded on worker threads, sent by one loader).
+    public init(reservingCapacity capacity: Int = 1 << 20, includeHeader: Bool = true) {
         buffer = []
         buffer.reserveCapacity(capacity)
-        buffer.append(contentsOf: Self.header)
+        if includeHeader { buffer.append(contentsOf: Self.header) }
     }
 
     /// Bytes waiting to be sent.
