@@ -1,4 +1,4 @@
--- The scoring queue: shared helpers, the triggers that queue images and wake the daemons, and the
+-- The scoring queue: shared functions, the triggers that queue images and wake the daemons, and the
 -- daemon protocol (register, heartbeat, claim, complete, fail, release).
 -- Re-runnable: every object is created with CREATE OR REPLACE.
 

@@ -135,7 +135,7 @@ select galaxy.apply_grants();
         (
             "R__0100_queue.sql",
 #"""
--- The scoring queue: shared helpers, the triggers that queue images and wake the daemons, and the
+-- The scoring queue: shared functions, the triggers that queue images and wake the daemons, and the
 -- daemon protocol (register, heartbeat, claim, complete, fail, release).
 -- Re-runnable: every object is created with CREATE OR REPLACE.
 
