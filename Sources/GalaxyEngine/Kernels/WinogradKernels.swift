@@ -36,63 +36,65 @@ enum Winograd {
     /// Tiles along one axis for an output of `length`.
     static func tiles(_ length: Int) -> Int { (length + 1) / 2 }
 
-    /// Scratch floats for one image: transformed input and GEMM output.
-    static func scratchCount(inChannels: Int, outChannels: Int, outHeight: Int, outWidth: Int) -> Int {
-        16 * (inChannels + outChannels) * tiles(outHeight) * tiles(outWidth)
+    /// Images transformed together, so each of the 16 GEMMs has a few hundred columns.
+    static func imagesPerPass(outHeight: Int, outWidth: Int) -> Int {
+        max(1, 64 / (tiles(outHeight) * tiles(outWidth)))
     }
 
-    /// Convolves one image `[inC, h, w]` into `[outC, oh, ow]` (no bias, no activation).
+    /// Scratch floats for `images` images: transformed input, GEMM output and 4 padded rows.
+    static func scratchCount(inChannels: Int, outChannels: Int, outHeight: Int, outWidth: Int, images: Int) -> Int {
+        16 * (inChannels + outChannels) * tiles(outHeight) * tiles(outWidth) * images + 4 * (2 * tiles(outWidth) + 2)
+    }
+
+    /// Convolves `images` images `[inC, h, w]` (back to back) into `[outC, oh, ow]` each (no bias,
+    /// no activation). The transforms run along whole tile rows so the loops are contiguous.
     static func convolve(
-        input x: UnsafePointer<Float>, inChannels: Int, height: Int, width: Int, padTop: Int, padLeft: Int,
+        input: UnsafePointer<Float>, images: Int, inChannels: Int, height: Int, width: Int, padTop: Int, padLeft: Int,
         transformedWeights u: UnsafePointer<Float>, outChannels: Int, outHeight oh: Int, outWidth ow: Int,
-        scratch: UnsafeMutablePointer<Float>, output y: UnsafeMutablePointer<Float>
+        scratch: UnsafeMutablePointer<Float>, output: UnsafeMutablePointer<Float>
     ) {
         let tilesH = tiles(oh), tilesW = tiles(ow)
-        let n = tilesH * tilesW
+        let perImage = tilesH * tilesW
+        let n = perImage * images
         let v = scratch
         let m = scratch + 16 * inChannels * n
+        let rowLength = 2 * tilesW + 2
+        let rows = m + 16 * outChannels * n
         let kStride = inChannels * n
-        // Input transform: V[k][c][tile] = (Bᵀ d B)[k].
-        for c in 0..<inChannels {
-            let plane = x + c * height * width
+        // Input transform: V[k][c][image * tiles + tile] = (Bᵀ d B)[k], one tile row at a time.
+        for index in 0..<(images * inChannels) {
+            let image = index / inChannels, c = index % inChannels
+            let plane = input + index * height * width
             for ty in 0..<tilesH {
-                let y0 = 2 * ty - padTop
+                // The 4 input rows this tile row reads, zero-padded to 2*tilesW+2 columns.
+                for r in 0..<4 {
+                    let dst = rows + r * rowLength
+                    let iy = 2 * ty - padTop + r
+                    guard iy >= 0 && iy < height else {
+                        for x in 0..<rowLength { dst[x] = 0 }
+                        continue
+                    }
+                    // Columns x read input column x - padLeft when that lies in [0, width).
+                    let first = min(rowLength, max(0, padLeft))
+                    let last = max(first, min(rowLength, width + padLeft))
+                    let src = plane + iy * width - padLeft
+                    for x in 0..<first { dst[x] = 0 }
+                    for x in first..<last { dst[x] = src[x] }
+                    for x in last..<rowLength { dst[x] = 0 }
+                }
+                let r0 = rows, r1 = rows + rowLength, r2 = rows + 2 * rowLength, r3 = rows + 3 * rowLength
+                let base = v + c * n + image * perImage + ty * tilesW
                 for tx in 0..<tilesW {
-                    let x0 = 2 * tx - padLeft
-                    var d0 = SIMD4<Float>(), d1 = SIMD4<Float>(), d2 = SIMD4<Float>(), d3 = SIMD4<Float>()
-                    if y0 >= 0 && y0 + 4 <= height && x0 >= 0 && x0 + 4 <= width {
-                        let p = plane + y0 * width + x0
-                        d0 = SIMD4(p[0], p[1], p[2], p[3])
-                        d1 = SIMD4(p[width], p[width + 1], p[width + 2], p[width + 3])
-                        d2 = SIMD4(p[2 * width], p[2 * width + 1], p[2 * width + 2], p[2 * width + 3])
-                        d3 = SIMD4(p[3 * width], p[3 * width + 1], p[3 * width + 2], p[3 * width + 3])
-                    } else {
-                        func load(_ r: Int) -> SIMD4<Float> {
-                            var row = SIMD4<Float>()
-                            let iy = y0 + r
-                            if iy < 0 || iy >= height { return row }
-                            for j in 0..<4 {
-                                let ix = x0 + j
-                                if ix >= 0 && ix < width { row[j] = plane[iy * width + ix] }
-                            }
-                            return row
-                        }
-                        d0 = load(0)
-                        d1 = load(1)
-                        d2 = load(2)
-                        d3 = load(3)
-                    }
-                    // Bᵀ d: rows.
-                    let t0 = d0 - d2, t1 = d1 + d2, t2 = d2 - d1, t3 = d1 - d3
-                    let base = v + c * n + ty * tilesW + tx
-                    // (Bᵀ d) B: columns of each row.
-                    for (r, t) in [t0, t1, t2, t3].enumerated() {
-                        let row = base + (r * 4) * kStride
-                        row[0] = t[0] - t[2]
-                        row[kStride] = t[1] + t[2]
-                        row[2 * kStride] = t[2] - t[1]
-                        row[3 * kStride] = t[1] - t[3]
-                    }
+                    let x = 2 * tx
+                    // Bᵀ d (rows), then · B (columns), for each of the 4 rows of Bᵀ d.
+                    let t0 = SIMD4(r0[x] - r2[x], r0[x + 1] - r2[x + 1], r0[x + 2] - r2[x + 2], r0[x + 3] - r2[x + 3])
+                    let t1 = SIMD4(r1[x] + r2[x], r1[x + 1] + r2[x + 1], r1[x + 2] + r2[x + 2], r1[x + 3] + r2[x + 3])
+                    let t2 = SIMD4(r2[x] - r1[x], r2[x + 1] - r1[x + 1], r2[x + 2] - r1[x + 2], r2[x + 3] - r1[x + 3])
+                    let t3 = SIMD4(r1[x] - r3[x], r1[x + 1] - r3[x + 1], r1[x + 2] - r3[x + 2], r1[x + 3] - r3[x + 3])
+                    store(t0, base + tx, kStride)
+                    store(t1, base + tx + 4 * kStride, kStride)
+                    store(t2, base + tx + 8 * kStride, kStride)
+                    store(t3, base + tx + 12 * kStride, kStride)
                 }
             }
         }
@@ -102,28 +104,42 @@ enum Winograd {
                 m: outChannels, n: n, k: inChannels, a: u + k * outChannels * inChannels, lda: inChannels,
                 b: UnsafePointer(v + k * kStride), ldb: n, c: m + k * outChannels * n, ldc: n)
         }
-        // Output transform: Y = Aᵀ m A per tile.
+        // Output transform: Y = Aᵀ m A, one tile row at a time (M[k] is contiguous along it).
         let mStride = outChannels * n
-        for o in 0..<outChannels {
-            let out = y + o * oh * ow
+        for index in 0..<(images * outChannels) {
+            let image = index / outChannels, o = index % outChannels
+            let out = output + index * oh * ow
             for ty in 0..<tilesH {
+                let src = m + o * n + image * perImage + ty * tilesW
+                let oy = 2 * ty
+                let top = out + oy * ow
+                let bottom = oy + 1 < oh ? out + (oy + 1) * ow : nil
                 for tx in 0..<tilesW {
-                    let src = m + o * n + ty * tilesW + tx
-                    func row(_ r: Int) -> SIMD4<Float> {
-                        SIMD4(src[(r * 4) * mStride], src[(r * 4 + 1) * mStride], src[(r * 4 + 2) * mStride], src[(r * 4 + 3) * mStride])
+                    let p = src + tx
+                    var s0 = SIMD4<Float>(), s1 = SIMD4<Float>()
+                    for j in 0..<4 {
+                        let a = p[j * mStride], b = p[(4 + j) * mStride], c = p[(8 + j) * mStride], d = p[(12 + j) * mStride]
+                        s0[j] = a + b + c
+                        s1[j] = b - c - d
                     }
-                    let m0 = row(0), m1 = row(1), m2 = row(2), m3 = row(3)
-                    let s0 = m0 + m1 + m2
-                    let s1 = m1 - m2 - m3
-                    let oy = 2 * ty, ox = 2 * tx
-                    out[oy * ow + ox] = s0[0] + s0[1] + s0[2]
-                    if ox + 1 < ow { out[oy * ow + ox + 1] = s0[1] - s0[2] - s0[3] }
-                    if oy + 1 < oh {
-                        out[(oy + 1) * ow + ox] = s1[0] + s1[1] + s1[2]
-                        if ox + 1 < ow { out[(oy + 1) * ow + ox + 1] = s1[1] - s1[2] - s1[3] }
+                    let ox = 2 * tx
+                    top[ox] = s0[0] + s0[1] + s0[2]
+                    if ox + 1 < ow { top[ox + 1] = s0[1] - s0[2] - s0[3] }
+                    if let bottom {
+                        bottom[ox] = s1[0] + s1[1] + s1[2]
+                        if ox + 1 < ow { bottom[ox + 1] = s1[1] - s1[2] - s1[3] }
                     }
                 }
             }
         }
+    }
+
+    /// Writes the four column combinations of one transformed row, `stride` apart.
+    @inline(__always)
+    private static func store(_ t: SIMD4<Float>, _ p: UnsafeMutablePointer<Float>, _ stride: Int) {
+        p[0] = t[0] - t[2]
+        p[stride] = t[1] + t[2]
+        p[2 * stride] = t[2] - t[1]
+        p[3 * stride] = t[1] - t[3]
     }
 }

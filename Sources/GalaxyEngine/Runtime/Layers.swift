@@ -74,7 +74,10 @@ final class ConvLayer: Layer {
     var scratchCount: Int {
         switch lowering {
         case .im2col: return (channels / groups) * window.kernelH * window.kernelW * outHeight * outWidth
-        case .winograd: return Winograd.scratchCount(inChannels: channels, outChannels: outChannels, outHeight: outHeight, outWidth: outWidth)
+        case .winograd:
+            return Winograd.scratchCount(
+                inChannels: channels, outChannels: outChannels, outHeight: outHeight, outWidth: outWidth,
+                images: Winograd.imagesPerPass(outHeight: outHeight, outWidth: outWidth))
         case .pointwise, .depthwise: return 0
         }
     }
@@ -105,11 +108,15 @@ final class ConvLayer: Layer {
                                 c: y + g * coutG * plane, ldc: plane)
                         }
                     case .winograd:
-                        winogradWeights.withUnsafeBufferPointer { u in
-                            Winograd.convolve(
-                                input: x, inChannels: channels, height: height, width: width, padTop: window.padTop, padLeft: window.padLeft,
-                                transformedWeights: u.baseAddress!, outChannels: outChannels, outHeight: outHeight, outWidth: outWidth,
-                                scratch: f.scratch, output: y)
+                        // Several images per pass: at the first image of each group.
+                        let group = Winograd.imagesPerPass(outHeight: outHeight, outWidth: outWidth)
+                        if n % group == 0 {
+                            winogradWeights.withUnsafeBufferPointer { u in
+                                Winograd.convolve(
+                                    input: x, images: min(group, f.batch - n), inChannels: channels, height: height, width: width,
+                                    padTop: window.padTop, padLeft: window.padLeft, transformedWeights: u.baseAddress!,
+                                    outChannels: outChannels, outHeight: outHeight, outWidth: outWidth, scratch: f.scratch, output: y)
+                            }
                         }
                     case .depthwise:
                         Kernels.depthwiseConv(
