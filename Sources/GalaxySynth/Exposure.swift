@@ -54,10 +54,11 @@ struct Exposure {
                                     c = c.replacing(with: 0, where: c .< 0)
                                     // Saturated cores clip towards white, as in the survey's composites.
                                     c = c.replacing(with: 1, where: c .> 1)
-                                    c = c * 255 + 0.5
-                                    out[o] = UInt8(truncatingIfNeeded: Int(c.x))
-                                    out[o &+ 1] = UInt8(truncatingIfNeeded: Int(c.y))
-                                    out[o &+ 2] = UInt8(truncatingIfNeeded: Int(c.z))
+                                    // In [0.5, 255.5] here, so truncation rounds and cannot overflow.
+                                    let q = SIMD4<Int32>(c * 255 + 0.5, rounding: .towardZero)
+                                    out[o] = UInt8(truncatingIfNeeded: q.x)
+                                    out[o &+ 1] = UInt8(truncatingIfNeeded: q.y)
+                                    out[o &+ 2] = UInt8(truncatingIfNeeded: q.z)
                                 }
                             }
                         }

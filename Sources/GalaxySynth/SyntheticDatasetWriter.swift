@@ -45,6 +45,7 @@ public enum SyntheticDatasetWriter {
         WorkerPool.forEach(plan.count, threads: threads) { _, index in
             let item = plan.item(index)
             let path = (imagesDirectory as NSString).appendingPathComponent("\(item.id).jpg")
+            var failed = 0
             do {
                 let image = try renderer.render(label: item.label, seed: item.renderSeed)
                 let jpeg = try JPEGEncoder.encode(
@@ -55,10 +56,12 @@ public enum SyntheticDatasetWriter {
                 bytes.add(jpeg.count)
             } catch let error as SynthError {
                 failures.record(index, error)
+                failed = 1
             } catch {
                 failures.record(index, SynthError(.encode, "cannot encode \(path): \(error)"))
+                failed = 1
             }
-            progress?.advance(failed: 0)
+            progress?.advance(failed: failed)
         }
         if let first = failures.first {
             throw SynthError(first.code, "\(first.message) (\(failures.count) of \(plan.count) images failed)")
