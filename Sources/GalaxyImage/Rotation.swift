@@ -8,16 +8,26 @@ struct Rotation {
     let sine: Double
     let centerX: Double
     let centerY: Double
+    /// 1, 2 or 3 for exact quarter turns whose pixel centres land on pixel centres (width and
+    /// height of the same parity): those are plain pixel moves, as in Pillow's transposes.
+    let quarterTurns: Int?
+    private let width: Int
+    private let height: Int
 
     /// nil for multiples of 360 degrees.
     init?(degrees: Double, width: Int, height: Int) {
-        let normalized = degrees.truncatingRemainder(dividingBy: 360)
+        var normalized = degrees.truncatingRemainder(dividingBy: 360)
         guard normalized != 0, degrees.isFinite else { return nil }
+        if normalized < 0 { normalized += 360 }
         let radians = normalized * .pi / 180
         cosine = cos(radians)
         sine = sin(radians)
         centerX = Double(width) / 2
         centerY = Double(height) / 2
+        self.width = width
+        self.height = height
+        let turns = normalized / 90
+        quarterTurns = turns == turns.rounded() && (width - height) % 2 == 0 ? Int(turns) : nil
     }
 
     /// The input point that lands on output point (x, y), in continuous pixel coordinates.
@@ -60,39 +70,68 @@ struct Rotation {
     ) {
         output.initialize(repeating: 0, count: crop.width * crop.height * 3)
         guard let source, let bounds else { return }
-        let width = Float(imageWidth), height = Float(imageHeight)
+        if let quarterTurns {
+            renderQuarterTurns(quarterTurns, crop: crop, into: output, from: source, stride: stride, bounds: bounds)
+            return
+        }
+        // Fixed point: positions with 16 fractional bits, bilinear weights with 8.
+        let limitX = imageWidth << 16, limitY = imageHeight << 16
+        let originX = (bounds.x << 16) + (1 << 15), originY = (bounds.y << 16) + (1 << 15)
         let lastX = bounds.width - 1, lastY = bounds.height - 1
         // Along an output row the source point moves by (cos, sin) per pixel.
-        let stepX = Float(cosine), stepY = Float(sine)
+        let stepX = Int((cosine * 65536).rounded()), stepY = Int((sine * 65536).rounded())
         for j in 0..<crop.height {
             let start = self.source(Double(crop.x) + 0.5, Double(crop.y + j) + 0.5)
-            var u = Float(start.x), v = Float(start.y)
+            var u = Int((start.x * 65536).rounded()), v = Int((start.y * 65536).rounded())
             let row = output + j &* crop.width &* 3
             for i in 0..<crop.width {
-                defer { u += stepX; v += stepY }
-                guard u >= 0, u < width, v >= 0, v < height else { continue }
-                // Region-local sample position; it is above -1, so truncation after +1 floors.
-                let fx = u - 0.5 - Float(bounds.x), fy = v - 0.5 - Float(bounds.y)
-                let xa = Int(fx + 1) &- 1, ya = Int(fy + 1) &- 1
-                let ax = fx - Float(xa), ay = fy - Float(ya)
+                defer { u &+= stepX; v &+= stepY }
+                // Outside the image stays black.
+                guard u >= 0, u < limitX, v >= 0, v < limitY else { continue }
+                let fx = u &- originX, fy = v &- originY
+                let xa = fx >> 16, ya = fy >> 16  // arithmetic shifts floor
+                let ax = (fx & 0xFFFF) >> 8, ay = (fy & 0xFFFF) >> 8
                 // Neighbours clamp at the image border, as Pillow's do.
                 let x0 = min(max(xa, 0), lastX), x1 = min(max(xa &+ 1, 0), lastX)
                 let y0 = min(max(ya, 0), lastY), y1 = min(max(ya &+ 1, 0), lastY)
                 let top = source + y0 &* stride, bottom = source + y1 &* stride
                 let p00 = top + x0 &* 3, p01 = top + x1 &* 3
                 let p10 = bottom + x0 &* 3, p11 = bottom + x1 &* 3
-                let w00 = (1 - ax) * (1 - ay), w01 = ax * (1 - ay)
-                let w10 = (1 - ax) * ay, w11 = ax * ay
+                let bx = 256 &- ax, by = 256 &- ay
                 let out = row + i &* 3
-                out[0] = Self.clampedByte(w00 * Float(p00[0]) + w01 * Float(p01[0]) + w10 * Float(p10[0]) + w11 * Float(p11[0]))
-                out[1] = Self.clampedByte(w00 * Float(p00[1]) + w01 * Float(p01[1]) + w10 * Float(p10[1]) + w11 * Float(p11[1]))
-                out[2] = Self.clampedByte(w00 * Float(p00[2]) + w01 * Float(p01[2]) + w10 * Float(p10[2]) + w11 * Float(p11[2]))
+                for c in 0..<3 {
+                    let upper = Int(p00[c]) &* bx &+ Int(p01[c]) &* ax
+                    let lower = Int(p10[c]) &* bx &+ Int(p11[c]) &* ax
+                    out[c] = UInt8(truncatingIfNeeded: (upper &* by &+ lower &* ay &+ (1 << 15)) >> 16)
+                }
             }
         }
     }
 
-    @inline(__always)
-    private static func clampedByte(_ value: Float) -> UInt8 {
-        UInt8(max(0, min(255, value + 0.5)))
+    /// Exact quarter turns: output pixel (X, Y) of the frame copies input pixel (sx, sy).
+    private func renderQuarterTurns(
+        _ turns: Int, crop: PixelRect, into output: UnsafeMutablePointer<UInt8>,
+        from source: UnsafePointer<UInt8>, stride: Int, bounds: PixelRect
+    ) {
+        let half = (width + height) / 2, shift = (height - width) / 2
+        for j in 0..<crop.height {
+            let y = crop.y + j
+            for i in 0..<crop.width {
+                let x = crop.x + i
+                let (sx, sy): (Int, Int)
+                switch turns {
+                case 1: (sx, sy) = (half - y - 1, x + shift)
+                case 2: (sx, sy) = (width - 1 - x, height - 1 - y)
+                default: (sx, sy) = (y - shift, half - x - 1)
+                }
+                let lx = sx - bounds.x, ly = sy - bounds.y
+                guard lx >= 0, lx < bounds.width, ly >= 0, ly < bounds.height else { continue }
+                let from = source + ly * stride + lx * 3
+                let to = output + (j * crop.width + i) * 3
+                to[0] = from[0]
+                to[1] = from[1]
+                to[2] = from[2]
+            }
+        }
     }
 }
