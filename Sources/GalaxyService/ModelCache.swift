@@ -7,7 +7,7 @@
 /// the model left the registry. Nothing in flight is dropped.
 public struct ModelCache<Model: Sendable>: Sendable {
     /// What the cache knows about one model id.
-    public enum Lookup {
+    public enum Lookup: Sendable {
         case ready(Model)
         /// The model could not be loaded; jobs for it fail with this error.
         case failed(String)

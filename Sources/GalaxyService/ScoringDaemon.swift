@@ -109,6 +109,11 @@ public final class ScoringDaemon: @unchecked Sendable {
                 return machine.staleLeasesReleased()
             }
         case .claim(let maxJobs):
+            if let jobs = prefetched, !jobs.isEmpty {
+                prefetched = nil
+                return machine.claimed(jobs)
+            }
+            prefetched = nil
             return withDatabaseFailure {
                 try heartbeatIfDue()
                 let jobs = try database!.claimJobs(
@@ -140,10 +145,13 @@ public final class ScoringDaemon: @unchecked Sendable {
         } catch let error as any DaemonFatalError {
             fatal = error
             database = nil
+            prefetched = nil
             return nil
         } catch {
             logger.error("database call failed", metadata: [LogKey.error: "\(error)"])
             database = nil
+            // Prefetched jobs stay leased; they are released after reconnecting.
+            prefetched = nil
             return machine.databaseFailed()
         }
     }
@@ -282,40 +290,54 @@ public final class ScoringDaemon: @unchecked Sendable {
     }
 
     /// Scores a claimed batch: groups jobs by model, loads what is missing, runs each group on all
-    /// cores, and returns one outcome per job in claim order.
+    /// cores, and returns one outcome per job in claim order. While the engine works on its own
+    /// threads, this thread claims the next batch when more work is likely, so the database round
+    /// trip overlaps with scoring instead of leaving the cores idle.
     private func score(_ jobs: [ClaimedJob]) throws -> [JobOutcome] {
         let modelIDs = Set(jobs.map(\.modelID))
         for id in cache.missing(modelIDs) { try load(id) }
         cache.pin(modelIDs)
         defer { try? performCacheActions(cache.unpin(modelIDs)) }
-        var outcomes = [JobOutcome?](repeating: nil, count: jobs.count)
-        for id in modelIDs.sorted() {
-            let indices = jobs.indices.filter { jobs[$0].modelID == id }
-            switch cache.lookup(id) {
-            case .ready(let model):
-                let results = model.score(jpegs: indices.map { jobs[$0].jpeg }, imageIDs: indices.map { jobs[$0].imageID })
-                for (index, outcome) in zip(indices, results) {
-                    outcomes[index] = outcome
-                    if case .scored(let score) = outcome {
-                        metrics.registry.observe(ServiceMetrics.scoringLatency, Double(score.latencyMilliseconds) / 1000)
-                    }
+        // Resolve models here: the scoring thread never touches the cache or the connection.
+        let plan = modelIDs.sorted().map { id in (jobs.indices.filter { jobs[$0].modelID == id }, cache.lookup(id), id) }
+        let scoring = BackgroundWork { () -> [JobOutcome] in
+            var outcomes = [JobOutcome?](repeating: nil, count: jobs.count)
+            for (indices, lookup, id) in plan {
+                switch lookup {
+                case .ready(let model):
+                    let results = model.score(jpegs: indices.map { jobs[$0].jpeg }, imageIDs: indices.map { jobs[$0].imageID })
+                    for (index, outcome) in zip(indices, results) { outcomes[index] = outcome }
+                case .failed(let error):
+                    for index in indices { outcomes[index] = .failed(error) }
+                case .missing:
+                    for index in indices { outcomes[index] = .failed("model \(id) is not in galaxy.models") }
                 }
-            case .failed(let error):
-                for index in indices { outcomes[index] = .failed(error) }
-            case .missing:
-                for index in indices { outcomes[index] = .failed("model \(id) is not in galaxy.models") }
             }
+            return outcomes.map { $0! }
         }
+        if prefetched == nil, jobs.count >= config.batchSize, !shouldStop {
+            // A failure here surfaces again at the commit, which then reconnects; the leases of
+            // anything claimed are given back after reconnecting.
+            prefetched = try? database!.claimJobs(
+                daemon: config.name, maxJobs: config.batchSize, leaseSeconds: config.leaseSeconds)
+        }
+        let outcomes = scoring.wait()
         for (job, outcome) in zip(jobs, outcomes) {
-            if case .failed(let error) = outcome {
+            switch outcome {
+            case .scored(let score):
+                metrics.registry.observe(ServiceMetrics.scoringLatency, Double(score.latencyMilliseconds) / 1000)
+            case .failed(let error):
                 logger.warning("job failed", metadata: [
                     LogKey.jobID: "\(job.jobID)", LogKey.imageID: "\(job.imageID)",
                     LogKey.modelID: "\(job.modelID)", LogKey.attempt: "\(job.attempt)", LogKey.error: "\(error)",
                 ])
             }
         }
-        return outcomes.map { $0! }
+        return outcomes
     }
+
+    /// Jobs claimed ahead while the previous batch was scoring; they answer the next claim.
+    private var prefetched: [ClaimedJob]?
 
     private func commit(_ batch: BatchResult) throws -> ScoringStateMachine.Action {
         var preprocessing: [Int64: String] = [:]
@@ -355,5 +377,25 @@ public final class ScoringDaemon: @unchecked Sendable {
             if left <= 0 { return }
             Thread.sleep(forTimeInterval: min(left, 0.1))
         }
+    }
+}
+
+/// Runs a closure on a thread of its own; `wait()` returns its result.
+final class BackgroundWork<Value: Sendable>: @unchecked Sendable {
+    private let done = DispatchSemaphore(value: 0)
+    private var value: Value?
+
+    init(_ body: @escaping @Sendable () -> Value) {
+        let thread = Thread { [self] in
+            self.value = body()
+            self.done.signal()
+        }
+        thread.stackSize = 8 << 20
+        thread.start()
+    }
+
+    func wait() -> Value {
+        done.wait()
+        return value!
     }
 }
