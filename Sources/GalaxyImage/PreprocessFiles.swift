@@ -111,25 +111,31 @@ public struct PreprocessFiles: Sendable {
         } catch {
             return Failure(file: file.path, reason: "cannot read: \(error.localizedDescription)")
         }
-        for angle in angles {
-            let encoded: [UInt8]
-            do {
-                switch format {
-                case .png:
-                    let image = try preprocessor.preprocessedRGB(jpeg: bytes, rotationDegrees: angle)
-                    encoded = PNGEncoder.encode(rgb: image.pixels, width: image.width, height: image.height)
-                case .f32:
-                    let floats = try preprocessor.preprocess(jpeg: bytes, rotationDegrees: angle)
-                    encoded = floats.withUnsafeBytes { Array($0) }  // little-endian on every platform we run on
+        // One decode serves every angle.
+        var encoded: [[UInt8]] = []
+        do {
+            switch format {
+            case .png:
+                encoded = try preprocessor.preprocessedRGB(jpeg: bytes, rotations: angles).map {
+                    PNGEncoder.encode(rgb: $0.pixels, width: $0.width, height: $0.height)
                 }
-            } catch {
-                return Failure(file: file.path, reason: error.description)
+            case .f32:
+                let floats = try preprocessor.preprocess(jpeg: bytes, rotations: angles)
+                let count = options.floatCount
+                encoded = angles.indices.map { index in
+                    // little-endian on every platform we run on
+                    floats[(index * count)..<((index + 1) * count)].withUnsafeBytes { Array($0) }
+                }
             }
+        } catch {
+            return Failure(file: file.path, reason: error.description)
+        }
+        for (angle, data) in zip(angles, encoded) {
             let target = outputURL(for: file, angle: angle)
             do {
                 try FileManager.default.createDirectory(
                     at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
-                try Data(encoded).write(to: target)
+                try Data(data).write(to: target)
             } catch {
                 return Failure(file: file.path, reason: "cannot write \(target.path): \(error.localizedDescription)")
             }

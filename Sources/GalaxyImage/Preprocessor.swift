@@ -62,25 +62,64 @@ public final class Preprocessor {
         return output
     }
 
+    /// Preprocesses one JPEG at several rotations (test-time or training augmentation),
+    /// decoding it once: the same values as one `preprocess` call per rotation, up to chroma
+    /// upsampling at the edge of the decoded rectangle (a level or two on a few pixels).
+    /// - Parameters:
+    ///   - output: room for exactly `rotations.count * 3 * size * size` floats; rotation r's
+    ///     tensor starts at `r * 3 * size * size`.
+    /// - Throws: `ImageError`, as `preprocess(jpeg:rotationDegrees:into:)`.
+    public func preprocess(
+        jpeg: UnsafeRawBufferPointer, rotations: [Double], into output: UnsafeMutableBufferPointer<Float>
+    ) throws(ImageError) {
+        precondition(
+            output.count == rotations.count * options.floatCount,
+            "preprocess output needs \(rotations.count) x \(options.floatCount) floats, got \(output.count)")
+        guard !rotations.isEmpty else { return }
+        let frame = try decodeFrame(jpeg, rotations: rotations)
+        for index in rotations.indices {
+            resize(view(frame, index), into: output.baseAddress! + index * options.floatCount)
+        }
+    }
+
+    /// Preprocesses one JPEG at several rotations, decoding it once; returns
+    /// `rotations.count * 3 * size * size` floats, one NCHW tensor per rotation.
+    public func preprocess(jpeg: [UInt8], rotations: [Double]) throws(ImageError) -> [Float] {
+        var output = [Float](repeating: 0, count: rotations.count * options.floatCount)
+        try jpeg.withImageBytes { (bytes) throws(ImageError) in
+            try output.withUnsafeMutableBufferPointer { (out) throws(ImageError) in
+                try preprocess(jpeg: bytes, rotations: rotations, into: out)
+            }
+        }
+        return output
+    }
+
     /// What the model sees, as an 8-bit `size x size` image (before `mean`/`std`), for
     /// `input.png` files and inspection.
     public func preprocessedRGB(jpeg: [UInt8], rotationDegrees: Double = 0) throws(ImageError) -> RGBImage {
+        try preprocessedRGB(jpeg: jpeg, rotations: [rotationDegrees])[0]
+    }
+
+    /// `preprocessedRGB` at several rotations, decoding the JPEG once.
+    public func preprocessedRGB(jpeg: [UInt8], rotations: [Double]) throws(ImageError) -> [RGBImage] {
         let size = options.size
-        var planes = [Float](repeating: 0, count: options.floatCount)
-        try jpeg.withImageBytes { (bytes) throws(ImageError) in
-            let crop = try decodeCrop(bytes, rotationDegrees: rotationDegrees)
-            planes.withUnsafeMutableBufferPointer { out in
-                resize(crop, into: out.baseAddress!, normalize: false)
-            }
-        }
-        var pixels = [UInt8](repeating: 0, count: size * size * 3)
         let plane = size * size
-        for i in 0..<plane {
-            for c in 0..<3 {
-                pixels[i * 3 + c] = UInt8(max(0, min(255, (planes[c * plane + i] * 255).rounded())))
+        var planes = [Float](repeating: 0, count: options.floatCount)
+        return try jpeg.withImageBytes { (bytes) throws(ImageError) -> [RGBImage] in
+            let frame = try decodeFrame(bytes, rotations: rotations)
+            return rotations.indices.map { index in
+                planes.withUnsafeMutableBufferPointer { out in
+                    resize(view(frame, index), into: out.baseAddress!, normalize: false)
+                }
+                var pixels = [UInt8](repeating: 0, count: plane * 3)
+                for i in 0..<plane {
+                    for c in 0..<3 {
+                        pixels[i * 3 + c] = UInt8(max(0, min(255, (planes[c * plane + i] * 255).rounded())))
+                    }
+                }
+                return RGBImage(width: size, height: size, pixels: pixels)
             }
         }
-        return RGBImage(width: size, height: size, pixels: pixels)
     }
 
     /// The rotated crop before resizing, at the decode scale, as 8-bit RGB.
@@ -105,8 +144,26 @@ public final class Preprocessor {
         var stride: Int
     }
 
+    /// The decoded pixels that every requested rotation needs, and the geometry to cut each
+    /// rotation's crop from them.
+    private struct Frame {
+        var width: Int
+        var height: Int
+        var crop: PixelRect
+        var rotations: [Rotation?]
+        /// RGB rows covering `bounds` (nil when no requested view touches the image).
+        var region: Crop?
+        var bounds: PixelRect?
+    }
+
     /// Decodes the crop (rotated when asked) into RGB rows owned by this preprocessor.
     private func decodeCrop(_ jpeg: UnsafeRawBufferPointer, rotationDegrees: Double) throws(ImageError) -> Crop {
+        view(try decodeFrame(jpeg, rotations: [rotationDegrees]), 0)
+    }
+
+    /// Reads the header, checks the limits and decodes, once, the smallest rectangle that holds
+    /// the crop of every rotation in `rotations`.
+    private func decodeFrame(_ jpeg: UnsafeRawBufferPointer, rotations: [Double]) throws(ImageError) -> Frame {
         let info = try decoder.readHeader(jpeg)
         let pixelCount = info.width * info.height
         guard pixelCount <= options.maxPixels else {
@@ -127,41 +184,50 @@ public final class Preprocessor {
                 .unsupported,
                 "a \(width)x\(height) image has nothing left after cropping \(options.cropFraction) from each border")
         }
+        let turns = rotations.map { Rotation(degrees: $0, width: width, height: height) }
+        var bounds: PixelRect? = nil
+        for rotation in turns {
+            let needed = rotation == nil ? crop : rotation!.sourceBounds(of: crop, imageWidth: width, imageHeight: height)
+            if let needed { bounds = bounds.map { $0.union(needed) } ?? needed }
+        }
+        var frame = Frame(width: width, height: height, crop: crop, rotations: turns, region: nil, bounds: bounds)
+        guard let rect = bounds else {
+            decoder.abort()
+            return frame
+        }
+
         let channels = info.colorModel == .cmyk ? 4 : 3
         // A stream that does not end with its end marker is read to the end so that truncation
-        // anywhere is reported; complete ones stop after the crop's last row.
+        // anywhere is reported; complete ones stop after the last row needed.
         let readToEnd = !(jpeg.count >= 2 && jpeg[jpeg.count - 2] == 0xFF && jpeg[jpeg.count - 1] == 0xD9)
-
-        /// Decodes `rect` into `region` and returns its RGB rows.
-        func decodeRegion(_ rect: PixelRect) throws(ImageError) -> Crop {
-            let stride = (rect.width + RegionDecoder.rowSlack) * channels
-            let buffer = region.reserve(stride * rect.height)
-            let shift = try decoder.decode(
-                scale: scale, rect: rect, readToEnd: readToEnd, into: buffer, stride: stride)
-            if channels == 4 {
-                for y in 0..<rect.height {
-                    CMYK.toRGBInPlace(from: buffer + y * stride + shift * 4, to: buffer + y * stride, pixelCount: rect.width)
-                }
-                return Crop(pixels: UnsafePointer(buffer), width: rect.width, height: rect.height, stride: stride)
+        let stride = (rect.width + RegionDecoder.rowSlack) * channels
+        let buffer = region.reserve(stride * rect.height)
+        let shift = try decoder.decode(scale: scale, rect: rect, readToEnd: readToEnd, into: buffer, stride: stride)
+        if channels == 4 {
+            for y in 0..<rect.height {
+                CMYK.toRGBInPlace(from: buffer + y * stride + shift * 4, to: buffer + y * stride, pixelCount: rect.width)
             }
-            return Crop(pixels: UnsafePointer(buffer + shift * 3), width: rect.width, height: rect.height, stride: stride)
+            frame.region = Crop(pixels: UnsafePointer(buffer), width: rect.width, height: rect.height, stride: stride)
+        } else {
+            frame.region = Crop(
+                pixels: UnsafePointer(buffer + shift * 3), width: rect.width, height: rect.height, stride: stride)
         }
+        return frame
+    }
 
-        guard let rotation = Rotation(degrees: rotationDegrees, width: width, height: height) else {
-            return try decodeRegion(crop)
+    /// The crop of rotation `index` of `frame`: a view into the decoded rows, or rendered into
+    /// the rotation buffer (valid until the next call).
+    private func view(_ frame: Frame, _ index: Int) -> Crop {
+        let crop = frame.crop
+        guard let rotation = frame.rotations[index] else {
+            let region = frame.region!, bounds = frame.bounds!
+            let start = region.pixels + (crop.y - bounds.y) * region.stride + (crop.x - bounds.x) * 3
+            return Crop(pixels: start, width: crop.width, height: crop.height, stride: region.stride)
         }
         let output = rotated.reserve(crop.width * crop.height * 3)
-        if let bounds = rotation.sourceBounds(of: crop, imageWidth: width, imageHeight: height) {
-            let source = try decodeRegion(bounds)
-            rotation.render(
-                crop: crop, into: output, from: source.pixels, stride: source.stride, bounds: bounds,
-                imageWidth: width, imageHeight: height)
-        } else {
-            decoder.abort()
-            rotation.render(
-                crop: crop, into: output, from: nil, stride: 0, bounds: nil, imageWidth: width,
-                imageHeight: height)
-        }
+        rotation.render(
+            crop: crop, into: output, from: frame.region?.pixels, stride: frame.region?.stride ?? 0,
+            bounds: frame.bounds, imageWidth: frame.width, imageHeight: frame.height)
         return Crop(pixels: UnsafePointer(output), width: crop.width, height: crop.height, stride: crop.width * 3)
     }
 

@@ -6,6 +6,13 @@ struct PixelRect: Hashable {
     var y: Int
     var width: Int
     var height: Int
+
+    /// The smallest rectangle holding both.
+    func union(_ other: PixelRect) -> PixelRect {
+        let x0 = min(x, other.x), y0 = min(y, other.y)
+        let x1 = max(x + width, other.x + other.width), y1 = max(y + height, other.y + other.height)
+        return PixelRect(x: x0, y: y0, width: x1 - x0, height: y1 - y0)
+    }
 }
 
 /// libjpeg-turbo's libjpeg API behind the small C layer: reads headers, then decodes only a

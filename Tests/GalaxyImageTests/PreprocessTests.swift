@@ -142,4 +142,23 @@ import Testing
         #expect(Array(crop.pixels.prefix(3)) == [0, 0, 0])
         #expect(Array(crop.pixels.suffix(3)) == [0, 0, 0])
     }
+
+    @Test func severalRotationsDecodeOnceAndMatchSingleCalls() throws {
+        let preprocessor = Preprocessor()
+        let rotations = [0.0, 45, 90, 200]
+        let together = try preprocessor.preprocess(jpeg: Self.jpeg, rotations: rotations)
+        #expect(together.count == rotations.count * 7500)
+        for (r, degrees) in rotations.enumerated() {
+            let alone = try preprocessor.preprocess(jpeg: Self.jpeg, rotationDegrees: degrees)
+            let part = together[(r * 7500)..<((r + 1) * 7500)]
+            var worst: Float = 0, total: Float = 0
+            for (a, b) in zip(part, alone) {
+                worst = max(worst, abs(a - b))
+                total += abs(a - b)
+            }
+            // Only chroma upsampling at the decoded rectangle's edge may differ.
+            #expect(worst <= 3.0 / 255 && total / 7500 < 1e-3, "rotation \(degrees): max \(worst)")
+        }
+        #expect(try preprocessor.preprocess(jpeg: Self.jpeg, rotations: []).isEmpty)
+    }
 }
