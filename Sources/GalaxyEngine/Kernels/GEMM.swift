@@ -61,15 +61,24 @@ public enum Kernels {
         }
     }
 
+    /// The most threads OpenBLAS may use: 1 unless `GALAXY_BLAS_THREADS` says otherwise. Measured
+    /// on the 2-core machine, handing a single image's GEMMs to OpenBLAS's spinning threads made
+    /// batch 1 slower (about 0.5x-0.9x of one thread), so images are the unit of parallelism.
+    static let blasThreadCap: Int = {
+        if let text = ProcessInfo.processInfo.environment["GALAXY_BLAS_THREADS"], let n = Int(text), n > 0 { return n }
+        return 1
+    }()
+
     private static let blasLock = NSLock()
     nonisolated(unsafe) private static var blasThreads = -1
 
-    /// Limits the threads OpenBLAS starts for one call. The engine parallelises over images itself,
-    /// so it keeps OpenBLAS at 1 thread except when a batch is smaller than the thread count.
+    /// Sets the threads OpenBLAS may start for one call, capped by `GALAXY_BLAS_THREADS` (default
+    /// 1). The engine parallelises over images itself and asks for spare threads only when a batch
+    /// is smaller than the thread count. The trainer can call this for its own large GEMMs.
     public static func setBLASThreads(_ count: Int) {
         blasLock.lock()
         defer { blasLock.unlock() }
-        let n = max(1, count)
+        let n = max(1, min(count, blasThreadCap))
         if n != blasThreads {
             openblas_set_num_threads(Int32(n))
             blasThreads = n
