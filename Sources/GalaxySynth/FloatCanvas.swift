@@ -90,9 +90,12 @@ struct FloatCanvas {
             var line = [Float](repeating: 0, count: max(bw, box.y1 - box.y0))
             var scratch = [Float](repeating: 0, count: bw * (box.y1 - box.y0))
             var sums = [Float](repeating: 0, count: bw)
-            Self.boxBlurPlane(&red, width: width, box: box, widths: widths, line: &line, scratch: &scratch, sums: &sums)
-            Self.boxBlurPlane(&green, width: width, box: box, widths: widths, line: &line, scratch: &scratch, sums: &sums)
-            Self.boxBlurPlane(&blue, width: width, box: box, widths: widths, line: &line, scratch: &scratch, sums: &sums)
+            Self.boxBlurPlane(
+                &red, width: width, box: box, widths: widths, line: &line, scratch: &scratch, sums: &sums)
+            Self.boxBlurPlane(
+                &green, width: width, box: box, widths: widths, line: &line, scratch: &scratch, sums: &sums)
+            Self.boxBlurPlane(
+                &blue, width: width, box: box, widths: widths, line: &line, scratch: &scratch, sums: &sums)
             return
         }
         let radius = max(1, Int((3 * sigma).rounded(.up)))
@@ -108,9 +111,12 @@ struct FloatCanvas {
         let bh = box.y1 - box.y0
         var scratch = [Float](repeating: 0, count: bw * bh)
         var line = [Float](repeating: 0, count: max(bw, bh) + 2 * radius)
-        Self.blurPlane(&red, width: width, box: box, kernel: kernel, radius: radius, scratch: &scratch, line: &line)
-        Self.blurPlane(&green, width: width, box: box, kernel: kernel, radius: radius, scratch: &scratch, line: &line)
-        Self.blurPlane(&blue, width: width, box: box, kernel: kernel, radius: radius, scratch: &scratch, line: &line)
+        Self.blurPlane(
+            &red, width: width, box: box, kernel: kernel, radius: radius, scratch: &scratch, line: &line)
+        Self.blurPlane(
+            &green, width: width, box: box, kernel: kernel, radius: radius, scratch: &scratch, line: &line)
+        Self.blurPlane(
+            &blue, width: width, box: box, kernel: kernel, radius: radius, scratch: &scratch, line: &line)
     }
 
     /// Odd widths of three successive box filters whose combined variance is `sigma^2`
@@ -120,13 +126,15 @@ struct FloatCanvas {
         var lower = Int(ideal.rounded(.down))
         if lower % 2 == 0 { lower -= 1 }
         let upper = lower + 2
-        let m = Int(((12 * sigma * sigma - 3 * Float(lower * lower) - 12 * Float(lower) - 9)
-            / (-4 * Float(lower) - 4)).rounded())
+        let m = Int(
+            ((12 * sigma * sigma - 3 * Float(lower * lower) - 12 * Float(lower) - 9)
+                / (-4 * Float(lower) - 4)).rounded())
         return (0..<3).map { $0 < m ? lower : upper }
     }
 
     private static func boxBlurPlane(
-        _ plane: inout [Float], width: Int, box: Box, widths: [Int], line: inout [Float], scratch: inout [Float],
+        _ plane: inout [Float], width: Int, box: Box, widths: [Int], line: inout [Float],
+        scratch: inout [Float],
         sums: inout [Float]
     ) {
         let bw = box.x1 - box.x0

@@ -36,7 +36,8 @@ struct SersicProfile: SurfaceProfile {
     let reach: Float
 
     init(
-        colour: SIMD4<Float>, intensityAtRe: Float, effectiveRadius: Float, index: Float, projection: Projection,
+        colour: SIMD4<Float>, intensityAtRe: Float, effectiveRadius: Float, index: Float,
+        projection: Projection,
         truncation: Float = 7
     ) {
         self.colour = colour

@@ -42,12 +42,14 @@ extension Scene {
         for (x, y) in centres {
             let size = radius90 * Float(rng.uniform(0.45, 0.8))
             if rng.chance(0.5) {
-                drawElliptical(x: x, y: y, radius90: size, axisRatio: rng.uniform(0.4, 1), brightness: brightness)
+                drawElliptical(
+                    x: x, y: y, radius90: size, axisRatio: rng.uniform(0.4, 1), brightness: brightness)
             } else {
                 let cosInclination = rng.uniform(0.3, 1)
                 drawDisk(
                     x: x, y: y, radius90: size, stage: rng.uniform(0, 3), barred: rng.chance(0.2),
-                    axisRatio: (cosInclination * cosInclination * 0.96 + 0.04).squareRoot(), brightness: brightness)
+                    axisRatio: (cosInclination * cosInclination * 0.96 + 0.04).squareRoot(),
+                    brightness: brightness)
             }
         }
         if rng.chance(0.7) {
@@ -64,7 +66,8 @@ extension Scene {
                 let r = length * f
                 let sigma = radius90 * Float(0.05 + 0.06 * f)
                 let blob = GaussianProfile(
-                    colour: colour, intensity: 0.15 * brightness * (1 - 0.7 * f) * Float(rng.uniform(0.6, 1.2)),
+                    colour: colour,
+                    intensity: 0.15 * brightness * (1 - 0.7 * f) * Float(rng.uniform(0.6, 1.2)),
                     sigma: sigma)
                 add(blob, x: x0 + r * _cosf(theta), y: y0 + r * _sinf(theta), radius: sigma * 4)
             }
@@ -87,7 +90,8 @@ extension Scene {
             let trail = TrailProfile(
                 intensity: SIMD4<Float>(level * 1.1, level, level * 1.2, 0), normalX: nx, normalY: ny,
                 separation: scale * Float(rng.uniform(1.5, 5)), width: max(1, psfSigma * 0.9))
-            canvas.add(trail, cx: centreX + nx * passDistance, cy: centreY + ny * passDistance, box: canvas.fullBox)
+            canvas.add(
+                trail, cx: centreX + nx * passDistance, cy: centreY + ny * passDistance, box: canvas.fullBox)
         } else {
             // A bad column: one band reads high along part of a CCD column.
             let width = canvas.width
@@ -115,15 +119,18 @@ extension Scene {
         for _ in 0..<rng.int(0...3) {
             let sigma = radius90 * Float(rng.uniform(0.05, 0.15))
             let blob = GaussianProfile(
-                colour: diskColour(youth: rng.unit()), intensity: 0.1 * brightness * Float(rng.uniform(0.3, 1)),
+                colour: diskColour(youth: rng.unit()),
+                intensity: 0.1 * brightness * Float(rng.uniform(0.3, 1)),
                 sigma: sigma)
             add(
-                blob, x: Float(rng.uniform(0, Double(canvas.width))), y: Float(rng.uniform(0, Double(canvas.height))),
+                blob, x: Float(rng.uniform(0, Double(canvas.width))),
+                y: Float(rng.uniform(0, Double(canvas.height))),
                 radius: sigma * 4)
         }
         for _ in 0..<rng.int(1...4) {
             drawStar(
-                x: Float(rng.uniform(0, Double(canvas.width))), y: Float(rng.uniform(0, Double(canvas.height))),
+                x: Float(rng.uniform(0, Double(canvas.width))),
+                y: Float(rng.uniform(0, Double(canvas.height))),
                 intensity: Float(rng.logNormal(median: 0.3, sigma: 0.8)), spikes: false)
         }
     }
@@ -147,7 +154,8 @@ extension Scene {
             let x = Float(rng.uniform(0, Double(canvas.width)))
             let y = Float(rng.uniform(0, Double(canvas.height)))
             let bright = rng.chance(0.08)
-            let intensity = Float(bright ? rng.logNormal(median: 3, sigma: 0.6) : rng.logNormal(median: 0.15, sigma: 0.9))
+            let intensity = Float(
+                bright ? rng.logNormal(median: 3, sigma: 0.6) : rng.logNormal(median: 0.15, sigma: 0.9))
             drawStar(x: x, y: y, intensity: intensity, spikes: bright && rng.chance(0.6))
         }
     }

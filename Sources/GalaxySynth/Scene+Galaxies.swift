@@ -28,7 +28,8 @@ extension Scene {
         let n = Float(rng.uniform(2.5, 5.5))
         let re = radius90 / Float(rng.uniform(2.6, 3.4))
         let profile = SersicProfile(
-            colour: oldColour(), intensityAtRe: 0.18 * brightness * Float(rng.logNormal(median: 1, sigma: 0.25)),
+            colour: oldColour(),
+            intensityAtRe: 0.18 * brightness * Float(rng.logNormal(median: 1, sigma: 0.25)),
             effectiveRadius: re, index: n, projection: Projection(angle: rng.angle(), axisRatio: axisRatio))
         add(profile, x: x, y: y, radius: profile.reach)
     }
@@ -92,7 +93,8 @@ extension Scene {
             phase: barred ? Float(barAngle) : Float(rng.angle()),
             armStart: max(armStart, 1), armContrast: contrast, armSharpness: sharpness,
             truncation: truncation,
-            ringIntensity: hasRing ? centralIntensity * Float(rng.uniform(0.15, 0.35)) * _expf(-ringRadius / h) : 0,
+            ringIntensity: hasRing
+                ? centralIntensity * Float(rng.uniform(0.15, 0.35)) * _expf(-ringRadius / h) : 0,
             ringRadius: ringRadius, ringWidth: ringRadius * 0.14 + 0.5, projection: projection)
         add(disk, x: x, y: y, radius: truncation + 2 * h)
 
@@ -110,7 +112,8 @@ extension Scene {
             let r = armStart * 1.3 + h * Float(-_log(max(rng.unit(), 1e-6)) * 1.3)
             if r > truncation { continue }
             let arm = Float(rng.int(0...Int(armCount) - 1))
-            let theta = disk.phase + arm * 2 * Float.pi / armCount
+            let theta =
+                disk.phase + arm * 2 * Float.pi / armCount
                 + disk.winding * _logf(r / disk.armStart) + Float(rng.normal(sd: 0.1 + 0.06 * t))
             let offset = Scene.imageOffset(x: r * _cosf(theta), y: r * _sinf(theta), projection: projection)
             let sigma = max(0.6 * scale, h * Float(rng.uniform(0.03, 0.09)))
@@ -137,17 +140,22 @@ extension Scene {
         if rng.chance(0.85) {
             let re = h * Float(rng.uniform(0.2, 0.45))
             let bulge = SersicProfile(
-                colour: oldColour(), intensityAtRe: intensity * Float(rng.uniform(0.15, 0.7)), effectiveRadius: re,
-                index: Float(rng.uniform(1, 4)), projection: Projection(angle: angle, axisRatio: rng.uniform(0.45, 0.9)))
+                colour: oldColour(), intensityAtRe: intensity * Float(rng.uniform(0.15, 0.7)),
+                effectiveRadius: re,
+                index: Float(rng.uniform(1, 4)),
+                projection: Projection(angle: angle, axisRatio: rng.uniform(0.45, 0.9)))
             add(bulge, x: centreX, y: centreY, radius: bulge.reach)
         }
         if rng.chance(0.6) {
             let depth = Float(rng.uniform(0.3, 0.85))
             let lane = DustLaneProfile(
-                depth: SIMD4<Float>(0.75 * depth, 0.88 * depth, depth, 0), offset: z0 * Float(rng.normal(sd: 0.3)),
+                depth: SIMD4<Float>(0.75 * depth, 0.88 * depth, depth, 0),
+                offset: z0 * Float(rng.normal(sd: 0.3)),
                 width: z0 * Float(rng.uniform(0.35, 0.7)), length: h * Float(rng.uniform(2, 3.2)),
                 projection: projection)
-            canvas.attenuate(lane, cx: centreX, cy: centreY, box: canvas.box(cx: centreX, cy: centreY, radius: truncation + 2 * h))
+            canvas.attenuate(
+                lane, cx: centreX, cy: centreY,
+                box: canvas.box(cx: centreX, cy: centreY, radius: truncation + 2 * h))
         }
     }
 }

@@ -41,7 +41,8 @@ struct Scene {
         exposure = Exposure(
             noise: SIMD4<Float>(noise * 1.05, noise, noise * 1.25, 0),
             skyLevel: SIMD4<Float>(
-                Float(rng.normal(sd: 0.002)), Float(rng.normal(sd: 0.002)), Float(rng.normal(sd: 0.002)) + 0.001, 0),
+                Float(rng.normal(sd: 0.002)), Float(rng.normal(sd: 0.002)),
+                Float(rng.normal(sd: 0.002)) + 0.001, 0),
             softening: Float(rng.uniform(10, 20)),
             gain: Float(rng.logNormal(median: 1, sigma: 0.1)),
             grain: grain,
@@ -70,7 +71,9 @@ struct Scene {
     mutating func develop() -> RGBImage {
         canvas.blur(sigma: psfSigma, box: blurBox)
         for star in stars {
-            canvas.add(star.profile, cx: star.x, cy: star.y, box: canvas.box(cx: star.x, cy: star.y, radius: star.reach))
+            canvas.add(
+                star.profile, cx: star.x, cy: star.y,
+                box: canvas.box(cx: star.x, cy: star.y, radius: star.reach))
         }
         return exposure.develop(canvas)
     }

@@ -65,10 +65,15 @@ public struct SynthPlan: Sendable, Hashable {
         if qualityRange.lowerBound < 1 || qualityRange.upperBound > 100 {
             throw SynthError(
                 .invalidArgument,
-                "JPEG quality range \(qualityRange.lowerBound)-\(qualityRange.upperBound) must lie within 1-100")
+                "JPEG quality range \(qualityRange.lowerBound)-\(qualityRange.upperBound) must lie within 1-100"
+            )
         }
-        if size < 16 { throw SynthError(.invalidArgument, "image size must be at least 16 pixels (got \(size))") }
-        if firstID < 0 { throw SynthError(.invalidArgument, "first id must not be negative (got \(firstID))") }
+        if size < 16 {
+            throw SynthError(.invalidArgument, "image size must be at least 16 pixels (got \(size))")
+        }
+        if firstID < 0 {
+            throw SynthError(.invalidArgument, "first id must not be negative (got \(firstID))")
+        }
     }
 
     /// The item at `index` (independent of every other item, so rendering can run in any order).

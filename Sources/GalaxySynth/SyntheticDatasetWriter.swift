@@ -35,9 +35,11 @@ public enum SyntheticDatasetWriter {
         let start = Date()
         let imagesDirectory = (directory as NSString).appendingPathComponent("images")
         do {
-            try FileManager.default.createDirectory(atPath: imagesDirectory, withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(
+                atPath: imagesDirectory, withIntermediateDirectories: true)
         } catch {
-            throw SynthError(.io, "cannot create \(imagesDirectory): \(error.localizedDescription); check the --out path")
+            throw SynthError(
+                .io, "cannot create \(imagesDirectory): \(error.localizedDescription); check the --out path")
         }
         let renderer = SyntheticGalaxyRenderer(size: plan.size)
         let failures = FailureLog()
@@ -64,7 +66,8 @@ public enum SyntheticDatasetWriter {
             progress?.advance(failed: failed)
         }
         if let first = failures.first {
-            throw SynthError(first.code, "\(first.message) (\(failures.count) of \(plan.count) images failed)")
+            throw SynthError(
+                first.code, "\(first.message) (\(failures.count) of \(plan.count) images failed)")
         }
         var catalog = catalogHeader + "\n"
         var counts: [String: Int] = [:]
@@ -81,7 +84,8 @@ public enum SyntheticDatasetWriter {
             throw SynthError(.io, "cannot write \(catalogPath): \(error.localizedDescription)")
         }
         return SynthSummary(
-            images: plan.count, labelCounts: counts, bytes: bytes.value, seconds: Date().timeIntervalSince(start))
+            images: plan.count, labelCounts: counts, bytes: bytes.value,
+            seconds: Date().timeIntervalSince(start))
     }
 }
 

@@ -25,7 +25,8 @@ public struct SyntheticGalaxyRenderer: Sendable {
         guard let kind = GalaxyKind(label: label) else {
             throw SynthError(
                 .unknownLabel,
-                "unknown galaxy label '\(label)': use one of \(GalaxyLabels.standard.joined(separator: ", "))")
+                "unknown galaxy label '\(label)': use one of \(GalaxyLabels.standard.joined(separator: ", "))"
+            )
         }
         return render(kind, seed: seed)
     }

@@ -14,7 +14,8 @@ import Testing
         let images = (directory as NSString).appendingPathComponent("images")
         var result: [String: Data] = [:]
         for name in try FileManager.default.contentsOfDirectory(atPath: images) {
-            result[name] = try Data(contentsOf: URL(fileURLWithPath: (images as NSString).appendingPathComponent(name)))
+            result[name] = try Data(
+                contentsOf: URL(fileURLWithPath: (images as NSString).appendingPathComponent(name)))
         }
         result["catalog.csv"] = try Data(
             contentsOf: URL(fileURLWithPath: (directory as NSString).appendingPathComponent("catalog.csv")))
@@ -45,7 +46,8 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let summary = try SyntheticDatasetWriter.write(
             plan: SynthPlan(seed: 3, count: 30, firstID: 500, size: 64), to: dir, threads: 2)
-        let text = try String(contentsOfFile: (dir as NSString).appendingPathComponent("catalog.csv"), encoding: .utf8)
+        let text = try String(
+            contentsOfFile: (dir as NSString).appendingPathComponent("catalog.csv"), encoding: .utf8)
         var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         #expect(lines.removeLast() == "", "catalog ends with a newline")
         #expect(lines.first == "id,specobjid,label")
@@ -72,7 +74,9 @@ import Testing
         for index in 0..<13 {
             let item = plan.item(index)
             let jpeg = [UInt8](
-                try Data(contentsOf: URL(fileURLWithPath: (dir as NSString).appendingPathComponent("images/\(item.id).jpg"))))
+                try Data(
+                    contentsOf: URL(
+                        fileURLWithPath: (dir as NSString).appendingPathComponent("images/\(item.id).jpg"))))
             let image = try JPEGDecoder.decodeRGB(jpeg: jpeg)
             #expect(image.width == 424 && image.height == 424, "\(item.id).jpg")
             #expect((70...90).contains(item.jpegQuality))

@@ -73,7 +73,8 @@ import Testing
                 Self.seeds().map { seed in
                     var scene = Scene(size: Self.size, seed: seed)
                     scene.drawDisk(
-                        x: scene.centreX, y: scene.centreY, radius90: scene.radius90, stage: 1, barred: barred,
+                        x: scene.centreX, y: scene.centreY, radius90: scene.radius90, stage: 1,
+                        barred: barred,
                         axisRatio: 1, brightness: 1)
                     return LinearMeasures(scene, within: 0.06).axisRatio
                 })

@@ -28,7 +28,9 @@ struct SynthCommand: ParsableCommand {
     @Option(name: .long, help: "JPEG quality range, for example 80-95, or one value.")
     var qualityRange: String = "80-95"
 
-    @Option(name: .long, help: "Label mix: balanced (every label equally often) or realistic (Galaxy Zoo 2-like).")
+    @Option(
+        name: .long, help: "Label mix: balanced (every label equally often) or realistic (Galaxy Zoo 2-like)."
+    )
     var mix: String = "balanced"
 
     @Option(name: .long, help: "Catalog id of the first image; later images count up from it.")
@@ -44,7 +46,8 @@ struct SynthCommand: ParsableCommand {
         if count < 1 { throw ValidationError("Please specify a '--count' of at least 1.") }
         if threads < 1 { throw ValidationError("Please specify '--threads' of at least 1.") }
         if SynthMix(rawValue: mix) == nil {
-            throw ValidationError("'--mix' must be one of: \(SynthMix.allCases.map(\.rawValue).joined(separator: ", ")).")
+            throw ValidationError(
+                "'--mix' must be one of: \(SynthMix.allCases.map(\.rawValue).joined(separator: ", ")).")
         }
         _ = try parsedQualityRange()
     }
@@ -56,7 +59,8 @@ struct SynthCommand: ParsableCommand {
             let low = numbers.first, let high = numbers.last, low <= high, low >= 1, high <= 100
         else {
             throw ValidationError(
-                "'--quality-range' must be LOW-HIGH or one value within 1-100, for example 80-95 (got '\(qualityRange)').")
+                "'--quality-range' must be LOW-HIGH or one value within 1-100, for example 80-95 (got '\(qualityRange)')."
+            )
         }
         return low...high
     }
@@ -66,13 +70,16 @@ struct SynthCommand: ParsableCommand {
             seed: seed, count: count, mix: SynthMix(rawValue: mix) ?? .balanced,
             qualityRange: try parsedQualityRange(), firstID: firstId, size: size)
         let progress = quiet ? nil : ProgressBar(title: "synth", total: count)
-        let summary = try SyntheticDatasetWriter.write(plan: plan, to: out, threads: threads, progress: progress)
+        let summary = try SyntheticDatasetWriter.write(
+            plan: plan, to: out, threads: threads, progress: progress)
         progress?.finish()
-        let perLabel = GalaxyLabels.standard.map { "\($0) \(summary.labelCounts[$0] ?? 0)" }.joined(separator: ", ")
+        let perLabel = GalaxyLabels.standard.map { "\($0) \(summary.labelCounts[$0] ?? 0)" }.joined(
+            separator: ", ")
         print(
             String(
                 format: "rendered %d images (%.1f MB) into %@ in %.1f s (%.0f images/s)",
-                summary.images, Double(summary.bytes) / 1e6, (out as NSString).appendingPathComponent("images"),
+                summary.images, Double(summary.bytes) / 1e6,
+                (out as NSString).appendingPathComponent("images"),
                 summary.seconds, Double(summary.images) / max(summary.seconds, 1e-9)))
         print("labels: \(perLabel)")
         print("catalog: \((out as NSString).appendingPathComponent("catalog.csv"))")
