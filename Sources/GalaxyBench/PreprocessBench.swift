@@ -29,7 +29,9 @@ struct PreprocessBench: ParsableCommand {
         guard DecodeScale(metadataValue: decodeScale) != nil else {
             throw ValidationError("--decode-scale must be 1, 1/2, 1/4 or 1/8.")
         }
-        guard threads >= 1, runs >= 1 else { throw ValidationError("--threads and --runs must be at least 1.") }
+        guard threads >= 1, runs >= 1 else {
+            throw ValidationError("--threads and --runs must be at least 1.")
+        }
     }
 
     func run() throws {
@@ -95,7 +97,8 @@ private final class BenchWorkers: @unchecked Sendable {
     func process(_ jpeg: [UInt8], worker: Int, rotation: Double) {
         do {
             try jpeg.withUnsafeBytes { bytes in
-                try preprocessors[worker].preprocess(jpeg: bytes, rotationDegrees: rotation, into: outputs[worker])
+                try preprocessors[worker].preprocess(
+                    jpeg: bytes, rotationDegrees: rotation, into: outputs[worker])
             }
         } catch {
             lock.lock()

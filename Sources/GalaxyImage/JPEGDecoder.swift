@@ -44,7 +44,8 @@ public final class JPEGDecoder {
         guard pixelCount <= maxPixels else {
             throw ImageError(
                 .tooLarge,
-                "the JPEG is \(info.width)x\(info.height) = \(pixelCount) pixels, above the limit of \(maxPixels)")
+                "the JPEG is \(info.width)x\(info.height) = \(pixelCount) pixels, above the limit of \(maxPixels)"
+            )
         }
         let width = Int32(info.width), height = Int32(info.height)
         let cmyk = info.colorModel == .cmyk
@@ -97,7 +98,9 @@ enum CMYK {
 
     /// Converts `pixelCount` 4-byte pixels at `source` to 3-byte pixels at `target`; they may
     /// overlap when `target <= source` (writes never overtake reads).
-    static func toRGBInPlace(from source: UnsafeMutablePointer<UInt8>, to target: UnsafeMutablePointer<UInt8>, pixelCount: Int) {
+    static func toRGBInPlace(
+        from source: UnsafeMutablePointer<UInt8>, to target: UnsafeMutablePointer<UInt8>, pixelCount: Int
+    ) {
         for i in 0..<pixelCount {
             let c = source[i &* 4], m = source[i &* 4 &+ 1], y = source[i &* 4 &+ 2], k = source[i &* 4 &+ 3]
             target[i &* 3] = channel(c, k)

@@ -59,7 +59,9 @@ public enum JPEGEncoder {
     ///   - rgb: width * height * 3 bytes, rows top to bottom.
     ///   - quality: 1...100.
     /// - Throws: `ImageError` when the sizes do not match or the encoder fails.
-    public static func encode(rgb: [UInt8], width: Int, height: Int, quality: Int) throws(ImageError) -> [UInt8] {
+    public static func encode(rgb: [UInt8], width: Int, height: Int, quality: Int) throws(ImageError)
+        -> [UInt8]
+    {
         try validate(rgb: rgb, width: width, height: height, quality: quality)
         guard let handle = tjInitCompress() else {
             throw ImageError(.tooLarge, "TurboJPEG could not create a compressor (out of memory)")
@@ -83,7 +85,9 @@ public enum JPEGEncoder {
     /// Encodes with libjpeg, in any of the variants of `options` (progressive, arithmetic
     /// coding, optimized Huffman tables, restart markers, subsampling, grayscale, CMYK).
     /// - Throws: `ImageError` when the sizes do not match or the encoder fails.
-    public static func encode(rgb: [UInt8], width: Int, height: Int, options: Options) throws(ImageError) -> [UInt8] {
+    public static func encode(rgb: [UInt8], width: Int, height: Int, options: Options) throws(ImageError)
+        -> [UInt8]
+    {
         try validate(rgb: rgb, width: width, height: height, quality: options.quality)
         let pixels = options.storedColor == .cmyk ? CMYK.fromRGB(rgb) : rgb
         let factors = options.subsampling.factors
@@ -108,7 +112,8 @@ public enum JPEGEncoder {
         }
         defer { gj_free(buffer) }
         guard status == Int32(GJ_OK.rawValue), let buffer else {
-            let text = String(decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            let text = String(
+                decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
             throw ImageError(.unsupported, "encode JPEG \(width)x\(height): \(text)")
         }
         return Array(UnsafeBufferPointer(start: buffer, count: Int(size)))
@@ -120,7 +125,8 @@ public enum JPEGEncoder {
         }
         guard rgb.count == width * height * 3 else {
             throw ImageError(
-                .corrupt, "encode JPEG: \(rgb.count) bytes given, \(width)x\(height) RGB needs \(width * height * 3)")
+                .corrupt,
+                "encode JPEG: \(rgb.count) bytes given, \(width)x\(height) RGB needs \(width * height * 3)")
         }
         guard (1...100).contains(quality) else {
             throw ImageError(.unsupported, "encode JPEG: quality \(quality) is outside 1...100")

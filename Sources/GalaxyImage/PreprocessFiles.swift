@@ -62,7 +62,8 @@ public struct PreprocessFiles: Sendable {
         }
         guard isDirectory.boolValue else { return [path] }
         var found: [URL] = []
-        let enumerator = FileManager.default.enumerator(at: path, includingPropertiesForKeys: [.isRegularFileKey])
+        let enumerator = FileManager.default.enumerator(
+            at: path, includingPropertiesForKeys: [.isRegularFileKey])
         while let url = enumerator?.nextObject() as? URL {
             let ext = url.pathExtension.lowercased()
             if ext == "jpg" || ext == "jpeg" { found.append(url) }
@@ -78,7 +79,8 @@ public struct PreprocessFiles: Sendable {
     /// Where the output for `file` at `angle` goes.
     public func outputURL(for file: URL, angle: Double) -> URL {
         var relative = file.lastPathComponent
-        if let root = inputRoot?.standardizedFileURL.path, file.standardizedFileURL.path.hasPrefix(root + "/") {
+        if let root = inputRoot?.standardizedFileURL.path, file.standardizedFileURL.path.hasPrefix(root + "/")
+        {
             relative = String(file.standardizedFileURL.path.dropFirst(root.count + 1))
         }
         let base = (relative as NSString).deletingPathExtension + "." + format.rawValue
@@ -137,7 +139,8 @@ public struct PreprocessFiles: Sendable {
                     at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
                 try Data(data).write(to: target)
             } catch {
-                return Failure(file: file.path, reason: "cannot write \(target.path): \(error.localizedDescription)")
+                return Failure(
+                    file: file.path, reason: "cannot write \(target.path): \(error.localizedDescription)")
             }
         }
         return nil

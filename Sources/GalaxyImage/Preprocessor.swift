@@ -46,7 +46,8 @@ public final class Preprocessor {
     ) throws(ImageError) {
         precondition(
             output.count == options.floatCount,
-            "preprocess output needs 3*\(options.size)*\(options.size) = \(options.floatCount) floats, got \(output.count)")
+            "preprocess output needs 3*\(options.size)*\(options.size) = \(options.floatCount) floats, got \(output.count)"
+        )
         let crop = try decodeCrop(jpeg, rotationDegrees: rotationDegrees)
         resize(crop, into: output.baseAddress!)
     }
@@ -157,20 +158,24 @@ public final class Preprocessor {
     }
 
     /// Decodes the crop (rotated when asked) into RGB rows owned by this preprocessor.
-    private func decodeCrop(_ jpeg: UnsafeRawBufferPointer, rotationDegrees: Double) throws(ImageError) -> Crop {
+    private func decodeCrop(_ jpeg: UnsafeRawBufferPointer, rotationDegrees: Double) throws(ImageError)
+        -> Crop
+    {
         view(try decodeFrame(jpeg, rotations: [rotationDegrees]), 0)
     }
 
     /// Reads the header, checks the limits and decodes, once, the smallest rectangle that holds
     /// the crop of every rotation in `rotations`.
-    private func decodeFrame(_ jpeg: UnsafeRawBufferPointer, rotations: [Double]) throws(ImageError) -> Frame {
+    private func decodeFrame(_ jpeg: UnsafeRawBufferPointer, rotations: [Double]) throws(ImageError) -> Frame
+    {
         let info = try decoder.readHeader(jpeg)
         let pixelCount = info.width * info.height
         guard pixelCount <= options.maxPixels else {
             decoder.abort()
             throw ImageError(
                 .tooLarge,
-                "the JPEG is \(info.width)x\(info.height) = \(pixelCount) pixels, above the limit of \(options.maxPixels)")
+                "the JPEG is \(info.width)x\(info.height) = \(pixelCount) pixels, above the limit of \(options.maxPixels)"
+            )
         }
         let scale = options.decodeScale
         let width = scale.scaled(info.width)
@@ -182,15 +187,19 @@ public final class Preprocessor {
             decoder.abort()
             throw ImageError(
                 .unsupported,
-                "a \(width)x\(height) image has nothing left after cropping \(options.cropFraction) from each border")
+                "a \(width)x\(height) image has nothing left after cropping \(options.cropFraction) from each border"
+            )
         }
         let turns = rotations.map { Rotation(degrees: $0, width: width, height: height) }
         var bounds: PixelRect? = nil
         for rotation in turns {
-            let needed = rotation == nil ? crop : rotation!.sourceBounds(of: crop, imageWidth: width, imageHeight: height)
+            let needed =
+                rotation == nil
+                ? crop : rotation!.sourceBounds(of: crop, imageWidth: width, imageHeight: height)
             if let needed { bounds = bounds.map { $0.union(needed) } ?? needed }
         }
-        var frame = Frame(width: width, height: height, crop: crop, rotations: turns, region: nil, bounds: bounds)
+        var frame = Frame(
+            width: width, height: height, crop: crop, rotations: turns, region: nil, bounds: bounds)
         guard let rect = bounds else {
             decoder.abort()
             return frame
@@ -202,15 +211,19 @@ public final class Preprocessor {
         let readToEnd = !(jpeg.count >= 2 && jpeg[jpeg.count - 2] == 0xFF && jpeg[jpeg.count - 1] == 0xD9)
         let stride = (rect.width + RegionDecoder.rowSlack) * channels
         let buffer = region.reserve(stride * rect.height)
-        let shift = try decoder.decode(scale: scale, rect: rect, readToEnd: readToEnd, into: buffer, stride: stride)
+        let shift = try decoder.decode(
+            scale: scale, rect: rect, readToEnd: readToEnd, into: buffer, stride: stride)
         if channels == 4 {
             for y in 0..<rect.height {
-                CMYK.toRGBInPlace(from: buffer + y * stride + shift * 4, to: buffer + y * stride, pixelCount: rect.width)
+                CMYK.toRGBInPlace(
+                    from: buffer + y * stride + shift * 4, to: buffer + y * stride, pixelCount: rect.width)
             }
-            frame.region = Crop(pixels: UnsafePointer(buffer), width: rect.width, height: rect.height, stride: stride)
+            frame.region = Crop(
+                pixels: UnsafePointer(buffer), width: rect.width, height: rect.height, stride: stride)
         } else {
             frame.region = Crop(
-                pixels: UnsafePointer(buffer + shift * 3), width: rect.width, height: rect.height, stride: stride)
+                pixels: UnsafePointer(buffer + shift * 3), width: rect.width, height: rect.height,
+                stride: stride)
         }
         return frame
     }
@@ -228,7 +241,8 @@ public final class Preprocessor {
         rotation.render(
             crop: crop, into: output, from: frame.region?.pixels, stride: frame.region?.stride ?? 0,
             bounds: frame.bounds, imageWidth: frame.width, imageHeight: frame.height)
-        return Crop(pixels: UnsafePointer(output), width: crop.width, height: crop.height, stride: crop.width * 3)
+        return Crop(
+            pixels: UnsafePointer(output), width: crop.width, height: crop.height, stride: crop.width * 3)
     }
 
     private func weights(_ length: Int) -> AreaWeights {

@@ -71,7 +71,8 @@ struct Rotation {
         output.initialize(repeating: 0, count: crop.width * crop.height * 3)
         guard let source, let bounds else { return }
         if let quarterTurns {
-            renderQuarterTurns(quarterTurns, crop: crop, into: output, from: source, stride: stride, bounds: bounds)
+            renderQuarterTurns(
+                quarterTurns, crop: crop, into: output, from: source, stride: stride, bounds: bounds)
             return
         }
         // Fixed point: positions with 16 fractional bits, bilinear weights with 8.

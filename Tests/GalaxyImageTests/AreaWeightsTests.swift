@@ -1,8 +1,11 @@
 import Testing
+
 @testable import GalaxyImage
 
 @Suite struct AreaWeightsTests {
-    static func members(_ w: AreaWeights, _ o: Int) -> [Int] { Array(w.starts[o]..<(w.starts[o] + w.counts[o])) }
+    static func members(_ w: AreaWeights, _ o: Int) -> [Int] {
+        Array(w.starts[o]..<(w.starts[o] + w.counts[o]))
+    }
 
     @Test(arguments: [(204, 50), (50, 50), (106, 50), (53, 50), (7, 3), (30, 50), (1, 4), (4096, 17)])
     func rangesStayInsideAndAreNeverEmpty(input: Int, output: Int) {

@@ -1,5 +1,5 @@
-import Testing
 import GalaxyImage
+import Testing
 
 @Suite struct DecodeScaleTests {
     @Test(arguments: [("1", DecodeScale.full), ("1/2", .half), ("1/4", .quarter), ("1/8", .eighth)])

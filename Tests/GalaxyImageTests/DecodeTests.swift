@@ -1,4 +1,5 @@
 import Testing
+
 @testable import GalaxyImage
 
 /// Every JPEG variant decodes with TurboJPEG, and the cropped libjpeg decode used by the

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import GalaxyImage
 
 @Suite struct EncoderTests {
@@ -31,7 +32,9 @@ import Testing
         while offset < png.count {
             let length = png[offset..<(offset + 4)].reduce(0) { $0 << 8 | Int($1) }
             let typeAndData = Array(png[(offset + 4)..<(offset + 8 + length)])
-            let crc = png[(offset + 8 + length)..<(offset + 12 + length)].reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
+            let crc = png[(offset + 8 + length)..<(offset + 12 + length)].reduce(UInt32(0)) {
+                $0 << 8 | UInt32($1)
+            }
             #expect(PNGEncoder.crc32(typeAndData) == crc)
             let type = String(decoding: typeAndData.prefix(4), as: UTF8.self)
             types.append(type)
@@ -54,7 +57,8 @@ import Testing
 
     @Test func largePNGSplitsIntoStoredBlocks() {
         let width = 200, height = 150
-        let png = PNGEncoder.encode(rgb: [UInt8](repeating: 7, count: width * height * 3), width: width, height: height)
+        let png = PNGEncoder.encode(
+            rgb: [UInt8](repeating: 7, count: width * height * 3), width: width, height: height)
         // 150 rows of 601 bytes need two stored blocks of at most 65535 bytes.
         let expected = 8 + 25 + 12 + (2 + 2 * 5 + 150 * 601 + 4) + 12
         #expect(png.count == expected)

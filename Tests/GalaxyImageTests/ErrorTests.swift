@@ -1,4 +1,5 @@
 import Testing
+
 @testable import GalaxyImage
 
 /// Everything that is not a decodable 8-bit JPEG fails with a typed error, from both decoders.
@@ -79,8 +80,11 @@ import Testing
     }
 
     @Test func imageTooSmallForTheCrop() {
-        let tiny = try! JPEGEncoder.encode(rgb: [UInt8](repeating: 90, count: 2 * 2 * 3), width: 2, height: 2, quality: 90)
-        #expect(throws: ImageError.self) { try Preprocessor(options: PreprocessOptions(cropFraction: 0.3)).preprocess(jpeg: tiny) }
+        let tiny = try! JPEGEncoder.encode(
+            rgb: [UInt8](repeating: 90, count: 2 * 2 * 3), width: 2, height: 2, quality: 90)
+        #expect(throws: ImageError.self) {
+            try Preprocessor(options: PreprocessOptions(cropFraction: 0.3)).preprocess(jpeg: tiny)
+        }
     }
 
     @Test func errorsDescribeWhatToDo() {

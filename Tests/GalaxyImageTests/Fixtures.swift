@@ -1,4 +1,5 @@
 import Foundation
+
 @testable import GalaxyImage
 
 /// A small deterministic generator (SplitMix64), so corpora are the same on every run.
@@ -44,7 +45,9 @@ enum Fixtures {
                 let arms = 0.5 + 0.5 * sin(2 * theta + 18 * r)
                 var value = 200 * exp(-r * 9) + 60 * arms * exp(-r * 4)
                 for star in stars {
-                    let d2 = (Double(x) - star.0) * (Double(x) - star.0) + (Double(y) - star.1) * (Double(y) - star.1)
+                    let d2 =
+                        (Double(x) - star.0) * (Double(x) - star.0) + (Double(y) - star.1)
+                        * (Double(y) - star.1)
                     value += 180 * star.2 * exp(-d2 / 3)
                 }
                 let noise = Double(random.int(0..<13)) - 6

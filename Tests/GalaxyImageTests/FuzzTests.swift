@@ -1,4 +1,5 @@
 import Testing
+
 @testable import GalaxyImage
 
 /// Mutated JPEGs never crash the decoders: every input either decodes or fails with an
@@ -6,13 +7,17 @@ import Testing
 @Suite struct FuzzTests {
     static let seeds: [[UInt8]] = {
         let rgb = Fixtures.galaxy(width: 48, height: 40, seed: 11)
-        return [nil, JPEGEncoder.Options(progressive: true), .init(arithmeticCoding: true),
-                .init(subsampling: .s444, storedColor: .cmyk, restartInterval: 2),
-                .init(storedColor: .grayscale, optimizedHuffman: true)]
-            .map { options in
-                if let options { return try! JPEGEncoder.encode(rgb: rgb, width: 48, height: 40, options: options) }
-                return try! JPEGEncoder.encode(rgb: rgb, width: 48, height: 40, quality: 80)
+        return [
+            nil, JPEGEncoder.Options(progressive: true), .init(arithmeticCoding: true),
+            .init(subsampling: .s444, storedColor: .cmyk, restartInterval: 2),
+            .init(storedColor: .grayscale, optimizedHuffman: true),
+        ]
+        .map { options in
+            if let options {
+                return try! JPEGEncoder.encode(rgb: rgb, width: 48, height: 40, options: options)
             }
+            return try! JPEGEncoder.encode(rgb: rgb, width: 48, height: 40, quality: 80)
+        }
     }()
 
     static func mutate(_ input: [UInt8], _ random: inout SeededRandom) -> [UInt8] {
@@ -34,7 +39,9 @@ import Testing
             let span = bytes[start..<min(bytes.count, start + random.int(1..<64))]
             bytes.insert(contentsOf: span, at: random.int(0..<bytes.count))
         default:  // set bytes to marker-like values
-            for _ in 0..<random.int(1..<4) { bytes[random.int(0..<bytes.count)] = [0xFF, 0x00, 0xD9, 0xDA, 0xC4][random.int(0..<5)] }
+            for _ in 0..<random.int(1..<4) {
+                bytes[random.int(0..<bytes.count)] = [0xFF, 0x00, 0xD9, 0xDA, 0xC4][random.int(0..<5)]
+            }
         }
         return bytes
     }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import GalaxyImage
 
 /// `galaxy preprocess`: the library run in-process, and the built command's exit status.
@@ -37,13 +38,15 @@ import Testing
         #expect(summary.failures.first?.reason.contains("truncated") == true)
         for angle in ["0", "45", "90"] {
             for name in ["a.png", "sub/b.png"] {
-                let png = try Data(contentsOf: output.appendingPathComponent(angle).appendingPathComponent(name))
+                let png = try Data(
+                    contentsOf: output.appendingPathComponent(angle).appendingPathComponent(name))
                 #expect(Array(png.prefix(4)) == [0x89, 0x50, 0x4E, 0x47])
             }
         }
         // The PNG holds exactly the quantised tensor.
         let jpeg = [UInt8](try Data(contentsOf: input.appendingPathComponent("a.jpg")))
-        let expected = try Preprocessor(options: PreprocessOptions(size: 32)).preprocessedRGB(jpeg: jpeg, rotationDegrees: 45)
+        let expected = try Preprocessor(options: PreprocessOptions(size: 32)).preprocessedRGB(
+            jpeg: jpeg, rotationDegrees: 45)
         let png = [UInt8](try Data(contentsOf: output.appendingPathComponent("45/a.png")))
         #expect(png == PNGEncoder.encode(rgb: expected.pixels, width: 32, height: 32))
     }
@@ -80,7 +83,8 @@ import Testing
 
     @Test func commandExitsNonZeroWhenAFileFails() throws {
         guard let binary = Self.galaxyBinary else {
-            Issue.record("the galaxy executable was not built next to the tests (run swift build --build-tests)")
+            Issue.record(
+                "the galaxy executable was not built next to the tests (run swift build --build-tests)")
             return
         }
         let root = try Self.makeInput()
@@ -99,7 +103,9 @@ import Testing
             return (process.terminationStatus, output, errors)
         }
         let input = root.appendingPathComponent("in").path
-        let withBadFile = try run(["preprocess", input, root.appendingPathComponent("out").path, "--angles", "0,90", "--size", "24"])
+        let withBadFile = try run([
+            "preprocess", input, root.appendingPathComponent("out").path, "--angles", "0,90", "--size", "24",
+        ])
         #expect(withBadFile.status == 1)
         #expect(withBadFile.output.contains("preprocessed 2 of 3 files"))
         #expect(withBadFile.errors.contains("cut.jpg"))
@@ -107,7 +113,9 @@ import Testing
 
         let good = try run(["preprocess", input + "/a.jpg", root.appendingPathComponent("out2").path])
         #expect(good.status == 0, "\(good.errors)")
-        let invalid = try run(["preprocess", input, root.appendingPathComponent("out3").path, "--angles", "zero"])
+        let invalid = try run([
+            "preprocess", input, root.appendingPathComponent("out3").path, "--angles", "zero",
+        ])
         #expect(invalid.status != 0 && invalid.errors.contains("--angles"))
     }
 }

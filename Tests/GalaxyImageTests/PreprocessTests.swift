@@ -1,4 +1,5 @@
 import Testing
+
 @testable import GalaxyImage
 
 @Suite struct PreprocessTests {
@@ -19,7 +20,8 @@ import Testing
     @Test func outputIsNCHWInTheUnitRange() throws {
         // A solid colour makes every plane constant.
         let rgb = [UInt8]((0..<(100 * 80)).flatMap { _ in [UInt8(255), 128, 0] })
-        let jpeg = try JPEGEncoder.encode(rgb: rgb, width: 100, height: 80, options: .init(quality: 100, subsampling: .s444))
+        let jpeg = try JPEGEncoder.encode(
+            rgb: rgb, width: 100, height: 80, options: .init(quality: 100, subsampling: .s444))
         let output = try Preprocessor(options: PreprocessOptions(size: 8)).preprocess(jpeg: jpeg)
         let planes = [Array(output[0..<64]), Array(output[64..<128]), Array(output[128..<192])]
         for (plane, expected) in zip(planes, [1.0, 128.0 / 255, 0.0]) {
@@ -30,7 +32,8 @@ import Testing
     @Test func meanAndStdAreApplied() throws {
         let plain = try Preprocessor().preprocess(jpeg: Self.jpeg)
         let mean: [Float] = [0.2, 0.3, 0.4], std: [Float] = [0.5, 0.25, 0.125]
-        let normalized = try Preprocessor(options: PreprocessOptions(mean: mean, std: std)).preprocess(jpeg: Self.jpeg)
+        let normalized = try Preprocessor(options: PreprocessOptions(mean: mean, std: std)).preprocess(
+            jpeg: Self.jpeg)
         for c in 0..<3 {
             for i in (c * 2500)..<((c + 1) * 2500) {
                 #expect(abs(normalized[i] - (plain[i] - mean[c]) / std[c]) < 1e-4)
@@ -56,7 +59,8 @@ import Testing
         #expect(image.width == 50 && image.height == 50)
         for i in 0..<2500 {
             for c in 0..<3 {
-                #expect(abs(Double(image.pixels[i * 3 + c]) - Double(floats[c * 2500 + i]) * 255) <= 0.5 + 1e-3)
+                #expect(
+                    abs(Double(image.pixels[i * 3 + c]) - Double(floats[c * 2500 + i]) * 255) <= 0.5 + 1e-3)
             }
         }
     }
@@ -102,7 +106,11 @@ import Testing
                 default: (sx, sy) = (y, n - 1 - x)
                 }
                 for c in 0..<3 {
-                    worst = max(worst, abs(Int(turned.pixels[(y * n + x) * 3 + c]) - Int(plain.pixels[(sy * n + sx) * 3 + c])))
+                    worst = max(
+                        worst,
+                        abs(
+                            Int(turned.pixels[(y * n + x) * 3 + c]) - Int(plain.pixels[(sy * n + sx) * 3 + c])
+                        ))
                 }
             }
         }

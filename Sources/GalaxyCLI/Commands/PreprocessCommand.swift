@@ -52,7 +52,8 @@ struct PreprocessCommand: AsyncParsableCommand {
     private func parsedAngles() throws -> [Double] {
         let values = angles.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
         guard !values.isEmpty, values.allSatisfy({ $0?.isFinite == true }) else {
-            throw ValidationError("--angles must be comma-separated numbers such as 0,45,90, got '\(angles)'.")
+            throw ValidationError(
+                "--angles must be comma-separated numbers such as 0,45,90, got '\(angles)'.")
         }
         return values.map { $0! }
     }
