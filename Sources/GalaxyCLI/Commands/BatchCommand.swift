@@ -70,7 +70,7 @@ struct BatchCommand: AsyncParsableCommand {
             guard var batch = try await connection.withRegistry({ try $0.batchProgress(id: id) }).first else {
                 throw ServiceCommandError(ServiceError.unknownBatch(id))
             }
-            if watch {
+            if watch && batch.status == "running" {
                 let bar = ProgressBar(title: "batch \(id)", total: Int(batch.total))
                 var seenDone = batch.done
                 var seenFailed = batch.failed
