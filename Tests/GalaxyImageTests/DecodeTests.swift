@@ -58,4 +58,16 @@ import Testing
         #expect(info.progressive && info.arithmeticCoding && info.colorModel == .color)
         #expect(info.components == 3 && info.bitsPerSample == 8)
     }
+
+    @Test func infoReadsTheHeaderWithoutDecoding() throws {
+        let jpeg = try JPEGEncoder.encode(
+            rgb: Self.source, width: Self.width, height: Self.height, options: .init(storedColor: .cmyk))
+        let decoder = JPEGDecoder()
+        let info = try decoder.info(jpeg: jpeg)
+        #expect(info.width == Self.width && info.height == Self.height)
+        #expect(info.colorModel == .cmyk && info.components == 4 && !info.progressive)
+        #expect(throws: ImageError.self) { try decoder.info(jpeg: Array(jpeg.prefix(10))) }
+        // The decoder stays usable after a header-only read and a failure.
+        #expect(try decoder.decodeRGB(jpeg: jpeg).width == Self.width)
+    }
 }
