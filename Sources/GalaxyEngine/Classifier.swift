@@ -104,28 +104,24 @@ private final class ClassifyContext {
         var used = 0
         input.withUnsafeMutableBufferPointer { inp in
             for index in range {
-                let first = used
-                var failure: ImageError? = nil
-                for rotation in rotations {
-                    let target = UnsafeMutableBufferPointer(rebasing: inp[(used * per)..<((used + 1) * per)])
-                    let error: ImageError? = jpegs[index].withUnsafeBytes { bytes -> ImageError? in
-                        do {
-                            try preprocessor.preprocess(jpeg: bytes, rotationDegrees: rotation, into: target)
-                            return nil
-                        } catch {
-                            return error as? ImageError ?? ImageError(.corrupt, "\(error)")
+                // All rotations of one image come from a single decode.
+                let target = UnsafeMutableBufferPointer(rebasing: inp[(used * per)..<((used + rotations.count) * per)])
+                let error: ImageError? = jpegs[index].withUnsafeBytes { bytes -> ImageError? in
+                    do {
+                        if rotations.count == 1 {
+                            try preprocessor.preprocess(jpeg: bytes, rotationDegrees: rotations[0], into: target)
+                        } else {
+                            try preprocessor.preprocess(jpeg: bytes, rotations: rotations, into: target)
                         }
+                        return nil
+                    } catch {
+                        return error as? ImageError ?? ImageError(.corrupt, "\(error)")
                     }
-                    if let error {
-                        failure = error
-                        break
-                    }
-                    used += 1
                 }
-                if let failure {
-                    used = first
-                    results.set(index, .failure(ClassifyError(index: index, imageError: failure)))
+                if let error {
+                    results.set(index, .failure(ClassifyError(index: index, imageError: error)))
                 } else {
+                    used += rotations.count
                     rowOwner.append(index)
                 }
             }

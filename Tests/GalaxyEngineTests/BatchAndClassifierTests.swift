@@ -80,7 +80,8 @@ import Testing
             for r in byRotation {
                 for (j, p) in try r[i].get().scores.enumerated() { mean[j] += p / 3 }
             }
-            for (a, b) in zip(tta, mean) { #expect(abs(a - b) < 1e-5) }
+            // One decode serves all rotations, which can move a few edge pixels by a level.
+            for (a, b) in zip(tta, mean) { #expect(abs(a - b) < 2e-3) }
         }
     }
 }
