@@ -1,7 +1,7 @@
 /// The one preprocessing function shared by training, scoring and the web API:
 /// JPEG -> 8-bit RGB (decoding only the rows and columns the crop needs) -> optional rotation of
 /// the full frame about its centre -> crop `round(f*W)` / `round(f*H)` from each border ->
-/// area-average resize to `size x size` -> float32 in [0,1], NCHW, RGB -> optional
+/// box-average resize to `size x size` (as Pillow's `Image.BOX`) -> float32 in [0,1], NCHW, RGB -> optional
 /// `(x - mean) / std`.
 ///
 /// Rotation happens before the crop, on the full frame, so the rotated crop never shows empty
