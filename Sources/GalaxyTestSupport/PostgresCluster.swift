@@ -264,9 +264,14 @@ enum ClusterRegistry {
                     for path in paths {
                         let dir = URL(fileURLWithPath: path)
                         if let pid = PostgresCluster.postmasterPID(dir) {
+                            // SIGQUIT is PostgreSQL's immediate shutdown: it stops its backends and
+                            // releases shared memory. SIGKILL only if it does not go within 10 s.
                             let children = PostgresCluster.childProcesses(of: pid)
-                            kill(pid, SIGKILL)
-                            for child in children { kill(child, SIGKILL) }
+                            kill(pid, SIGQUIT)
+                            if !waitUntil(timeout: 10, { kill(pid, 0) != 0 }) {
+                                kill(pid, SIGKILL)
+                                for child in children { kill(child, SIGKILL) }
+                            }
                         }
                         try? FileManager.default.removeItem(at: dir)
                     }

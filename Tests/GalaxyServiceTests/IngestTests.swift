@@ -77,7 +77,12 @@ struct IngestTests {
         subset.files = Array(all.files.prefix(12))
         let first = try Ingester(connection: db).run(subset)
         #expect(first.ingested == 12)
-        let second = try Ingester(connection: db).run(all)
+        var twoLoaders = IngestOptions()
+        twoLoaders.loaders = 2
+        twoLoaders.batchRows = 4
+        twoLoaders.chunkFiles = 2
+        let url = db.conninfo(forDatabase: db.parameters.database)
+        let second = try Ingester(connection: db, connect: { try PostgresConnection(conninfo: url) }, options: twoLoaders).run(all)
         #expect(second.alreadyPresent == 12)
         #expect(second.ingested == 18)
         let third = try Ingester(connection: db).run(all)

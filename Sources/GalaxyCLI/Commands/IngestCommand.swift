@@ -31,23 +31,29 @@ struct IngestCommand: AsyncParsableCommand {
     @Option(help: "Reader threads (default: all cores, or GALAXY_THREADS).")
     var threads = WorkerPool.defaultThreadCount
 
+    @Option(help: "Connections loading at once.")
+    var loaders = 2
+
     @Flag(help: "No progress bar.")
     var quiet = false
 
     func validate() throws {
         guard batchSize >= 1 else { throw ValidationError("Please give a --batch-size of at least 1.") }
         guard threads >= 1 else { throw ValidationError("Please give --threads of at least 1.") }
+        guard loaders >= 1 else { throw ValidationError("Please give --loaders of at least 1.") }
     }
 
     func run() async throws {
         var options = IngestOptions()
         options.batchRows = batchSize
         options.readerThreads = threads
+        options.loaders = loaders
         let (directory, catalog, database, quiet, settings) = (self.directory, self.catalog, self.database, self.quiet, options)
         let summary = try await DedicatedThread.run(name: "galaxy.ingest") { () throws -> IngestSummary in
             let source = try IngestSource.scan(directory: directory, catalog: catalog)
             let connection = try PostgresConnection(conninfo: database)
-            let ingester = Ingester(connection: connection, options: settings)
+            let ingester = Ingester(
+                connection: connection, connect: { try PostgresConnection(conninfo: database) }, options: settings)
             let state = ProgressState()
             return try ingester.run(
                 source,

@@ -9,8 +9,15 @@ public struct IngestOptions: Sendable {
     public var batchRows = 2_000
     /// Files one reader thread reads and encodes at a time.
     public var chunkFiles = 64
-    /// Threads reading and encoding files while the loader sends to PostgreSQL.
+    /// Threads reading and encoding files while the loaders send to PostgreSQL.
     public var readerThreads = WorkerPool.defaultThreadCount
+    /// Connections loading batches at once (each batch is its own COPY and transaction), so the
+    /// server's share of the work (TOAST, checksums, indexes, WAL) uses more than one core.
+    /// Needs a `connect` function in `Ingester.init`; with only a connection, one loader runs.
+    public var loaders = 2
+    /// Commit batches without waiting for the WAL flush (`synchronous_commit = off` in the ingest
+    /// sessions). A server crash can then lose the last batches, which a rerun loads again.
+    public var asynchronousCommit = true
 
     public init() {}
 }
@@ -48,15 +55,23 @@ public struct IngestSummary: Sendable {
 /// encode files while the calling thread streams them to PostgreSQL in batches, each its own
 /// transaction. Resumable: files whose name or specobjid is already present are not read again.
 /// Blocking: call it from a dedicated thread.
-public final class Ingester {
+public final class Ingester: Sendable {
     private let connection: PostgresConnection
+    private let connect: (@Sendable () throws -> PostgresConnection)?
     private let options: IngestOptions
     private let logger: Logger
 
     static let columns = "file_name, specobjid, label, jpeg"
 
-    public init(connection: PostgresConnection, options: IngestOptions = IngestOptions(), logger: Logger = Logger(label: "galaxy.ingest")) {
+    /// - Parameters:
+    ///   - connection: the connection that checks the schema, filters present files and loads.
+    ///   - connect: opens further connections for `options.loaders` > 1.
+    public init(
+        connection: PostgresConnection, connect: (@Sendable () throws -> PostgresConnection)? = nil,
+        options: IngestOptions = IngestOptions(), logger: Logger = Logger(label: "galaxy.ingest")
+    ) {
         self.connection = connection
+        self.connect = connect
         self.options = options
         self.logger = logger
     }
@@ -107,11 +122,52 @@ public final class Ingester {
             queue.waitUntilProducersFinished()
         }
 
-        var handled = 0
-        var badSoFar = 0
+        var connections = [connection]
+        if let connect, options.loaders > 1 {
+            for _ in 1..<options.loaders { connections.append(try connect()) }
+        }
+        if options.asynchronousCommit {
+            for c in connections { try c.execute("set synchronous_commit = off") }
+        }
+        let tally = LoadTally(total: todo.count, progress: progress)
+        let failures = BadFileList.Errors()
+        let group = DispatchGroup()
+        for extra in connections.dropFirst() {
+            group.enter()
+            let thread = Thread { [self] in
+                do {
+                    try self.loadBatches(from: queue, on: extra, into: tally)
+                } catch {
+                    failures.append(error)
+                    queue.close()
+                }
+                group.leave()
+            }
+            thread.start()
+        }
+        do {
+            try loadBatches(from: queue, on: connection, into: tally)
+        } catch {
+            failures.append(error)
+            queue.close()
+        }
+        group.wait()
+        if let first = failures.first { throw first }
+        summary.ingested = tally.ingested
+        summary.conflicts = tally.conflicts
+        summary.bytes = tally.bytes
+        summary.badFiles = bad.sorted()
+        summary.seconds = Date().timeIntervalSince(start)
+        return summary
+    }
+
+    /// Takes chunks from `queue` and loads them in batches of `options.batchRows` rows, one COPY
+    /// (and transaction) per batch, until the readers are done.
+    func loadBatches(from queue: ChunkQueue, on connection: PostgresConnection, into tally: LoadTally) throws {
         while let first = queue.pop() {
             var batch = [first]
             var rows = first.rows
+            var inserted = 0
             if first.rows > 0 {
                 do {
                     try connection.copyIn("copy galaxy.images (\(unsafeSQL: Self.columns)) from stdin (format binary)") { copy in
@@ -124,29 +180,21 @@ public final class Ingester {
                             if next.rows > 0 { try copy.send(next.bytes) }
                         }
                     }
-                    summary.ingested += rows
+                    inserted = rows
                 } catch let error as PostgresError where error.sqlState == PostgresError.Code.uniqueViolation {
                     // Someone else inserted some of these meanwhile, or the catalog repeats a
                     // specobjid: load the batch again, skipping the rows that conflict.
-                    let inserted = try loadSkippingConflicts(batch)
-                    summary.ingested += inserted
-                    summary.conflicts += rows - inserted
+                    inserted = try loadSkippingConflicts(batch, on: connection)
                     logger.debug("batch had conflicts", metadata: ["ingest.rows": "\(rows)", "ingest.inserted": "\(inserted)"])
                 }
             }
-            summary.bytes += batch.reduce(0) { $0 + $1.jpegBytes }
-            handled += batch.reduce(0) { $0 + $1.files }
-            badSoFar += batch.reduce(0) { $0 + $1.bad }
-            progress?(handled, todo.count, badSoFar)
+            tally.add(batch: batch, rows: rows, inserted: inserted)
         }
-        summary.badFiles = bad.sorted()
-        summary.seconds = Date().timeIntervalSince(start)
-        return summary
     }
 
     /// Runs one batch through a temporary table and `INSERT ... ON CONFLICT DO NOTHING`, for
     /// batches where a plain COPY hit a unique violation. Returns the rows inserted.
-    func loadSkippingConflicts(_ batch: [EncodedChunk]) throws -> Int {
+    func loadSkippingConflicts(_ batch: [EncodedChunk], on connection: PostgresConnection) throws -> Int {
         try connection.transaction { tx in
             try tx.execute(
                 "create temp table if not exists galaxy_ingest_staging (file_name text, specobjid bigint, label text, jpeg bytea) on commit delete rows"
@@ -256,6 +304,44 @@ final class BadFileList: @unchecked Sendable {
     private var items: [IngestBadFile] = []
     func append(_ item: IngestBadFile) { lock.withLock { items.append(item) } }
     func sorted() -> [IngestBadFile] { lock.withLock { items.sorted { $0.name < $1.name } } }
+}
+
+/// Counts of the loaders together; reports progress after each batch.
+final class LoadTally: @unchecked Sendable {
+    private let lock = NSLock()
+    private let total: Int
+    private let progress: ((_ done: Int, _ total: Int, _ bad: Int) -> Void)?
+    private(set) var ingested = 0
+    private(set) var conflicts = 0
+    private(set) var bytes = 0
+    private var handled = 0
+    private var bad = 0
+
+    init(total: Int, progress: ((_ done: Int, _ total: Int, _ bad: Int) -> Void)?) {
+        self.total = total
+        self.progress = progress
+    }
+
+    func add(batch: [EncodedChunk], rows: Int, inserted: Int) {
+        lock.withLock {
+            ingested += inserted
+            conflicts += rows - inserted
+            bytes += batch.reduce(0) { $0 + $1.jpegBytes }
+            handled += batch.reduce(0) { $0 + $1.files }
+            bad += batch.reduce(0) { $0 + $1.bad }
+            progress?(handled, total, bad)
+        }
+    }
+}
+
+extension BadFileList {
+    /// Errors of the loader threads; the first one is rethrown.
+    final class Errors: @unchecked Sendable {
+        private let lock = NSLock()
+        private var items: [any Error] = []
+        func append(_ error: any Error) { lock.withLock { items.append(error) } }
+        var first: (any Error)? { lock.withLock { items.first } }
+    }
 }
 
 /// A bounded hand-off from the reader threads to the loader: readers wait when it is full, so
