@@ -42,8 +42,10 @@ public struct DaemonConfig: Sendable, Hashable {
     }
 
     /// The default daemon name: `host:pid`, unique on one database.
-    public static func defaultName(host: String = ProcessInfo.processInfo.hostName,
-                                   pid: Int32 = ProcessInfo.processInfo.processIdentifier) -> String {
+    public static func defaultName(
+        host: String = ProcessInfo.processInfo.hostName,
+        pid: Int32 = ProcessInfo.processInfo.processIdentifier
+    ) -> String {
         "\(host):\(pid)"
     }
 
@@ -82,8 +84,9 @@ public struct DaemonConfig: Sendable, Hashable {
         if let (value, source) = pick(options.name, "GALAXY_DAEMON_NAME") {
             let trimmed = value.trimmingCharacters(in: .whitespaces)
             guard !trimmed.isEmpty, trimmed.count <= 200 else {
-                throw DaemonConfigError(flag: "--name", environment: source, value: value,
-                                        expected: "a non-empty name of at most 200 characters")
+                throw DaemonConfigError(
+                    flag: "--name", environment: source, value: value,
+                    expected: "a non-empty name of at most 200 characters")
             }
             config.name = trimmed
         }
@@ -106,8 +109,9 @@ public struct DaemonConfig: Sendable, Hashable {
             case "1", "true", "yes", "on": config.pollOnly = true
             case "", "0", "false", "no", "off": config.pollOnly = false
             default:
-                throw DaemonConfigError(flag: "--poll-only", environment: "GALAXY_POLL_ONLY", value: value,
-                                        expected: "1/true/yes/on or 0/false/no/off")
+                throw DaemonConfigError(
+                    flag: "--poll-only", environment: "GALAXY_POLL_ONLY", value: value,
+                    expected: "1/true/yes/on or 0/false/no/off")
             }
         }
         if let (value, source) = pick(options.heartbeat, "GALAXY_HEARTBEAT_SECONDS") {
@@ -118,8 +122,9 @@ public struct DaemonConfig: Sendable, Hashable {
         }
         if let (value, source) = pick(options.metricsAddress, "GALAXY_METRICS_ADDRESS") {
             guard let address = HostPort(value) else {
-                throw DaemonConfigError(flag: "--metrics-address", environment: source, value: value,
-                                        expected: "HOST:PORT, for example 127.0.0.1:9464")
+                throw DaemonConfigError(
+                    flag: "--metrics-address", environment: source, value: value,
+                    expected: "HOST:PORT, for example 127.0.0.1:9464")
             }
             config.metricsAddress = address
         }
@@ -136,8 +141,9 @@ public struct DaemonConfig: Sendable, Hashable {
         _ text: String, flag: String, _ source: String, in range: ClosedRange<Int>
     ) throws(DaemonConfigError) -> Int {
         guard let value = Int(text.trimmingCharacters(in: .whitespaces)), range.contains(value) else {
-            throw DaemonConfigError(flag: flag, environment: source, value: text,
-                                    expected: "a whole number from \(range.lowerBound) to \(range.upperBound)")
+            throw DaemonConfigError(
+                flag: flag, environment: source, value: text,
+                expected: "a whole number from \(range.lowerBound) to \(range.upperBound)")
         }
         return value
     }
@@ -148,8 +154,9 @@ public struct DaemonConfig: Sendable, Hashable {
         guard let value = Double(text.trimmingCharacters(in: .whitespaces)), value.isFinite,
             range.contains(value)
         else {
-            throw DaemonConfigError(flag: flag, environment: source, value: text,
-                                    expected: "seconds from \(range.lowerBound) to \(range.upperBound)")
+            throw DaemonConfigError(
+                flag: flag, environment: source, value: text,
+                expected: "seconds from \(range.lowerBound) to \(range.upperBound)")
         }
         return value
     }

@@ -62,13 +62,15 @@ final class EngineScoringModel: ScoringModel {
         let results = classifier.classify(jpegs)
         let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
         // Images run in parallel: each one's share of the wall time, times the threads that ran.
-        let perImage = Float(elapsed * Double(min(threads, max(jpegs.count, 1))) / Double(max(jpegs.count, 1)))
+        let perImage = Float(
+            elapsed * Double(min(threads, max(jpegs.count, 1))) / Double(max(jpegs.count, 1)))
         return zip(results, imageIDs).map { result, imageID in
             switch result {
             case .success(let prediction):
-                return .scored(JobScore(
-                    label: prediction.label, galaxyClass: prediction.galaxyClass,
-                    probabilities: prediction.probabilities, latencyMilliseconds: perImage))
+                return .scored(
+                    JobScore(
+                        label: prediction.label, galaxyClass: prediction.galaxyClass,
+                        probabilities: prediction.probabilities, latencyMilliseconds: perImage))
             case .failure(let error):
                 return .failed("decode image \(imageID): \(error.imageError)")
             }

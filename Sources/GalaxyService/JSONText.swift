@@ -5,7 +5,9 @@ import Foundation
 public enum JSONText {
     /// `{"label": probability, ...}` with keys sorted.
     public static func object(_ values: [String: Float]) -> String {
-        "{" + values.keys.sorted().map { "\(string($0)):\(number(Double(values[$0]!)))" }.joined(separator: ",") + "}"
+        "{"
+            + values.keys.sorted().map { "\(string($0)):\(number(Double(values[$0]!)))" }.joined(
+                separator: ",") + "}"
     }
 
     /// A JSON object from already-encoded member values, keys sorted.

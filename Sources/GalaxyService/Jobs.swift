@@ -32,7 +32,9 @@ public struct JobScore: Sendable, Hashable {
     /// Decode, preprocess and inference time of this image, in milliseconds.
     public var latencyMilliseconds: Float
 
-    public init(label: String, galaxyClass: String, probabilities: [String: Float], latencyMilliseconds: Float) {
+    public init(
+        label: String, galaxyClass: String, probabilities: [String: Float], latencyMilliseconds: Float
+    ) {
         self.label = label
         self.galaxyClass = galaxyClass
         self.probabilities = probabilities
@@ -90,7 +92,8 @@ public struct BatchResult: Sendable, Hashable {
         var failures: [JobFailure] = []
         for (job, outcome) in zip(jobs, outcomes) {
             switch outcome {
-            case .scored(let score): completions.append(JobCompletion(jobID: job.jobID, modelID: job.modelID, score: score))
+            case .scored(let score):
+                completions.append(JobCompletion(jobID: job.jobID, modelID: job.modelID, score: score))
             case .failed(let error): failures.append(JobFailure(jobID: job.jobID, error: error))
             }
         }

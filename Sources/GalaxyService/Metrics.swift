@@ -38,8 +38,9 @@ public final class MetricsRegistry: @unchecked Sendable {
 
     /// Declares a histogram with upper bucket bounds in increasing order (`+Inf` is added).
     public func declareHistogram(_ name: String, help: String, buckets: [Double]) {
-        precondition(!buckets.isEmpty && zip(buckets, buckets.dropFirst()).allSatisfy { $0 < $1 },
-                     "histogram \(name) needs increasing bucket bounds")
+        precondition(
+            !buckets.isEmpty && zip(buckets, buckets.dropFirst()).allSatisfy { $0 < $1 },
+            "histogram \(name) needs increasing bucket bounds")
         declare(name, Family(kind: .histogram, help: help, buckets: buckets))
     }
 
@@ -58,7 +59,9 @@ public final class MetricsRegistry: @unchecked Sendable {
     public func observe(_ name: String, _ value: Double, labels: [(String, String)] = []) {
         update(name, .histogram) { family in
             let key = Self.labelText(labels)
-            var state = family.histograms[key] ?? HistogramState(counts: Array(repeating: 0, count: family.buckets.count))
+            var state =
+                family.histograms[key]
+                ?? HistogramState(counts: Array(repeating: 0, count: family.buckets.count))
             if let bucket = family.buckets.firstIndex(where: { value <= $0 }) { state.counts[bucket] += 1 }
             state.sum += value
             state.count += 1
@@ -123,15 +126,19 @@ public final class MetricsRegistry: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         guard var family = families[name] else { preconditionFailure("metric \(name) is not declared") }
-        precondition(family.kind == kind, "metric \(name) is a \(family.kind.rawValue), not a \(kind.rawValue)")
+        precondition(
+            family.kind == kind, "metric \(name) is a \(family.kind.rawValue), not a \(kind.rawValue)")
         body(&family)
         families[name] = family
     }
 
     private static func isValidName(_ name: String) -> Bool {
-        guard let first = name.unicodeScalars.first, first.properties.isAlphabetic || first == "_" || first == ":"
+        guard let first = name.unicodeScalars.first,
+            first.properties.isAlphabetic || first == "_" || first == ":"
         else { return false }
-        return name.unicodeScalars.allSatisfy { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "_" || $0 == ":") }
+        return name.unicodeScalars.allSatisfy {
+            $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "_" || $0 == ":")
+        }
     }
 
     private static func labelText(_ labels: [(String, String)]) -> String {
@@ -184,15 +191,18 @@ public final class ServiceMetrics: Sendable {
         registry.declareCounter(Self.jobsCompleted, help: "Jobs scored and written to galaxy.predictions.")
         registry.declareCounter(Self.jobsFailed, help: "Jobs that failed for good after their last attempt.")
         registry.declareCounter(Self.jobsRetried, help: "Job attempts that failed and were queued again.")
-        registry.declareCounter(Self.jobsLostLease,
-                                help: "Scored jobs dropped because another daemon had taken over their lease.")
+        registry.declareCounter(
+            Self.jobsLostLease,
+            help: "Scored jobs dropped because another daemon had taken over their lease.")
         registry.declareHistogram(
             Self.scoringLatency, help: "Decode, preprocess and inference time per image.",
             buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5])
-        registry.declareHistogram(Self.batchSize, help: "Jobs per claimed batch.",
-                                  buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512])
+        registry.declareHistogram(
+            Self.batchSize, help: "Jobs per claimed batch.",
+            buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512])
         registry.declareGauge(Self.queueDepth, help: "Jobs in galaxy.queue at the last look.")
-        registry.declareCounter(Self.reconnects, help: "Connections to PostgreSQL opened again after a failure.")
+        registry.declareCounter(
+            Self.reconnects, help: "Connections to PostgreSQL opened again after a failure.")
         registry.declareGauge(Self.modelsLoaded, help: "Models loaded in this daemon's cache.")
         registry.declareGauge(Self.up, help: "1 while the daemon is connected and scoring.")
     }

@@ -1,9 +1,10 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// A minimal HTTP/1.1 listener for `/metrics` (and `/healthz`) on a dedicated thread, for
 /// `galaxy serve --metrics-address`. One request per connection, then close: Prometheus scrapes
@@ -32,11 +33,14 @@ public final class MetricsServer: @unchecked Sendable {
         var info: UnsafeMutablePointer<addrinfo>?
         let status = getaddrinfo(address.host, String(address.port), &hints, &info)
         guard status == 0, let first = info else {
-            throw MetricsServerError(address: address, call: "getaddrinfo", detail: String(cString: gai_strerror(status)))
+            throw MetricsServerError(
+                address: address, call: "getaddrinfo", detail: String(cString: gai_strerror(status)))
         }
         defer { freeaddrinfo(info) }
         let fd = socket(first.pointee.ai_family, first.pointee.ai_socktype, first.pointee.ai_protocol)
-        guard fd >= 0 else { throw MetricsServerError(address: address, call: "socket", detail: Self.lastError()) }
+        guard fd >= 0 else {
+            throw MetricsServerError(address: address, call: "socket", detail: Self.lastError())
+        }
         var yes: Int32 = 1
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, socklen_t(MemoryLayout<Int32>.size))
         guard bind(fd, first.pointee.ai_addr, first.pointee.ai_addrlen) == 0 else {
@@ -54,9 +58,13 @@ public final class MetricsServer: @unchecked Sendable {
         let boundPort = withUnsafeMutablePointer(to: &storage) { pointer -> Int in
             _ = pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
             if Int32(pointer.pointee.ss_family) == AF_INET6 {
-                return pointer.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { Int(UInt16(bigEndian: $0.pointee.sin6_port)) }
+                return pointer.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) {
+                    Int(UInt16(bigEndian: $0.pointee.sin6_port))
+                }
             }
-            return pointer.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { Int(UInt16(bigEndian: $0.pointee.sin_port)) }
+            return pointer.withMemoryRebound(to: sockaddr_in.self, capacity: 1) {
+                Int(UInt16(bigEndian: $0.pointee.sin_port))
+            }
         }
         self.socketFD = fd
         self.port = boundPort
@@ -128,11 +136,14 @@ public final class MetricsServer: @unchecked Sendable {
         }
         let body = Array(response.body.utf8)
         var bytes = Array(
-            "HTTP/1.1 \(response.status)\r\nContent-Type: \(response.type)\r\nContent-Length: \(body.count)\r\nConnection: close\r\n\r\n".utf8)
+            "HTTP/1.1 \(response.status)\r\nContent-Type: \(response.type)\r\nContent-Length: \(body.count)\r\nConnection: close\r\n\r\n"
+                .utf8)
         if parts.first != "HEAD" { bytes += body }
         var sent = 0
         while sent < bytes.count {
-            let n = bytes[sent...].withUnsafeBytes { send(client, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            let n = bytes[sent...].withUnsafeBytes {
+                send(client, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL))
+            }
             if n <= 0 { break }
             sent += n
         }

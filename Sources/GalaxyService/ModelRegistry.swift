@@ -36,10 +36,13 @@ public final class ModelRegistry: @unchecked Sendable {
     /// - Throws: `PostgresError` with the SQL interface's message and hint (name taken, ...).
     public func add(name: String, onnx: [UInt8], validated: ValidatedModel, activate: Bool) throws -> Added {
         try connection.transaction { c in
-            let id = try c.query("select galaxy.add_model(\(name), \(PostgresBytea(onnx)), \(activate))").scalar(Int64.self)
+            let id = try c.query("select galaxy.add_model(\(name), \(PostgresBytea(onnx)), \(activate))")
+                .scalar(Int64.self)
             _ = try c.query(
-                "select galaxy.model_validated(\(id), \(PostgresJSONB(validated.metadataJSON)), \(validated.labels))")
-            let row = try c.query("""
+                "select galaxy.model_validated(\(id), \(PostgresJSONB(validated.metadataJSON)), \(validated.labels))"
+            )
+            let row = try c.query(
+                """
                 select m.sha256,
                        (select max(b.id) from galaxy.batches b where b.model_id = m.id)
                 from galaxy.model_list m where m.id = \(id)
@@ -52,11 +55,13 @@ public final class ModelRegistry: @unchecked Sendable {
 
     /// Every model, oldest first.
     public func list() throws -> [ModelListing] {
-        try connection.query("""
+        try connection.query(
+            """
             select id, name, status, active, sha256, coalesce(labels, '{}'), error,
                    to_char(created_at, 'YYYY-MM-DD HH24:MI')
             from galaxy.model_list order by id
-            """).map { row in
+            """
+        ).map { row in
             ModelListing(
                 id: try row.decode(Int64.self, at: 0), name: try row.decode(String.self, at: 1),
                 status: try row.decode(String.self, at: 2), active: try row.decode(Bool.self, at: 3),
@@ -67,7 +72,8 @@ public final class ModelRegistry: @unchecked Sendable {
 
     /// `activate_model`: returns the rescoring batch id, if one was queued.
     public func activate(name: String, rescore: Bool) throws -> Int64? {
-        try connection.query("select galaxy.activate_model(\(name), \(rescore))").first?.decode(Int64?.self, at: 0) ?? nil
+        try connection.query("select galaxy.activate_model(\(name), \(rescore))").first?.decode(
+            Int64?.self, at: 0) ?? nil
     }
 
     /// `remove_model`.
@@ -77,7 +83,8 @@ public final class ModelRegistry: @unchecked Sendable {
 
     /// `start_batch`: selection is "all", "unscored" or a query whose first column is image ids.
     public func startBatch(selection: String, model: String?, priority: Int) throws -> Int64 {
-        try connection.query("select galaxy.start_batch(\(selection), \(model), \(priority))").scalar(Int64.self)
+        try connection.query("select galaxy.start_batch(\(selection), \(model), \(priority))").scalar(
+            Int64.self)
     }
 
     /// `cancel_batch`: returns how many queued jobs were removed.
@@ -100,11 +107,14 @@ public final class ModelRegistry: @unchecked Sendable {
     /// Progress of one batch, or of the most recent ones when `id` is nil.
     public func batchProgress(id: Int64?, limit: Int = 20) throws -> [BatchProgress] {
         let result: PostgresResult
-        let columns = "id, model, selection, status, total, done, failed, to_char(created_at, 'YYYY-MM-DD HH24:MI:SS')"
+        let columns =
+            "id, model, selection, status, total, done, failed, to_char(created_at, 'YYYY-MM-DD HH24:MI:SS')"
         if let id {
-            result = try connection.query("select \(unsafeSQL: columns) from galaxy.batch_progress where id = \(id)")
+            result = try connection.query(
+                "select \(unsafeSQL: columns) from galaxy.batch_progress where id = \(id)")
         } else {
-            result = try connection.query("select \(unsafeSQL: columns) from galaxy.batch_progress order by id desc limit \(limit)")
+            result = try connection.query(
+                "select \(unsafeSQL: columns) from galaxy.batch_progress order by id desc limit \(limit)")
         }
         return try result.map { row in
             BatchProgress(

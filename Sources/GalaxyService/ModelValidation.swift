@@ -18,6 +18,7 @@ public enum ModelValidation {
     /// - Throws: the engine's `ModelError`, naming the node, operator or field at fault.
     public static func validate(onnx: [UInt8]) throws -> ValidatedModel {
         let model = try InferenceModel(onnx: onnx)
-        return ValidatedModel(labels: model.metadata.labels, metadataJSON: EngineModelLoader.metadataJSON(model.metadata))
+        return ValidatedModel(
+            labels: model.metadata.labels, metadataJSON: EngineModelLoader.metadataJSON(model.metadata))
     }
 }

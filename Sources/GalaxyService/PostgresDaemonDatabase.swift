@@ -11,9 +11,11 @@ public final class PostgresDaemonDatabase: DaemonDatabase {
     /// - Throws: `PostgresError` when the server cannot be reached.
     public init(conninfo: String?, applicationName: String = "galaxy serve", logger: Logger) throws {
         do {
-            connection = try PostgresConnection(conninfo: conninfo, applicationName: applicationName, logger: logger)
+            connection = try PostgresConnection(
+                conninfo: conninfo, applicationName: applicationName, logger: logger)
         } catch let error as PostgresError where Self.isPermanent(error) {
-            throw ServiceError.refused(target: PostgresConnection.resolveConnInfo(conninfo), reason: error.message)
+            throw ServiceError.refused(
+                target: PostgresConnection.resolveConnInfo(conninfo), reason: error.message)
         }
     }
 
@@ -61,7 +63,8 @@ public final class PostgresDaemonDatabase: DaemonDatabase {
 
     public func claimJobs(daemon: String, maxJobs: Int, leaseSeconds: Double) throws -> [ClaimedJob] {
         let result = try connection.query(
-            "select job_id, image_id, model_id, attempt, jpeg from galaxy.claim_jobs(\(daemon), \(maxJobs), \(leaseSeconds))")
+            "select job_id, image_id, model_id, attempt, jpeg from galaxy.claim_jobs(\(daemon), \(maxJobs), \(leaseSeconds))"
+        )
         return try result.map { row in
             ClaimedJob(
                 jobID: try row.decode(Int64.self, at: 0), imageID: try row.decode(Int64.self, at: 1),
@@ -84,7 +87,8 @@ public final class PostgresDaemonDatabase: DaemonDatabase {
                 let probabilities = group.map { PostgresJSONB(JSONText.object($0.score.probabilities)) }
                 let latencies = group.map(\.score.latencyMilliseconds)
                 let parameters = PostgresJSONB(preprocessing[modelID] ?? "{}")
-                let result = try connection.query("""
+                let result = try connection.query(
+                    """
                     select galaxy.complete_jobs(\(daemon), \(ids), \(labels), \(classes), \(probabilities), \
                     \(latencies), \(parameters))
                     """)
@@ -103,7 +107,8 @@ public final class PostgresDaemonDatabase: DaemonDatabase {
     }
 
     public func waitForNotifications(timeoutSeconds: Double) throws -> Set<String> {
-        let received = timeoutSeconds <= 0
+        let received =
+            timeoutSeconds <= 0
             ? try connection.pendingNotifications()
             : try connection.waitForNotifications(timeout: timeoutSeconds)
         return Set(received.map(\.channel))
@@ -125,7 +130,8 @@ public final class PostgresDaemonDatabase: DaemonDatabase {
 
     public func model(id: Int64) throws -> StoredModel? {
         let result = try connection.query(
-            "select name, encode(sha256, 'hex'), galaxy.model_onnx(model_id) from galaxy.daemon_models() where model_id = \(id)")
+            "select name, encode(sha256, 'hex'), galaxy.model_onnx(model_id) from galaxy.daemon_models() where model_id = \(id)"
+        )
         guard let row = result.first else { return nil }
         return StoredModel(
             id: id, name: try row.decode(String.self, at: 0), sha256: try row.decode(String.self, at: 1),
@@ -133,7 +139,8 @@ public final class PostgresDaemonDatabase: DaemonDatabase {
     }
 
     public func modelValidated(id: Int64, metadataJSON: String, labels: [String]) throws {
-        _ = try connection.query("select galaxy.model_validated(\(id), \(PostgresJSONB(metadataJSON)), \(labels))")
+        _ = try connection.query(
+            "select galaxy.model_validated(\(id), \(PostgresJSONB(metadataJSON)), \(labels))")
     }
 
     public func modelRejected(id: Int64, error: String) throws {
@@ -144,7 +151,8 @@ public final class PostgresDaemonDatabase: DaemonDatabase {
     /// none): close to the truth, refreshed within a second or so.
     public func queueDepth() throws -> Int {
         let result = try connection.query(
-            "select coalesce(max(n_live_tup), 0) from pg_stat_user_tables where relid = to_regclass('galaxy.queue')")
+            "select coalesce(max(n_live_tup), 0) from pg_stat_user_tables where relid = to_regclass('galaxy.queue')"
+        )
         return Int(try result.scalar(Int64.self))
     }
 }

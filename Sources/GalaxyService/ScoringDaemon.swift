@@ -65,10 +65,12 @@ public final class ScoringDaemon: @unchecked Sendable {
     /// Runs until stopped. Blocks the calling thread: call it from a dedicated thread.
     /// - Throws: a `DaemonFatalError` (missing schema, refused role) that retrying cannot fix.
     public func run() throws {
-        logger.info("daemon starting", metadata: [
-            "threads": "\(config.threads)", "batch_size": "\(config.batchSize)",
-            "poll_only": "\(config.pollOnly)", "lease_seconds": "\(config.leaseSeconds)",
-        ])
+        logger.info(
+            "daemon starting",
+            metadata: [
+                "threads": "\(config.threads)", "batch_size": "\(config.batchSize)",
+                "poll_only": "\(config.pollOnly)", "lease_seconds": "\(config.leaseSeconds)",
+            ])
         var action: ScoringStateMachine.Action? = machine.start()
         var shutdownSeen = false
         while let current = action {
@@ -97,9 +99,11 @@ public final class ScoringDaemon: @unchecked Sendable {
         case .connect:
             return withDatabaseFailure { try openConnection() }
         case .waitToReconnect(let seconds, let attempt):
-            logger.warning("database unavailable, reconnecting", metadata: [
-                LogKey.seconds: "\(String(format: "%.2f", seconds))", "attempt": "\(attempt)",
-            ])
+            logger.warning(
+                "database unavailable, reconnecting",
+                metadata: [
+                    LogKey.seconds: "\(String(format: "%.2f", seconds))", "attempt": "\(attempt)",
+                ])
             metrics.registry.set(ServiceMetrics.up, to: 0)
             sleep(seconds: seconds)
             return machine.reconnectDelayElapsed()
@@ -248,7 +252,9 @@ public final class ScoringDaemon: @unchecked Sendable {
             logger.info("model loaded", metadata: modelMetadata(stored))
         } catch {
             cache.loadFailed(id, error: "model '\(stored.name)' could not be loaded: \(error)")
-            logger.error("model failed to load", metadata: modelMetadata(stored).merging([LogKey.error: "\(error)"]) { $1 })
+            logger.error(
+                "model failed to load",
+                metadata: modelMetadata(stored).merging([LogKey.error: "\(error)"]) { $1 })
         }
     }
 
@@ -270,7 +276,8 @@ public final class ScoringDaemon: @unchecked Sendable {
                 throw error
             }
             cache.rejected(id, error: "model '\(stored.name)' was rejected: \(reason)")
-            logger.error("model rejected", metadata: modelMetadata(stored).merging([LogKey.error: "\(reason)"]) { $1 })
+            logger.error(
+                "model rejected", metadata: modelMetadata(stored).merging([LogKey.error: "\(reason)"]) { $1 })
             return
         }
         do {
@@ -286,7 +293,10 @@ public final class ScoringDaemon: @unchecked Sendable {
     }
 
     private func modelMetadata(_ stored: StoredModel) -> Logger.Metadata {
-        [LogKey.modelID: "\(stored.id)", LogKey.modelName: "\(stored.name)", LogKey.modelSHA256: "\(stored.sha256)"]
+        [
+            LogKey.modelID: "\(stored.id)", LogKey.modelName: "\(stored.name)",
+            LogKey.modelSHA256: "\(stored.sha256)",
+        ]
     }
 
     /// Scores a claimed batch: groups jobs by model, loads what is missing, runs each group on all
@@ -299,13 +309,16 @@ public final class ScoringDaemon: @unchecked Sendable {
         cache.pin(modelIDs)
         defer { try? performCacheActions(cache.unpin(modelIDs)) }
         // Resolve models here: the scoring thread never touches the cache or the connection.
-        let plan = modelIDs.sorted().map { id in (jobs.indices.filter { jobs[$0].modelID == id }, cache.lookup(id), id) }
+        let plan = modelIDs.sorted().map { id in
+            (jobs.indices.filter { jobs[$0].modelID == id }, cache.lookup(id), id)
+        }
         let scoring = BackgroundWork { () -> [JobOutcome] in
             var outcomes = [JobOutcome?](repeating: nil, count: jobs.count)
             for (indices, lookup, id) in plan {
                 switch lookup {
                 case .ready(let model):
-                    let results = model.score(jpegs: indices.map { jobs[$0].jpeg }, imageIDs: indices.map { jobs[$0].imageID })
+                    let results = model.score(
+                        jpegs: indices.map { jobs[$0].jpeg }, imageIDs: indices.map { jobs[$0].imageID })
                     for (index, outcome) in zip(indices, results) { outcomes[index] = outcome }
                 case .failed(let error):
                     for index in indices { outcomes[index] = .failed(error) }
@@ -325,12 +338,16 @@ public final class ScoringDaemon: @unchecked Sendable {
         for (job, outcome) in zip(jobs, outcomes) {
             switch outcome {
             case .scored(let score):
-                metrics.registry.observe(ServiceMetrics.scoringLatency, Double(score.latencyMilliseconds) / 1000)
+                metrics.registry.observe(
+                    ServiceMetrics.scoringLatency, Double(score.latencyMilliseconds) / 1000)
             case .failed(let error):
-                logger.warning("job failed", metadata: [
-                    LogKey.jobID: "\(job.jobID)", LogKey.imageID: "\(job.imageID)",
-                    LogKey.modelID: "\(job.modelID)", LogKey.attempt: "\(job.attempt)", LogKey.error: "\(error)",
-                ])
+                logger.warning(
+                    "job failed",
+                    metadata: [
+                        LogKey.jobID: "\(job.jobID)", LogKey.imageID: "\(job.imageID)",
+                        LogKey.modelID: "\(job.modelID)", LogKey.attempt: "\(job.attempt)",
+                        LogKey.error: "\(error)",
+                    ])
             }
         }
         return outcomes
@@ -342,20 +359,26 @@ public final class ScoringDaemon: @unchecked Sendable {
     private func commit(_ batch: BatchResult) throws -> ScoringStateMachine.Action {
         var preprocessing: [Int64: String] = [:]
         for modelID in Set(batch.completions.map(\.modelID)) {
-            if case .ready(let model) = cache.lookup(modelID) { preprocessing[modelID] = model.preprocessingJSON }
+            if case .ready(let model) = cache.lookup(modelID) {
+                preprocessing[modelID] = model.preprocessingJSON
+            }
         }
         let receipt = try database!.commit(
             daemon: config.name, batch: batch, preprocessing: preprocessing,
             retryBaseSeconds: config.retryBaseSeconds)
         let (next, summary) = machine.committed(receipt)
         metrics.record(summary, batchSize: batch.count)
-        logger.debug("batch committed", metadata: [
-            LogKey.count: "\(batch.count)", LogKey.completed: "\(summary.completed)",
-            LogKey.retried: "\(summary.retried)", LogKey.failed: "\(summary.failedForGood)",
-            LogKey.lostLease: "\(summary.lostLease)",
-        ])
+        logger.debug(
+            "batch committed",
+            metadata: [
+                LogKey.count: "\(batch.count)", LogKey.completed: "\(summary.completed)",
+                LogKey.retried: "\(summary.retried)", LogKey.failed: "\(summary.failedForGood)",
+                LogKey.lostLease: "\(summary.lostLease)",
+            ])
         if summary.lostLease > 0 {
-            logger.warning("scored jobs had been taken over by another daemon", metadata: [LogKey.lostLease: "\(summary.lostLease)"])
+            logger.warning(
+                "scored jobs had been taken over by another daemon",
+                metadata: [LogKey.lostLease: "\(summary.lostLease)"])
         }
         // Between batches, pick up notifications without waiting (a model switch under load).
         if !config.pollOnly, next != .releaseLeasesAndStop {

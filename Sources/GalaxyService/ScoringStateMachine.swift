@@ -153,7 +153,8 @@ public struct ScoringStateMachine: Sendable {
             return .exit
         }
         state = .waitingToReconnect(attempt: attempt)
-        return .waitToReconnect(seconds: backoff.delay(attempt: attempt, random: randomJitter()), attempt: attempt)
+        return .waitToReconnect(
+            seconds: backoff.delay(attempt: attempt, random: randomJitter()), attempt: attempt)
     }
 
     /// The reconnect delay has passed.

@@ -16,18 +16,21 @@ public enum ServiceError: Error, CustomStringConvertible, Sendable, Equatable {
     public var description: String {
         switch self {
         case .schemaMissing(let target):
-            return "the database \(target) has no galaxy schema (or an older one without the daemon functions): "
+            return
+                "the database \(target) has no galaxy schema (or an older one without the daemon functions): "
                 + "run 'galaxy migrate' against it first."
         case .unknownModel(let name):
             return "there is no model named '\(name)' in galaxy.models: 'galaxy model list' shows the names."
         case .invalidModel(let file, let reason):
-            return "the model in \(file) cannot be used: \(reason). Nothing was added; fix or re-export the model."
+            return
+                "the model in \(file) cannot be used: \(reason). Nothing was added; fix or re-export the model."
         case .unreadableFile(let file, let reason):
             return "cannot read \(file): \(reason)."
         case .unknownBatch(let id):
             return "there is no batch \(id): 'galaxy batch status' lists the batches."
         case .refused(let target, let reason):
-            return "the database \(target) refused the daemon: \(reason). Check the connection settings and that "
+            return
+                "the database \(target) refused the daemon: \(reason). Check the connection settings and that "
                 + "the role is a member of galaxy_daemon (see docs/operations.md)."
         }
     }

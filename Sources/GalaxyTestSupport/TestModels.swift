@@ -16,7 +16,8 @@ public enum TestModels {
         }
         var bias = [Float](repeating: 0, count: labels.count)
         bias[index] = 5
-        return model(denseWeights: [Float](repeating: 0, count: labels.count * 32), denseBias: bias).serialized()
+        return model(denseWeights: [Float](repeating: 0, count: labels.count * 32), denseBias: bias)
+            .serialized()
     }
 
     /// A valid model whose scores depend on the image (fixed pseudo-random weights), for tests that
@@ -28,12 +29,15 @@ public enum TestModels {
             return Float(Int64(bitPattern: state >> 11) % 2001 - 1000) / 1000
         }
         let weights = (0..<(GalaxyLabels.standard.count * 32)).map { _ in next() }
-        return model(denseWeights: weights, denseBias: [Float](repeating: 0, count: GalaxyLabels.standard.count)).serialized()
+        return model(
+            denseWeights: weights, denseBias: [Float](repeating: 0, count: GalaxyLabels.standard.count)
+        ).serialized()
     }
 
     /// A model the engine must refuse: its dense layer reads a tensor that nothing produces.
     public static func invalid() -> [UInt8] {
-        var proto = model(denseWeights: [Float](repeating: 0, count: 13 * 32), denseBias: [Float](repeating: 0, count: 13))
+        var proto = model(
+            denseWeights: [Float](repeating: 0, count: 13 * 32), denseBias: [Float](repeating: 0, count: 13))
         proto.graph.nodes[proto.graph.nodes.count - 1].inputs[0] = "missing_tensor"
         return proto.serialized()
     }
@@ -47,15 +51,21 @@ public enum TestModels {
         let convWeights = [Float](repeating: 1.0 / 27, count: 2 * 3 * 3 * 3)
         let nodes = [
             ONNX.NodeProto(
-                opType: "Conv", inputs: ["input", "conv.weight", "conv.bias"], outputs: ["conv.out"], name: "conv",
-                attributes: [.ints("kernel_shape", [3, 3]), .ints("pads", [1, 1, 1, 1]), .ints("strides", [1, 1])]),
+                opType: "Conv", inputs: ["input", "conv.weight", "conv.bias"], outputs: ["conv.out"],
+                name: "conv",
+                attributes: [
+                    .ints("kernel_shape", [3, 3]), .ints("pads", [1, 1, 1, 1]), .ints("strides", [1, 1]),
+                ]),
             ONNX.NodeProto(opType: "Relu", inputs: ["conv.out"], outputs: ["relu.out"], name: "relu"),
             ONNX.NodeProto(
                 opType: "MaxPool", inputs: ["relu.out"], outputs: ["pool.out"], name: "pool",
                 attributes: [.ints("kernel_shape", [2, 2]), .ints("strides", [2, 2])]),
-            ONNX.NodeProto(opType: "Flatten", inputs: ["pool.out"], outputs: ["flat"], name: "flatten", attributes: [.int("axis", 1)]),
             ONNX.NodeProto(
-                opType: "Gemm", inputs: ["flat", "dense.weight", "dense.bias"], outputs: ["logits"], name: "dense",
+                opType: "Flatten", inputs: ["pool.out"], outputs: ["flat"], name: "flatten",
+                attributes: [.int("axis", 1)]),
+            ONNX.NodeProto(
+                opType: "Gemm", inputs: ["flat", "dense.weight", "dense.bias"], outputs: ["logits"],
+                name: "dense",
                 attributes: [.int("transB", 1)]),
         ]
         let classes = GalaxyLabels.standard.count
@@ -67,7 +77,10 @@ public enum TestModels {
         ]
         let graph = ONNX.GraphProto(
             name: "test-classifier", nodes: nodes, initializers: initializers,
-            inputs: [ONNX.ValueInfoProto(name: "input", shape: [.param("batch"), .value(3), .value(side), .value(side)])],
+            inputs: [
+                ONNX.ValueInfoProto(
+                    name: "input", shape: [.param("batch"), .value(3), .value(side), .value(side)])
+            ],
             outputs: [ONNX.ValueInfoProto(name: "logits", shape: [.param("batch"), .value(classes)])])
         let props = [
             ONNX.StringStringEntry(key: "galaxy.labels", value: GalaxyLabels.standard.joined(separator: ",")),

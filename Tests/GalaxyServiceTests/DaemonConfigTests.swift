@@ -2,7 +2,9 @@ import GalaxyService
 import Testing
 
 @Suite struct DaemonConfigTests {
-    private func resolve(_ options: DaemonConfig.Options = .init(), _ env: [String: String] = [:]) throws -> DaemonConfig {
+    private func resolve(_ options: DaemonConfig.Options = .init(), _ env: [String: String] = [:]) throws
+        -> DaemonConfig
+    {
         try DaemonConfig.resolve(options, environment: env, defaultName: "host:42")
     }
 
@@ -22,10 +24,14 @@ import Testing
         var options = DaemonConfig.Options()
         options.batchSize = "16"
         options.database = "host=/tmp dbname=x"
-        let config = try resolve(options, [
-            "GALAXY_BATCH_SIZE": "8", "GALAXY_LEASE_SECONDS": "30", "DATABASE_URL": "postgresql://db/other",
-            "GALAXY_POLL_ONLY": "true", "GALAXY_DAEMON_NAME": "scorer-1", "GALAXY_METRICS_ADDRESS": ":9464",
-        ])
+        let config = try resolve(
+            options,
+            [
+                "GALAXY_BATCH_SIZE": "8", "GALAXY_LEASE_SECONDS": "30",
+                "DATABASE_URL": "postgresql://db/other",
+                "GALAXY_POLL_ONLY": "true", "GALAXY_DAEMON_NAME": "scorer-1",
+                "GALAXY_METRICS_ADDRESS": ":9464",
+            ])
         #expect(config.batchSize == 16)
         #expect(config.database == "host=/tmp dbname=x")
         #expect(config.leaseSeconds == 30)
@@ -35,7 +41,9 @@ import Testing
     }
 
     @Test func databaseURLComesFromTheEnvironment() throws {
-        #expect(try resolve(.init(), ["DATABASE_URL": "postgresql://db/galaxy"]).database == "postgresql://db/galaxy")
+        #expect(
+            try resolve(.init(), ["DATABASE_URL": "postgresql://db/galaxy"]).database
+                == "postgresql://db/galaxy")
     }
 
     @Test func badValuesNameTheFlagAndTheFix() {

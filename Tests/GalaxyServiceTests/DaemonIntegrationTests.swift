@@ -1,8 +1,8 @@
 import Foundation
 import GalaxyPostgres
-import Logging
 import GalaxyService
 import GalaxyTestSupport
+import Logging
 import Testing
 
 /// The daemon against a real server: batches, hot swap, bad inputs, crashes, restarts, and several
@@ -10,13 +10,19 @@ import Testing
 @Suite(.serialized) struct DaemonIntegrationTests {
     /// Every image scored exactly once under `model`: one prediction and one write each.
     private func expectScoredOnce(_ f: ServiceFixture, images: [Int64], model: Int64) throws {
-        let written = try f.db.query("""
+        let written = try f.db.query(
+            """
             select count(distinct image_id), count(*) from public.prediction_writes
             where model_id = \(model) and image_id = any(\(images))
             """)
         #expect(try written.first?.decode(Int64.self, at: 0) == Int64(images.count))
-        #expect(try written.first?.decode(Int64.self, at: 1) == Int64(images.count), "an image was written more than once")
-        #expect(try f.scalar("select count(*) from galaxy.predictions where model_id = \(model) and image_id = any(\(images))", as: Int64.self) == Int64(images.count))
+        #expect(
+            try written.first?.decode(Int64.self, at: 1) == Int64(images.count),
+            "an image was written more than once")
+        #expect(
+            try f.scalar(
+                "select count(*) from galaxy.predictions where model_id = \(model) and image_id = any(\(images))",
+                as: Int64.self) == Int64(images.count))
     }
 
     @Test func aDatabaseWithoutTheSchemaStopsTheDaemonWithWhatToDo() throws {
@@ -25,7 +31,8 @@ import Testing
         var config = DaemonConfig(name: "early")
         config.database = conninfo
         let daemon = ScoringDaemon(
-            config: config, connect: { try PostgresDaemonDatabase(conninfo: conninfo, logger: .init(label: "test")) },
+            config: config,
+            connect: { try PostgresDaemonDatabase(conninfo: conninfo, logger: .init(label: "test")) },
             loader: EngineModelLoader(), logger: .init(label: "test"))
         #expect {
             try daemon.run()
@@ -77,10 +84,14 @@ import Testing
         #expect(try eventually { try registry.batchProgress(id: chosen).first?.status == "done" })
         progress = try #require(try registry.batchProgress(id: chosen).first)
         let even = ids.filter { $0 % 2 == 0 }
-        #expect(progress.total == Int64(even.count) && progress.done == Int64(even.count) && progress.failed == 0)
+        #expect(
+            progress.total == Int64(even.count) && progress.done == Int64(even.count) && progress.failed == 0)
         let summary = try registry.batchSummary(id: chosen)
         #expect(summary.map(\.galaxyClass) == ["Spiral"] && summary.first?.images == Int64(even.count))
-        #expect(try f.scalar("select count(*) from galaxy.predictions where model_id = \(model) and batch_id = \(chosen)", as: Int64.self) == Int64(even.count))
+        #expect(
+            try f.scalar(
+                "select count(*) from galaxy.predictions where model_id = \(model) and batch_id = \(chosen)",
+                as: Int64.self) == Int64(even.count))
         #expect(daemon.stop())
     }
 
@@ -91,7 +102,9 @@ import Testing
         let daemon = f.startDaemon(batchSize: 2)
         let early = try f.insertImages(count: 200)
         // Switch while the first images are being scored.
-        _ = try eventually(timeout: 30) { try f.scalar("select count(*) from galaxy.predictions", as: Int64.self) > 0 }
+        _ = try eventually(timeout: 30) {
+            try f.scalar("select count(*) from galaxy.predictions", as: Int64.self) > 0
+        }
         let registry = ModelRegistry(connection: f.db)
         #expect(try registry.activate(name: "v2", rescore: false) == nil)
         let late = try f.insertImages(count: 40, from: 100)
@@ -99,11 +112,18 @@ import Testing
         #expect(daemon.stop())
         // Every early image was scored once, by whichever model was active when it was claimed;
         // every late image by the new model, without a restart.
-        let earlyScores = try f.scalar("select count(*) from galaxy.predictions where image_id = any(\(early))", as: Int64.self)
+        let earlyScores = try f.scalar(
+            "select count(*) from galaxy.predictions where image_id = any(\(early))", as: Int64.self)
         #expect(earlyScores == Int64(early.count))
         try expectScoredOnce(f, images: late, model: second)
-        #expect(try f.scalar("select count(*) from galaxy.predictions where model_id = \(second) and label <> 'Ec'", as: Int64.self) == 0)
-        #expect(try f.scalar("select count(*) from galaxy.predictions where model_id = \(first) and label <> 'Sa'", as: Int64.self) == 0)
+        #expect(
+            try f.scalar(
+                "select count(*) from galaxy.predictions where model_id = \(second) and label <> 'Ec'",
+                as: Int64.self) == 0)
+        #expect(
+            try f.scalar(
+                "select count(*) from galaxy.predictions where model_id = \(first) and label <> 'Sa'",
+                as: Int64.self) == 0)
         #expect(try f.scalar("select count(*) from galaxy.failed_jobs", as: Int64.self) == 0)
     }
 
@@ -119,13 +139,22 @@ import Testing
         // Added through SQL, the daemon validates it, rejects it with the error recorded, and keeps
         // scoring with the active model.
         let daemon = f.startDaemon()
-        let bad = try f.scalar("select galaxy.add_model('broken', \(TestModels.invalid()), true)", as: Int64.self)
-        #expect(try eventually { try f.scalar("select status from galaxy.models where id = \(bad)", as: String.self) == "rejected" })
-        #expect(try f.scalar("select error from galaxy.models where id = \(bad)", as: String.self).contains("missing_tensor"))
+        let bad = try f.scalar(
+            "select galaxy.add_model('broken', \(TestModels.invalid()), true)", as: Int64.self)
+        #expect(
+            try eventually {
+                try f.scalar("select status from galaxy.models where id = \(bad)", as: String.self)
+                    == "rejected"
+            })
+        #expect(
+            try f.scalar("select error from galaxy.models where id = \(bad)", as: String.self).contains(
+                "missing_tensor"))
         #expect(try f.scalar("select id from galaxy.models where active", as: Int64.self) == good)
         let id = try f.insertImages(count: 1)[0]
         #expect(try f.scalar("select predict_galaxy(\(id))", as: String.self) == "Spiral")
-        #expect(try f.scalar("select model_id from galaxy.predictions where image_id = \(id)", as: Int64.self) == good)
+        #expect(
+            try f.scalar("select model_id from galaxy.predictions where image_id = \(id)", as: Int64.self)
+                == good)
         #expect(daemon.stop())
     }
 
@@ -138,7 +167,9 @@ import Testing
         #expect(try eventually { try f.scalar("select count(*) from galaxy.queue", as: Int64.self) == 0 })
         #expect(a.stop() && b.stop())
         try expectScoredOnce(f, images: ids, model: model)
-        #expect(try f.scalar("select count(*) from galaxy.daemons where stopped_at is not null", as: Int64.self) == 2)
+        #expect(
+            try f.scalar("select count(*) from galaxy.daemons where stopped_at is not null", as: Int64.self)
+                == 2)
     }
 
     @Test func aPollOnlyDaemonFindsWorkWithoutNotifications() throws {
@@ -164,7 +195,8 @@ import Testing
         #expect(started && victim.isRunning, "galaxy serve did not start scoring: \(victim.standardError)")
         victim.send(signal: SIGKILL)
         _ = victim.wait(timeout: 30)
-        let leased = try f.scalar("select count(*) from galaxy.queue where lease_owner = 'victim'", as: Int64.self)
+        let leased = try f.scalar(
+            "select count(*) from galaxy.queue where lease_owner = 'victim'", as: Int64.self)
         let rescuer = f.startDaemon(name: "rescuer")
         #expect(try eventually { try f.scalar("select count(*) from galaxy.queue", as: Int64.self) == 0 })
         #expect(rescuer.stop())
@@ -180,15 +212,20 @@ import Testing
         let model = try f.addModel("sb", TestModels.constant(label: "Sb"))
         let ids = try f.insertImages(count: 200)
         let daemon = f.startDaemon(batchSize: 4)
-        _ = try eventually(timeout: 60) { try f.scalar("select count(*) from galaxy.predictions", as: Int64.self) > 0 }
+        _ = try eventually(timeout: 60) {
+            try f.scalar("select count(*) from galaxy.predictions", as: Int64.self) > 0
+        }
         try cluster.restart()
         let after = try PostgresConnection(conninfo: f.conninfo)
         let more = try after.transaction { c in
             try (0..<20).map { i in
-                try c.query("insert into galaxy.images (jpeg) values (\(ServiceFixture.jpeg(seed: 500 + i))) returning id").scalar(Int64.self)
+                try c.query(
+                    "insert into galaxy.images (jpeg) values (\(ServiceFixture.jpeg(seed: 500 + i))) returning id"
+                ).scalar(Int64.self)
             }
         }
-        #expect(try eventually { try after.query("select count(*) from galaxy.queue").scalar(Int64.self) == 0 })
+        #expect(
+            try eventually { try after.query("select count(*) from galaxy.queue").scalar(Int64.self) == 0 })
         #expect(daemon.stop())
         let check = try ServiceFixtureView(after)
         try check.expectScoredOnce(images: ids + more, model: model)
@@ -202,12 +239,15 @@ struct ServiceFixtureView {
     init(_ db: PostgresConnection) throws { self.db = db }
 
     func expectScoredOnce(images: [Int64], model: Int64) throws {
-        let written = try db.query("""
+        let written = try db.query(
+            """
             select count(distinct image_id), count(*) from public.prediction_writes
             where model_id = \(model) and image_id = any(\(images))
             """)
         #expect(try written.first?.decode(Int64.self, at: 0) == Int64(images.count))
-        #expect(try written.first?.decode(Int64.self, at: 1) == Int64(images.count), "an image was written more than once")
+        #expect(
+            try written.first?.decode(Int64.self, at: 1) == Int64(images.count),
+            "an image was written more than once")
         #expect(try db.query("select count(*) from galaxy.failed_jobs").scalar(Int64.self) == 0)
     }
 }

@@ -79,11 +79,15 @@ final class FakeServer: @unchecked Sendable {
         var out: [ClaimedJob] = []
         for id in jobs.keys.sorted() where out.count < max {
             var job = jobs[id]!
-            guard job.leaseOwner == nil, job.runAfter <= now, let model = job.modelID ?? active else { continue }
+            guard job.leaseOwner == nil, job.runAfter <= now, let model = job.modelID ?? active else {
+                continue
+            }
             job.leaseOwner = daemon
             job.attempts += 1
             jobs[id] = job
-            out.append(ClaimedJob(jobID: id, imageID: job.imageID, modelID: model, attempt: job.attempts, jpeg: job.jpeg))
+            out.append(
+                ClaimedJob(
+                    jobID: id, imageID: job.imageID, modelID: model, attempt: job.attempts, jpeg: job.jpeg))
         }
         return out
     }
@@ -139,14 +143,17 @@ final class FakeDatabase: DaemonDatabase {
         }
     }
 
-    func register(daemon: String, host: String, pid: Int, version: String, listen: Bool) throws { try call { _ in } }
+    func register(daemon: String, host: String, pid: Int, version: String, listen: Bool) throws {
+        try call { _ in }
+    }
     func heartbeat(daemon: String) throws { try call { _ in } }
     func releaseJobs(daemon: String) throws { try call { $0.release(daemon) } }
     func markStopped(daemon: String) throws { try call { $0.markStopped(daemon) } }
     func claimJobs(daemon: String, maxJobs: Int, leaseSeconds: Double) throws -> [ClaimedJob] {
         try call { $0.claim(daemon, maxJobs) }
     }
-    func commit(daemon: String, batch: BatchResult, preprocessing: [Int64: String], retryBaseSeconds: Double) throws
+    func commit(daemon: String, batch: BatchResult, preprocessing: [Int64: String], retryBaseSeconds: Double)
+        throws
         -> CommitReceipt
     {
         try call { $0.commit(daemon, batch) }
@@ -188,15 +195,22 @@ extension FakeServer {
 /// Models whose "ONNX" is a label name: every valid JPEG scores as that label. "bad..." fails to load.
 struct FakeLoader: ScoringModelLoader {
     struct LoadFailure: Error, CustomStringConvertible {
-        var description: String { "model error (invalidGraph): node 'conv1' reads 'x9' that nothing produces" }
+        var description: String {
+            "model error (invalidGraph): node 'conv1' reads 'x9' that nothing produces"
+        }
     }
 
     struct Model: ScoringModel {
         var label: String
         func score(jpegs: [[UInt8]], imageIDs: [Int64]) -> [JobOutcome] {
             zip(jpegs, imageIDs).map { jpeg, id in
-                guard jpeg.starts(with: [0xFF, 0xD8]) else { return .failed("decode image \(id): not a JPEG file") }
-                return .scored(JobScore(label: label, galaxyClass: "Spiral", probabilities: [label: 1], latencyMilliseconds: 1))
+                guard jpeg.starts(with: [0xFF, 0xD8]) else {
+                    return .failed("decode image \(id): not a JPEG file")
+                }
+                return .scored(
+                    JobScore(
+                        label: label, galaxyClass: "Spiral", probabilities: [label: 1], latencyMilliseconds: 1
+                    ))
             }
         }
         var preprocessingJSON: String { "{}" }

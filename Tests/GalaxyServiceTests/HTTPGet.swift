@@ -1,7 +1,8 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// A raw HTTP/1.1 GET over a loopback socket, so the metrics listener is tested byte for byte.
 enum HTTPGet {

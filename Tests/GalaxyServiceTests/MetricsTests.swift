@@ -14,23 +14,24 @@ import Testing
         registry.observe("latency_seconds", 0.005)
         registry.observe("latency_seconds", 0.05)
         registry.observe("latency_seconds", 3)
-        #expect(registry.prometheusText() == """
-            # HELP jobs_total Jobs.
-            # TYPE jobs_total counter
-            jobs_total{outcome="done"} 3
-            jobs_total{outcome="failed"} 1
-            # HELP depth Queue depth.
-            # TYPE depth gauge
-            depth 12.5
-            # HELP latency_seconds Latency.
-            # TYPE latency_seconds histogram
-            latency_seconds_bucket{le="0.01"} 1
-            latency_seconds_bucket{le="0.1"} 2
-            latency_seconds_bucket{le="+Inf"} 3
-            latency_seconds_sum 3.055
-            latency_seconds_count 3
+        #expect(
+            registry.prometheusText() == """
+                # HELP jobs_total Jobs.
+                # TYPE jobs_total counter
+                jobs_total{outcome="done"} 3
+                jobs_total{outcome="failed"} 1
+                # HELP depth Queue depth.
+                # TYPE depth gauge
+                depth 12.5
+                # HELP latency_seconds Latency.
+                # TYPE latency_seconds histogram
+                latency_seconds_bucket{le="0.01"} 1
+                latency_seconds_bucket{le="0.1"} 2
+                latency_seconds_bucket{le="+Inf"} 3
+                latency_seconds_sum 3.055
+                latency_seconds_count 3
 
-            """)
+                """)
     }
 
     @Test func labelValuesAreEscaped() {
@@ -60,7 +61,9 @@ import Testing
     @Test func metricsServerAnswersScrapes() throws {
         let metrics = ServiceMetrics()
         metrics.registry.set(ServiceMetrics.queueDepth, to: 7)
-        let server = try MetricsServer(address: HostPort(host: "127.0.0.1", port: 0)) { metrics.prometheusText() }
+        let server = try MetricsServer(address: HostPort(host: "127.0.0.1", port: 0)) {
+            metrics.prometheusText()
+        }
         defer { server.stop() }
         #expect(server.port > 0)
         let response = try HTTPGet.fetch(port: server.port, path: "/metrics")

@@ -4,17 +4,22 @@ import Testing
 @Suite struct ModelCacheTests {
     @Test func startupValidatesPendingModelsAndPreloadsTheActiveOne() {
         var cache = ModelCache<String>()
-        let actions = cache.registryChanged(activeModelID: 1, pendingModelIDs: [3, 2], knownModelIDs: [1, 2, 3])
+        let actions = cache.registryChanged(
+            activeModelID: 1, pendingModelIDs: [3, 2], knownModelIDs: [1, 2, 3])
         #expect(actions == [.validate(2), .validate(3), .load(1)])
         // A second notification before validation finished does not validate twice.
-        #expect(cache.registryChanged(activeModelID: 1, pendingModelIDs: [2, 3], knownModelIDs: [1, 2, 3]) == [.load(1)])
+        #expect(
+            cache.registryChanged(activeModelID: 1, pendingModelIDs: [2, 3], knownModelIDs: [1, 2, 3]) == [
+                .load(1)
+            ])
     }
 
     @Test func hotSwapKeepsTheOldModelForTheBatchInFlight() {
         var cache = ModelCache<String>(capacity: 1)
         _ = cache.loaded(1, model: "v1")
         cache.pin([1])  // a batch of jobs for model 1 is being scored
-        #expect(cache.registryChanged(activeModelID: 2, pendingModelIDs: [], knownModelIDs: [1, 2]) == [.load(2)])
+        #expect(
+            cache.registryChanged(activeModelID: 2, pendingModelIDs: [], knownModelIDs: [1, 2]) == [.load(2)])
         #expect(cache.loaded(2, model: "v2") == [])  // model 1 is pinned: over capacity but kept
         guard case .ready(let old) = cache.lookup(1), case .ready(let new) = cache.lookup(2) else {
             Issue.record("both models must be available during the swap")
@@ -85,9 +90,15 @@ import Testing
 
     @Test func anInterruptedValidationRunsAgain() {
         var cache = ModelCache<Int>()
-        #expect(cache.registryChanged(activeModelID: nil, pendingModelIDs: [4], knownModelIDs: [4]) == [.validate(4)])
+        #expect(
+            cache.registryChanged(activeModelID: nil, pendingModelIDs: [4], knownModelIDs: [4]) == [
+                .validate(4)
+            ])
         cache.validationInterrupted(4)
-        #expect(cache.registryChanged(activeModelID: nil, pendingModelIDs: [4], knownModelIDs: [4]) == [.validate(4)])
+        #expect(
+            cache.registryChanged(activeModelID: nil, pendingModelIDs: [4], knownModelIDs: [4]) == [
+                .validate(4)
+            ])
         #expect(cache.validated(4, model: 40) == [])
         #expect(cache.loadedModelIDs == [4])
     }

@@ -23,10 +23,16 @@ import Testing
         try f.addModel("sb", TestModels.constant(label: "Sb"))
         let daemon = f.startDaemon()
         let id = try f.insertImages(count: 1)[0]
-        #expect(try eventually { try f.scalar("select count(*) from galaxy.predictions where image_id = \(id)", as: Int64.self) == 1 })
+        #expect(
+            try eventually {
+                try f.scalar("select count(*) from galaxy.predictions where image_id = \(id)", as: Int64.self)
+                    == 1
+            })
         #expect(try f.scalar("select predict_galaxy(\(id))", as: String.self) == "Spiral")
         // The detail function carries label, probabilities, model and provenance.
-        let row = try f.db.query("select label, model, (probabilities->>'Sb')::float8, model_sha256, scored_by from galaxy.prediction(\(id))")
+        let row = try f.db.query(
+            "select label, model, (probabilities->>'Sb')::float8, model_sha256, scored_by from galaxy.prediction(\(id))"
+        )
         #expect(try row.first?.decode(String.self, at: 0) == "Sb")
         #expect(try row.first?.decode(String.self, at: 1) == "sb")
         #expect(try row.first?.decode(Double.self, at: 2) ?? 0 > 0.9)
@@ -95,7 +101,9 @@ import Testing
         let daemon = f.startDaemon()
         let result = sqlState {
             try f.db.transaction { c in
-                let id = try c.query("insert into galaxy.images (jpeg) values (\(ServiceFixture.jpeg(seed: 1))) returning id").scalar(Int64.self)
+                let id = try c.query(
+                    "insert into galaxy.images (jpeg) values (\(ServiceFixture.jpeg(seed: 1))) returning id"
+                ).scalar(Int64.self)
                 _ = try c.query("select predict_galaxy(\(id))")
             }
         }
@@ -111,10 +119,17 @@ import Testing
         let id = try f.insertImages(count: 1)[0]
         #expect(try f.scalar("select predict_galaxy(\(id))", as: String.self) == "Spiral")
         _ = try f.db.query("insert into galaxy.queue (image_id) values (\(id))")
-        #expect(try eventually { try f.scalar("select count(*) from public.prediction_writes where image_id = \(id)", as: Int64.self) == 2 })
+        #expect(
+            try eventually {
+                try f.scalar(
+                    "select count(*) from public.prediction_writes where image_id = \(id)", as: Int64.self)
+                    == 2
+            })
         #expect(try eventually { try f.scalar("select count(*) from galaxy.queue", as: Int64.self) == 0 })
         // Rescoring updated the row; it did not add one.
-        #expect(try f.scalar("select count(*) from galaxy.predictions where image_id = \(id)", as: Int64.self) == 1)
+        #expect(
+            try f.scalar("select count(*) from galaxy.predictions where image_id = \(id)", as: Int64.self)
+                == 1)
         #expect(daemon.stop())
     }
 }

@@ -34,7 +34,8 @@ import Testing
         var logger = Logger(label: "test")
         logger.logLevel = .critical
         let daemon = ScoringDaemon(
-            config: config, connect: { try FakeDatabase(server: server) }, loader: FakeLoader(), logger: logger)
+            config: config, connect: { try FakeDatabase(server: server) }, loader: FakeLoader(),
+            logger: logger)
         return Running(daemon)
     }
 
@@ -70,7 +71,10 @@ import Testing
         server.activate(1)  // not allowed before ready in SQL; here it just marks intent
         server.addModel(id: 2, name: "broken", onnx: "bad bytes")
         let running = start(server)
-        #expect(eventually { server.locked { $0.models[2]?.status == "rejected" && $0.models[1]?.status == "ready" } })
+        #expect(
+            eventually {
+                server.locked { $0.models[2]?.status == "rejected" && $0.models[1]?.status == "ready" }
+            })
         #expect(server.locked { $0.models[2]?.error }?.contains("conv1") == true)
         server.enqueue(image: 1, jpeg: Self.jpeg)
         #expect(eventually { server.prediction(image: 1, model: 1) != nil })

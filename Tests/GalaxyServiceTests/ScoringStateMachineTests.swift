@@ -7,7 +7,8 @@ import Testing
     }
 
     private func score(_ label: String) -> JobOutcome {
-        .scored(JobScore(label: label, galaxyClass: "Spiral", probabilities: [label: 1], latencyMilliseconds: 2))
+        .scored(
+            JobScore(label: label, galaxyClass: "Spiral", probabilities: [label: 1], latencyMilliseconds: 2))
     }
 
     private func machine(batchSize: Int = 2) -> ScoringStateMachine {
@@ -34,7 +35,8 @@ import Testing
             return
         }
         #expect(batch.completions.map(\.jobID) == [1])
-        #expect(batch.failures == [JobFailure(jobID: 2, error: "decode image 20: Premature end of JPEG file")])
+        #expect(
+            batch.failures == [JobFailure(jobID: 2, error: "decode image 20: Premature end of JPEG file")])
         let (next, summary) = m.committed(CommitReceipt(completed: [1], failedForGood: []))
         #expect(summary == .init(completed: 1, retried: 1, failedForGood: 0, lostLease: 0))
         // A non-empty batch is followed by another claim at once.

@@ -16,7 +16,8 @@ final class ServiceFixture: @unchecked Sendable {
     private var daemons: [RunningDaemon] = []
 
     /// The repository root, found from this file's path.
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
 
     init(cluster: PostgresCluster? = nil, prefix: String = "service") throws {
         self.cluster = try cluster ?? PostgresCluster.shared()
@@ -24,16 +25,17 @@ final class ServiceFixture: @unchecked Sendable {
         db = try PostgresConnection(conninfo: conninfo)
         try Self.migrate(db)
         // Checking for a trigger's writes lets tests prove every image was written exactly once.
-        try db.executeScript(unsafeSQL: """
-            create table public.prediction_writes (image_id bigint, model_id bigint, scored_by text);
-            create function public.count_prediction_write() returns trigger language plpgsql as $$
-            begin
-                insert into public.prediction_writes values (new.image_id, new.model_id, new.scored_by);
-                return new;
-            end $$;
-            create trigger count_writes after insert or update on galaxy.predictions
-                for each row execute function public.count_prediction_write();
-            """)
+        try db.executeScript(
+            unsafeSQL: """
+                create table public.prediction_writes (image_id bigint, model_id bigint, scored_by text);
+                create function public.count_prediction_write() returns trigger language plpgsql as $$
+                begin
+                    insert into public.prediction_writes values (new.image_id, new.model_id, new.scored_by);
+                    return new;
+                end $$;
+                create trigger count_writes after insert or update on galaxy.predictions
+                    for each row execute function public.count_prediction_write();
+                """)
     }
 
     /// Applies the migrations the binary carries, as `galaxy migrate` does.
@@ -53,7 +55,9 @@ final class ServiceFixture: @unchecked Sendable {
     @discardableResult
     func addModel(_ name: String, _ onnx: [UInt8], activate: Bool = true) throws -> Int64 {
         let validated = try ModelValidation.validate(onnx: onnx)
-        return try ModelRegistry(connection: db).add(name: name, onnx: onnx, validated: validated, activate: activate).id
+        return try ModelRegistry(connection: db).add(
+            name: name, onnx: onnx, validated: validated, activate: activate
+        ).id
     }
 
     /// A valid 64x64 JPEG whose colour depends on `seed`.
@@ -78,7 +82,8 @@ final class ServiceFixture: @unchecked Sendable {
     func insertImages(_ jpegs: [[UInt8]]) throws -> [Int64] {
         try db.transaction { c in
             try jpegs.map { jpeg in
-                try c.query("insert into galaxy.images (jpeg) values (\(jpeg)) returning id").scalar(Int64.self)
+                try c.query("insert into galaxy.images (jpeg) values (\(jpeg)) returning id").scalar(
+                    Int64.self)
             }
         }
     }
@@ -134,7 +139,9 @@ final class ServiceFixture: @unchecked Sendable {
     }
 
     @discardableResult
-    func startDaemon(name: String = "test-daemon", batchSize: Int = 8, pollOnly: Bool = false) -> RunningDaemon {
+    func startDaemon(name: String = "test-daemon", batchSize: Int = 8, pollOnly: Bool = false)
+        -> RunningDaemon
+    {
         var config = config(name: name, batchSize: batchSize)
         config.pollOnly = pollOnly
         var logger = Logger(label: "galaxy.test.\(name)")
@@ -148,7 +155,9 @@ final class ServiceFixture: @unchecked Sendable {
         daemons.append(running)
         // Return once it registered, so predict_galaxy sees a live daemon.
         _ = try? eventually(timeout: 30) {
-            try scalar("select count(*) from galaxy.daemons where name = \(name) and stopped_at is null", as: Int64.self) == 1
+            try scalar(
+                "select count(*) from galaxy.daemons where name = \(name) and stopped_at is null",
+                as: Int64.self) == 1
         }
         return running
     }
@@ -161,8 +170,11 @@ final class ServiceFixture: @unchecked Sendable {
         }
         // The test bundle lives in .build/<triple>/debug; the executable beside it.
         let bundle = Bundle.main.bundleURL
-        for candidate in [bundle.appendingPathComponent("galaxy"), bundle.deletingLastPathComponent().appendingPathComponent("galaxy"),
-                          root.appendingPathComponent(".build/debug/galaxy")]
+        for candidate in [
+            bundle.appendingPathComponent("galaxy"),
+            bundle.deletingLastPathComponent().appendingPathComponent("galaxy"),
+            root.appendingPathComponent(".build/debug/galaxy"),
+        ]
         where FileManager.default.isExecutableFile(atPath: candidate.path) {
             return candidate
         }
@@ -173,9 +185,12 @@ final class ServiceFixture: @unchecked Sendable {
     func spawnDaemon(name: String, extra: [String] = []) throws -> ChildProcess {
         try ChildProcess(
             executable: Self.galaxyBinary.path,
-            arguments: ["serve", "--database", conninfo, "--name", name, "--threads", "2", "--batch-size", "8",
-                        "--lease-seconds", "2", "--heartbeat", "0.5", "--poll-interval", "0.2", "--retry-base", "0.05",
-                        "--log-level", "warning"] + extra)
+            arguments: [
+                "serve", "--database", conninfo, "--name", name, "--threads", "2", "--batch-size", "8",
+                "--lease-seconds", "2", "--heartbeat", "0.5", "--poll-interval", "0.2", "--retry-base",
+                "0.05",
+                "--log-level", "warning",
+            ] + extra)
     }
 }
 

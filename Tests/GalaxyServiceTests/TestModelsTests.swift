@@ -23,8 +23,11 @@ import Testing
         let model = try EngineModelLoader().load(onnx: TestModels.constant(label: "Sb"), threads: 2)
         #expect(model.labels == GalaxyLabels.standard)
         let good = try Self.jpeg(seed: 3)
-        let outcomes = model.score(jpegs: [good, Array(good.prefix(40)), try Self.jpeg(seed: 5)], imageIDs: [7, 8, 9])
-        guard case .scored(let first) = outcomes[0], case .failed(let error) = outcomes[1], case .scored(let third) = outcomes[2] else {
+        let outcomes = model.score(
+            jpegs: [good, Array(good.prefix(40)), try Self.jpeg(seed: 5)], imageIDs: [7, 8, 9])
+        guard case .scored(let first) = outcomes[0], case .failed(let error) = outcomes[1],
+            case .scored(let third) = outcomes[2]
+        else {
             Issue.record("expected scored, failed, scored; got \(outcomes)")
             return
         }

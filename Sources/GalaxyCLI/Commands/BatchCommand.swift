@@ -37,7 +37,9 @@ struct BatchCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let (selection, model, priority) = (all ? "all" : (query ?? "unscored"), self.model, self.priority)
+            let (selection, model, priority) = (
+                all ? "all" : (query ?? "unscored"), self.model, self.priority
+            )
             let (id, progress) = try await connection.withRegistry { registry in
                 let id = try registry.startBatch(selection: selection, model: model, priority: priority)
                 return (id, try registry.batchProgress(id: id).first)
@@ -48,7 +50,8 @@ struct BatchCommand: AsyncParsableCommand {
     }
 
     struct Status: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show batch progress (rate and ETA with --watch).")
+        static let configuration = CommandConfiguration(
+            abstract: "Show batch progress (rate and ETA with --watch).")
         @Argument(help: "A batch id (default: the most recent batches).") var id: Int64?
         @Flag(help: "Follow the batch until it finishes, with a progress bar.") var watch = false
         @Option(help: "Seconds between refreshes with --watch.") var interval = 1.0
@@ -62,9 +65,15 @@ struct BatchCommand: AsyncParsableCommand {
                     print("no batches yet: start one with 'galaxy batch start --unscored'")
                     return
                 }
-                print(TextTable.render(
-                    header: ["id", "model", "status", "done", "failed", "total", "started", "selection"],
-                    rows: rows.map { ["\($0.id)", $0.model, $0.status, "\($0.done)", "\($0.failed)", "\($0.total)", $0.createdAt, String($0.selection.prefix(40))] }))
+                print(
+                    TextTable.render(
+                        header: ["id", "model", "status", "done", "failed", "total", "started", "selection"],
+                        rows: rows.map {
+                            [
+                                "\($0.id)", $0.model, $0.status, "\($0.done)", "\($0.failed)", "\($0.total)",
+                                $0.createdAt, String($0.selection.prefix(40)),
+                            ]
+                        }))
                 return
             }
             guard var batch = try await connection.withRegistry({ try $0.batchProgress(id: id) }).first else {
@@ -77,24 +86,31 @@ struct BatchCommand: AsyncParsableCommand {
                 bar.advance(by: Int(seenDone + seenFailed), failed: Int(seenFailed))
                 while batch.status == "running" {
                     try await Task.sleep(nanoseconds: UInt64(max(0.1, interval) * 1e9))
-                    guard let next = try await connection.withRegistry({ try $0.batchProgress(id: id) }).first else { break }
+                    guard let next = try await connection.withRegistry({ try $0.batchProgress(id: id) }).first
+                    else { break }
                     batch = next
                     let newDone = batch.done - seenDone
                     let newFailed = batch.failed - seenFailed
-                    if newDone + newFailed > 0 { bar.advance(by: Int(newDone + newFailed), failed: Int(newFailed)) }
+                    if newDone + newFailed > 0 {
+                        bar.advance(by: Int(newDone + newFailed), failed: Int(newFailed))
+                    }
                     seenDone = batch.done
                     seenFailed = batch.failed
                 }
                 bar.finish()
             }
-            print("batch \(batch.id) (\(batch.model)): \(batch.status), \(batch.done) done, \(batch.failed) failed of \(batch.total)")
+            print(
+                "batch \(batch.id) (\(batch.model)): \(batch.status), \(batch.done) done, \(batch.failed) failed of \(batch.total)"
+            )
             if batch.status != "running" {
                 let summary = try await connection.withRegistry { registry in
                     try registry.batchSummary(id: id).map { "  \($0.galaxyClass): \($0.images)" }
                 }
                 for line in summary { print(line) }
                 if batch.failed > 0 {
-                    print("failed jobs and their errors: select * from galaxy.failed_jobs where batch_id = \(batch.id)")
+                    print(
+                        "failed jobs and their errors: select * from galaxy.failed_jobs where batch_id = \(batch.id)"
+                    )
                 }
             }
         }

@@ -10,11 +10,15 @@ struct ModelCommand: AsyncParsableCommand {
 
     /// The connection option shared by the registry and batch commands.
     struct Connection: ParsableArguments {
-        @Option(name: .long, help: "libpq conninfo or postgresql:// URL (default: DATABASE_URL, then PG* variables).")
+        @Option(
+            name: .long,
+            help: "libpq conninfo or postgresql:// URL (default: DATABASE_URL, then PG* variables).")
         var database: String?
 
         /// Connects and runs `body` on a dedicated thread (libpq blocks); errors become one clear line.
-        func withRegistry<T: Sendable>(_ body: @escaping @Sendable (ModelRegistry) throws -> T) async throws -> T {
+        func withRegistry<T: Sendable>(_ body: @escaping @Sendable (ModelRegistry) throws -> T) async throws
+            -> T
+        {
             let conninfo = database
             return try await ServiceCommandError.wrap {
                 try await DedicatedThread.run(name: "galaxy.registry") {
@@ -33,7 +37,8 @@ struct ModelCommand: AsyncParsableCommand {
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Validate an ONNX model with the engine and add it to galaxy.models.",
-            discussion: "An invalid model is refused with the engine's error and nothing changes in the database.")
+            discussion:
+                "An invalid model is refused with the engine's error and nothing changes in the database.")
 
         @Argument(help: "A unique model name, for example cnn-v2.") var name: String
         @Argument(help: "The .onnx file.") var file: String
@@ -45,7 +50,8 @@ struct ModelCommand: AsyncParsableCommand {
             do {
                 onnx = Array(try Data(contentsOf: URL(fileURLWithPath: file)))
             } catch {
-                throw ServiceCommandError(ServiceError.unreadableFile(file, reason: error.localizedDescription))
+                throw ServiceCommandError(
+                    ServiceError.unreadableFile(file, reason: error.localizedDescription))
             }
             let validated: ValidatedModel
             do {
@@ -57,9 +63,15 @@ struct ModelCommand: AsyncParsableCommand {
             let added = try await connection.withRegistry { registry in
                 try registry.add(name: name, onnx: onnx, validated: validated, activate: activate)
             }
-            print("added model '\(name)' (id \(added.id), sha256 \(added.sha256.prefix(12)), \(validated.labels.count) labels)")
+            print(
+                "added model '\(name)' (id \(added.id), sha256 \(added.sha256.prefix(12)), \(validated.labels.count) labels)"
+            )
             if activate {
-                print("'\(name)' is active" + (added.rescoreBatch.map { "; rescoring every image as batch \($0) (galaxy batch status \($0) --watch)" } ?? ""))
+                print(
+                    "'\(name)' is active"
+                        + (added.rescoreBatch.map {
+                            "; rescoring every image as batch \($0) (galaxy batch status \($0) --watch)"
+                        } ?? ""))
             } else {
                 print("activate it with: galaxy model activate \(name)")
             }
@@ -77,10 +89,14 @@ struct ModelCommand: AsyncParsableCommand {
                 return
             }
             let rows = models.map { m in
-                [m.active ? "*" : "", "\(m.id)", m.name, m.status, String(m.sha256.prefix(12)),
-                 "\(m.labels.count)", m.createdAt, m.error ?? ""]
+                [
+                    m.active ? "*" : "", "\(m.id)", m.name, m.status, String(m.sha256.prefix(12)),
+                    "\(m.labels.count)", m.createdAt, m.error ?? "",
+                ]
             }
-            print(TextTable.render(header: ["", "id", "name", "status", "sha256", "labels", "created", "error"], rows: rows))
+            print(
+                TextTable.render(
+                    header: ["", "id", "name", "status", "sha256", "labels", "created", "error"], rows: rows))
         }
     }
 
@@ -95,7 +111,9 @@ struct ModelCommand: AsyncParsableCommand {
             let (name, rescore) = (self.name, !noRescore)
             let batch = try await connection.withRegistry { try $0.activate(name: name, rescore: rescore) }
             print("'\(name)' is the active model; running daemons switch without restarting")
-            if let batch { print("rescoring every image as batch \(batch): galaxy batch status \(batch) --watch") }
+            if let batch {
+                print("rescoring every image as batch \(batch): galaxy batch status \(batch) --watch")
+            }
         }
     }
 
@@ -136,8 +154,10 @@ enum TextTable {
         let all = [header] + rows
         let widths = header.indices.map { column in all.map { $0[column].count }.max() ?? 0 }
         return all.map { row in
-            row.enumerated().map { $0.element.padding(toLength: widths[$0.offset], withPad: " ", startingAt: 0) }
-                .joined(separator: "  ").trimmingCharacters(in: .whitespaces)
+            row.enumerated().map {
+                $0.element.padding(toLength: widths[$0.offset], withPad: " ", startingAt: 0)
+            }
+            .joined(separator: "  ").trimmingCharacters(in: .whitespaces)
         }.joined(separator: "\n")
     }
 }

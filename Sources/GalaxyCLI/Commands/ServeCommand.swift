@@ -16,7 +16,8 @@ struct ServeCommand: AsyncParsableCommand {
             (see docs/daemon.md); the database from --database, DATABASE_URL or PG* variables.
             """)
 
-    @Option(name: .long, help: "libpq conninfo or postgresql:// URL (default: DATABASE_URL, then PG* variables).")
+    @Option(
+        name: .long, help: "libpq conninfo or postgresql:// URL (default: DATABASE_URL, then PG* variables).")
     var database: String?
 
     @Option(name: .long, help: "This daemon's name, unique per running daemon (default: host:pid).")
@@ -28,25 +29,36 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("batch-size"), help: "Most jobs claimed at once (default: 64).")
     var batchSize: String?
 
-    @Option(name: .customLong("lease-seconds"), help: "Lease of a claimed job before another daemon may take it over (default: 60).")
+    @Option(
+        name: .customLong("lease-seconds"),
+        help: "Lease of a claimed job before another daemon may take it over (default: 60).")
     var leaseSeconds: String?
 
-    @Option(name: .customLong("poll-interval"), help: "Seconds between looks for work without a notification (default: 5).")
+    @Option(
+        name: .customLong("poll-interval"),
+        help: "Seconds between looks for work without a notification (default: 5).")
     var pollInterval: String?
 
-    @Flag(name: .customLong("poll-only"), help: "Do not LISTEN; poll only (behind a transaction-pooling PgBouncer).")
+    @Flag(
+        name: .customLong("poll-only"),
+        help: "Do not LISTEN; poll only (behind a transaction-pooling PgBouncer).")
     var pollOnly = false
 
     @Option(name: .customLong("heartbeat"), help: "Seconds between heartbeats (default: 5).")
     var heartbeat: String?
 
-    @Option(name: .customLong("retry-base"), help: "First retry delay of a failed job in seconds, doubled per attempt (default: 2).")
+    @Option(
+        name: .customLong("retry-base"),
+        help: "First retry delay of a failed job in seconds, doubled per attempt (default: 2).")
     var retryBase: String?
 
-    @Option(name: .customLong("metrics-address"), help: "Serve Prometheus metrics at http://HOST:PORT/metrics.")
+    @Option(
+        name: .customLong("metrics-address"), help: "Serve Prometheus metrics at http://HOST:PORT/metrics.")
     var metricsAddress: String?
 
-    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical (default: info, or GALAXY_LOG_LEVEL).")
+    @Option(
+        name: .customLong("log-level"),
+        help: "trace, debug, info, notice, warning, error or critical (default: info, or GALAXY_LOG_LEVEL).")
     var logLevel: String?
 
     func run() async throws {
@@ -69,7 +81,9 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let levelText = logLevel ?? ProcessInfo.processInfo.environment["GALAXY_LOG_LEVEL"] ?? "info"
         guard let level = Logger.Level(rawValue: levelText.lowercased()) else {
-            throw ValidationError("invalid --log-level '\(levelText)': expected trace, debug, info, notice, warning, error or critical.")
+            throw ValidationError(
+                "invalid --log-level '\(levelText)': expected trace, debug, info, notice, warning, error or critical."
+            )
         }
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
@@ -100,7 +114,8 @@ struct ServeCommand: AsyncParsableCommand {
         let signals = ShutdownSignals { daemon.requestShutdown() }
         defer { signals.cancel() }
         // The daemon blocks on libpq and the engine: it gets a thread of its own.
-        let failure: String? = await withCheckedContinuation { (continuation: CheckedContinuation<String?, Never>) in
+        let failure: String? = await withCheckedContinuation {
+            (continuation: CheckedContinuation<String?, Never>) in
             let thread = Thread {
                 do {
                     try daemon.run()
