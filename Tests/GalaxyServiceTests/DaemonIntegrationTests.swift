@@ -158,6 +158,28 @@ import Testing
         #expect(daemon.stop())
     }
 
+    @Test func aDaemonWithOnlyTheDaemonRoleScores() throws {
+        let f = try ServiceFixture(prefix: "daemon_role")
+        let model = try f.addModel("sb", TestModels.constant(label: "Sb"))
+        let role = "scorer_\(UInt32.random(in: 0..<UInt32.max))"
+        try f.db.executeScript(unsafeSQL: "create role \(role) login in role galaxy_daemon")
+        defer { try? f.db.executeScript(unsafeSQL: "drop owned by \(role); drop role \(role)") }
+        // Least privilege: this login can run the daemon protocol and nothing else.
+        let asDaemon = f.conninfo.replacingOccurrences(
+            of: #"user='[^']*'"#, with: "user='\(role)'", options: .regularExpression)
+        let probe = try PostgresConnection(conninfo: asDaemon)
+        #expect(throws: PostgresError.self) { _ = try probe.query("select count(*) from galaxy.queue") }
+        let ids = try f.insertImages(count: 20)
+        let daemon = f.startDaemon(name: "least-privilege", conninfo: asDaemon)
+        #expect(try eventually { try f.scalar("select count(*) from galaxy.queue", as: Int64.self) == 0 })
+        #expect(daemon.stop())
+        try expectScoredOnce(f, images: ids, model: model)
+        #expect(
+            try f.scalar(
+                "select stopped_at is not null from galaxy.daemons where name = 'least-privilege'",
+                as: Bool.self))
+    }
+
     @Test func twoDaemonsShareTheWorkWithoutScoringAnythingTwice() throws {
         let f = try ServiceFixture(prefix: "daemon_two")
         let model = try f.addModel("sb", TestModels.constant(label: "Sb"))

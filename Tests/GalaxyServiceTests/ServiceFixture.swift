@@ -139,14 +139,15 @@ final class ServiceFixture: @unchecked Sendable {
     }
 
     @discardableResult
-    func startDaemon(name: String = "test-daemon", batchSize: Int = 8, pollOnly: Bool = false)
-        -> RunningDaemon
-    {
+    func startDaemon(
+        name: String = "test-daemon", batchSize: Int = 8, pollOnly: Bool = false, conninfo: String? = nil
+    ) -> RunningDaemon {
         var config = config(name: name, batchSize: batchSize)
         config.pollOnly = pollOnly
         var logger = Logger(label: "galaxy.test.\(name)")
         logger.logLevel = ProcessInfo.processInfo.environment["GALAXY_TEST_LOG"] == nil ? .critical : .debug
-        let conninfo = self.conninfo
+        let conninfo = conninfo ?? self.conninfo
+        config.database = conninfo
         let daemon = ScoringDaemon(
             config: config,
             connect: { try PostgresDaemonDatabase(conninfo: conninfo, logger: logger) },
