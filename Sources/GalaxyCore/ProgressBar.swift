@@ -11,6 +11,8 @@ public final class ProgressBar: @unchecked Sendable {
     private var suffix = ""
     private let start = Date()
     private var lastDraw = Date.distantPast
+    /// The counts the last drawn line showed, so `finish` does not repeat an identical final line.
+    private var drawnCounts: (done: Int, failed: Int)? = nil
     private let interactive: Bool
     private let output: FileHandle
 
@@ -37,6 +39,7 @@ public final class ProgressBar: @unchecked Sendable {
         let shouldDraw = now.timeIntervalSince(lastDraw) >= interval || done == total
         if shouldDraw { lastDraw = now }
         let line = shouldDraw ? render(now: now) : nil
+        if shouldDraw { drawnCounts = (done, failed) }
         lock.unlock()
         if let line { draw(line) }
     }
@@ -48,12 +51,15 @@ public final class ProgressBar: @unchecked Sendable {
         lock.unlock()
     }
 
-    /// Draws the final line and moves to a new line.
+    /// Draws the final line (unless the last line drawn already shows the final counts) and moves
+    /// to a new line.
     public func finish() {
         lock.lock()
         let line = render(now: Date())
+        let alreadyShown = drawnCounts.map { $0.done == done && $0.failed == failed } ?? false
+        drawnCounts = (done, failed)
         lock.unlock()
-        draw(line)
+        if !alreadyShown || interactive { draw(line) }
         if interactive { output.write(Data("\n".utf8)) }
     }
 

@@ -1,3 +1,4 @@
+import Foundation
 import GalaxyCore
 import Testing
 
@@ -28,5 +29,21 @@ import Testing
         #expect(ProgressBar.formatDuration(12) == "12s")
         #expect(ProgressBar.formatDuration(185) == "3m05s")
         #expect(ProgressBar.formatDuration(3720) == "1h02m")
+    }
+}
+
+@Suite struct ProgressBarTests {
+    /// Logs (a pipe, not a terminal) get one final line, not the last update repeated.
+    @Test func finalLineIsNotRepeatedInLogs() throws {
+        let pipe = Pipe()
+        let bar = ProgressBar(title: "ingest", total: 2, output: pipe.fileHandleForWriting)
+        bar.advance()
+        bar.advance()
+        bar.finish()
+        try pipe.fileHandleForWriting.close()
+        let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let lines = text.split(separator: "\n")
+        #expect(lines.count == 2)
+        #expect(lines.last?.contains("2/2") == true)
     }
 }
