@@ -50,6 +50,8 @@ let package = Package(
         .target(
             name: "GalaxyEngine",
             dependencies: ["GalaxyCore", "GalaxyImage", "COpenBLAS"],
+            // The shipped default model (scripts/train-default-model), read by DefaultModel.
+            resources: [.copy("Resources/galaxy-default.onnx")],
             swiftSettings: hotLoopSettings),
         // libpq, owned and made safe.
         .target(
