@@ -17,6 +17,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
     ],
     targets: [
         // C libraries, each reached through exactly one Swift module.
@@ -74,12 +75,24 @@ let package = Package(
             name: "GalaxyTraining",
             dependencies: ["GalaxyCore", "GalaxyImage", "GalaxyEngine"],
             swiftSettings: hotLoopSettings),
+        // HTTP API, upload page and metrics endpoint; the page's files are embedded in the binary.
+        .target(
+            name: "GalaxyWeb",
+            dependencies: [
+                "GalaxyCore", "GalaxyImage", "GalaxyPostgres",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            resources: [
+                .embedInCode("Page/index.html"), .embedInCode("Page/app.js"),
+                .embedInCode("Page/style.css"), .embedInCode("Page/openapi.json"),
+            ]),
         // The `galaxy` command.
         .executableTarget(
             name: "GalaxyCLI",
             dependencies: [
                 "GalaxyCore", "GalaxyImage", "GalaxyEngine", "GalaxyPostgres",
-                "GalaxyService", "GalaxySynth", "GalaxyTraining",
+                "GalaxyService", "GalaxySynth", "GalaxyTraining", "GalaxyWeb",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
@@ -112,6 +125,14 @@ let package = Package(
         .testTarget(
             name: "GalaxyTrainingTests",
             dependencies: ["GalaxyTraining", "GalaxySynth", "GalaxyEngine", "GalaxyTestSupport"]),
+        .testTarget(
+            name: "GalaxyWebTests",
+            dependencies: [
+                "GalaxyWeb", "GalaxyService", "GalaxyEngine", "GalaxyImage", "GalaxyTestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v6]
 )

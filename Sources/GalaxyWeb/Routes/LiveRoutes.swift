@@ -1,0 +1,39 @@
+import Foundation
+import Hummingbird
+import NIOCore
+
+extension WebAPI {
+    /// `GET /v1/events`: server-sent events, one `status` event (queue, batches, counts) per
+    /// interval until the client goes away.
+    func events() -> Response {
+        let store = self.store
+        let interval = config.eventInterval
+        let body = ResponseBody { writer in
+            var lastSent = ""
+            var quietTicks = 0
+            while !Task.isCancelled {
+                let text: String
+                do {
+                    let status = try await store.status()
+                    text = String(decoding: try JSONResponse.encoder.encode(status), as: UTF8.self)
+                } catch {
+                    text = "{\"error\":\"database unavailable\"}"
+                }
+                // Send changes at once and a keep-alive copy every 15 ticks.
+                if text != lastSent || quietTicks >= 15 {
+                    try await writer.write(ByteBuffer(string: "event: status\ndata: \(text)\n\n"))
+                    lastSent = text
+                    quietTicks = 0
+                } else {
+                    quietTicks += 1
+                }
+                try await Task.sleep(for: interval)
+            }
+            try await writer.finish(nil)
+        }
+        return Response(
+            status: .ok,
+            headers: [.contentType: "text/event-stream", .cacheControl: "no-store", .init("X-Accel-Buffering")!: "no"],
+            body: body)
+    }
+}

@@ -1,0 +1,3 @@
+import Testing
+@testable import GalaxyWeb
+@Test func placeholder() { #expect(!PageFiles.index.isEmpty) }
