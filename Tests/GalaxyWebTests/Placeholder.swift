@@ -1,3 +1,0 @@
-import Testing
-@testable import GalaxyWeb
-@Test func placeholder() { #expect(!PageFiles.index.isEmpty) }
