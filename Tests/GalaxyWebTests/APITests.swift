@@ -60,6 +60,10 @@ import Testing
             #expect(again.status == .ok)
             #expect(try Self.json(again)["label"] as? String == "Sb")
 
+            let input = try await client.execute(uri: "/v1/images/\(id)/input.png", method: .get, headers: Self.bearer(writer))
+            #expect(input.status == .ok)
+            #expect(Array(buffer: input.body).prefix(4) == [0x89, 0x50, 0x4E, 0x47])
+
             let image = try await client.execute(uri: "/v1/images/\(id)", method: .get, headers: Self.bearer(writer))
             #expect(image.status == .ok)
             #expect(image.headers[.contentType] == "image/jpeg")
@@ -111,6 +115,7 @@ import Testing
         defer { db.drop() }
         let writer = try db.token("uploader", scope: .write)
         try db.admin.query("insert into galaxy.images (jpeg) values (\(Fixtures.jpeg())), (\(Fixtures.jpeg()))")
+        try db.admin.query("delete from galaxy.queue")
         let app = try await buildApplication(Self.config(db))
         try await app.test(.router) { client in
             var headers = Self.bearer(writer)
