@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import GalaxyPostgres
 import GalaxyService
+import GalaxyWeb
 import Logging
 
 struct ServeCommand: AsyncParsableCommand {
@@ -61,6 +62,11 @@ struct ServeCommand: AsyncParsableCommand {
         help: "trace, debug, info, notice, warning, error or critical (default: info, or GALAXY_LOG_LEVEL).")
     var logLevel: String?
 
+    @Option(name: .long, help: "Also serve the HTTP API and upload page at HOST:PORT (see 'galaxy web').")
+    var http: String?
+
+    @OptionGroup(title: "HTTP options (with --http)") var web: WebOptions
+
     func run() async throws {
         var options = DaemonConfig.Options()
         options.database = database
@@ -110,6 +116,14 @@ struct ServeCommand: AsyncParsableCommand {
             logger.info("serving metrics", metadata: [LogKey.address: "\(address.host):\(server!.port)"])
         }
         defer { server?.stop() }
+
+        var webService: WebService?
+        if let http {
+            var webConfig = try web.configuration(address: http, database: config.database)
+            webConfig.extraMetrics = { daemon.metrics.prometheusText() }
+            webService = try await WebService.start(webConfig, logger: logger)
+        }
+        defer { webService?.stop() }
 
         let signals = ShutdownSignals { daemon.requestShutdown() }
         defer { signals.cancel() }

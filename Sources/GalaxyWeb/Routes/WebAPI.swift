@@ -86,6 +86,30 @@ struct WebAPI: Sendable {
             try await auth.authorize(request, scope: .read)
             return events()
         }
+        Self.refuseOtherMethods(on: router)
+    }
+
+    /// Answers 405 with an `Allow` header for the methods a known path does not take (without
+    /// this the router would answer 404, as for an unknown path).
+    static func refuseOtherMethods(on router: Router<WebRequestContext>) {
+        let paths: [(String, [HTTPRequest.Method])] = [
+            ("/", [.get]), ("/openapi.json", [.get]), ("/healthz", [.get]), ("/readyz", [.get]),
+            ("/metrics", [.get]), ("/v1/predictions", [.get, .post]), ("/v1/predictions/{id}", [.get]),
+            ("/v1/images/{id}", [.get]), ("/v1/images/{id}/input.png", [.get]), ("/v1/models", [.get]),
+            ("/v1/models/{id}/activate", [.post]), ("/v1/batches", [.get, .post]), ("/v1/batches/{id}", [.get]),
+            ("/v1/batches/{id}/cancel", [.post]), ("/v1/status", [.get]), ("/v1/events", [.get]),
+        ]
+        let all: [HTTPRequest.Method] = [.get, .post, .put, .delete, .patch, .trace, .options, .connect, HTTPRequest.Method("QUERY")!]
+        for (path, allowed) in paths {
+            let allow = allowed.map(\.rawValue).joined(separator: ", ")
+            for method in all where !allowed.contains(method) {
+                router.on(RouterPath(path), method: method) { _, _ -> Response in
+                    throw APIError(
+                        .methodNotAllowed, code: "method_not_allowed",
+                        "\(path) does not take \(method.rawValue); it takes \(allow).", headers: [.allow: allow])
+                }
+            }
+        }
     }
 
     // MARK: - Helpers
