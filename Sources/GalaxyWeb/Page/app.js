@@ -108,7 +108,8 @@ function showResult(card, result, roundTrip) {
   card.querySelector(".label").textContent = result.label;
   const bars = card.querySelector(".bars");
   const sorted = Object.entries(result.probabilities).sort((a, b) => b[1] - a[1]);
-  for (const [label, p] of sorted) {
+  // The six most likely labels; the rest share what is left.
+  for (const [label, p] of sorted.slice(0, 6)) {
     bars.append(el("span", {}, label));
     const bar = el("div", { class: "bar" });
     const fill = el("i");
