@@ -32,6 +32,8 @@ struct TrainBench: AsyncParsableCommand {
         options.threads = threads
         options.seed = seed
         options.optimizer = OptimizerSettings(kind: kind, learningRate: lr)
+        // Like the reference: a fixed number of epochs, the last one evaluated.
+        options.keepBestEpoch = false
         var preprocess = PreprocessOptions()
         preprocess.decodeScale = scale
         var pipeline = TrainingPipeline(options: options, preprocess: preprocess)
@@ -46,7 +48,11 @@ struct TrainBench: AsyncParsableCommand {
             try write(prepared.train.labels, to: dir.appendingPathComponent("train_y.i32"))
             try write(prepared.test.features, to: dir.appendingPathComponent("test_x.f32"))
             try write(prepared.test.labels, to: dir.appendingPathComponent("test_y.i32"))
+            // The initial weights, so the reference starts from the same point.
+            let layout = ParameterLayout(pipeline.architecture)
+            try write(layout.initialParameters(seed: seed), to: dir.appendingPathComponent("init.f32"))
             let meta: [String: Any] = [
+                "parameters": layout.tensors.map { ["name": $0.name, "shape": $0.shape, "offset": $0.offset] as [String: Any] },
                 "labels": GalaxyLabels.standard, "high_level": GalaxyLabels.standard.map(GalaxyLabels.highLevelClass(of:)),
                 "high_level_classes": GalaxyLabels.highLevelClasses, "input_size": preprocess.size,
                 "train_count": prepared.train.count, "test_count": prepared.test.count,

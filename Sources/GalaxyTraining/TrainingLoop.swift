@@ -14,6 +14,9 @@ public struct TrainingOptions: Sendable, Hashable, Codable {
     public var randomMirror: Bool = true
     /// Show a progress bar per epoch on standard error.
     public var showProgress: Bool = true
+    /// Export the epoch with the lowest held-out loss (true) or the last epoch (false, as a
+    /// reference implementation that trains a fixed number of epochs would).
+    public var keepBestEpoch: Bool = true
 
     public init() {}
 }
@@ -124,8 +127,10 @@ public final class TrainingLoop {
         }
         if let patience = options.patience, epochsSinceBest >= patience, epochsDone < options.epochs { stoppedEarly = true }
         if stoppedEarly { log("stopped early: no lower held-out loss for \(options.patience ?? 0) epochs; keeping epoch \(bestEpoch)") }
-        let predictions = trainer.evaluate(test, parameters: bestParameters).predictions
-        return TrainingOutcome(parameters: bestParameters, history: history, bestEpoch: bestEpoch, testPredictions: predictions, stoppedEarly: stoppedEarly)
+        let exported = options.keepBestEpoch ? bestParameters : trainer.parameters
+        let exportedEpoch = options.keepBestEpoch ? bestEpoch : epochsDone
+        let predictions = trainer.evaluate(test, parameters: exported).predictions
+        return TrainingOutcome(parameters: exported, history: history, bestEpoch: exportedEpoch, testPredictions: predictions, stoppedEarly: stoppedEarly)
     }
 
     private func makeCheckpoint() -> Checkpoint {
