@@ -125,7 +125,7 @@ public final class PostgresCluster: @unchecked Sendable {
         let result = try Self.runAsServerUser(
             "pg_ctl", ["-D", dir.appendingPathComponent("data").path, "-l", dir.appendingPathComponent("server.log").path, "-w", "-t", "120", "-o", options, "start"])
         guard result.status == 0 else {
-            let log = (try? String(contentsOf: dir.appendingPathComponent("server.log"), encoding: .utf8)) ?? ""
+            let log = ChildProcess.readText(dir.appendingPathComponent("server.log").path)
             throw ClusterError("PostgreSQL did not start (exit \(result.status)):\n\(result.output)\(result.error)\n\(log.suffix(2000))")
         }
     }
@@ -159,7 +159,7 @@ public final class PostgresCluster: @unchecked Sendable {
     /// The server log so far (private clusters), for failure messages.
     public var serverLog: String {
         guard let directory else { return "" }
-        return (try? String(contentsOf: directory.appendingPathComponent("server.log"), encoding: .utf8)) ?? ""
+        return ChildProcess.readText(directory.appendingPathComponent("server.log").path)
     }
 
     private func privateDirectory() throws -> URL {
@@ -203,8 +203,8 @@ public final class PostgresCluster: @unchecked Sendable {
     }
 
     static func postmasterPID(_ dir: URL) -> pid_t? {
-        guard let text = try? String(contentsOf: dir.appendingPathComponent("data/postmaster.pid"), encoding: .utf8),
-            let line = text.split(separator: "\n").first, let pid = pid_t(line.trimmingCharacters(in: .whitespaces))
+        let text = ChildProcess.readText(dir.appendingPathComponent("data/postmaster.pid").path)
+        guard let line = text.split(separator: "\n").first, let pid = pid_t(line.trimmingCharacters(in: .whitespaces))
         else { return nil }
         return pid
     }
@@ -213,7 +213,7 @@ public final class PostgresCluster: @unchecked Sendable {
         guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return [] }
         return entries.compactMap { entry -> pid_t? in
             guard let pid = pid_t(entry),
-                let stat = try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8),
+                case let stat = ChildProcess.readText("/proc/\(entry)/stat"),
                 let close = stat.lastIndex(of: ")")
             else { return nil }
             // Fields after the command name: state, ppid, ...
