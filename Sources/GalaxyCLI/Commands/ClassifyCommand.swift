@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import GalaxyCore
 import GalaxyEngine
+import GalaxyService
 
 /// `galaxy classify IMAGE... --model FILE.onnx [--tta 0,45,90] [--json]`
 struct ClassifyCommand: ParsableCommand {
@@ -120,25 +121,7 @@ struct ClassifyTable {
 
 /// One JSON object per line, keys in a fixed order and probabilities in label order.
 enum ClassifyJSON {
-    static func quote(_ s: String) -> String {
-        var out = "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if scalar.value < 0x20 {
-                    out += String(format: "\\u%04x", scalar.value)
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return out + "\""
-    }
+    static func quote(_ s: String) -> String { JSONText.string(s) }
 
     static func line(file: String, prediction: Prediction) -> String {
         let probabilities = zip(prediction.labels, prediction.scores).map { "\(quote($0.0)):\($0.1)" }.joined(separator: ",")
