@@ -84,6 +84,7 @@ public final class ScoringDaemon: @unchecked Sendable {
             }
             action = perform(current)
         }
+        finishAhead()
         database = nil
         metrics.registry.set(ServiceMetrics.up, to: 0)
         if let fatal {
@@ -131,6 +132,7 @@ public final class ScoringDaemon: @unchecked Sendable {
         case .waitForWork:
             return withDatabaseFailure { try waitForWork() }
         case .releaseLeasesAndStop:
+            finishAhead()
             return withDatabaseFailure {
                 try database!.releaseJobs(daemon: config.name)
                 try database!.markStopped(daemon: config.name)
@@ -150,12 +152,14 @@ public final class ScoringDaemon: @unchecked Sendable {
             fatal = error
             database = nil
             prefetched = nil
+            finishAhead()
             return nil
         } catch {
             logger.error("database call failed", metadata: [LogKey.error: "\(error)"])
             database = nil
             // Prefetched jobs stay leased; they are released after reconnecting.
             prefetched = nil
+            finishAhead()
             return machine.databaseFailed()
         }
     }
@@ -299,20 +303,49 @@ public final class ScoringDaemon: @unchecked Sendable {
         ]
     }
 
-    /// Scores a claimed batch: groups jobs by model, loads what is missing, runs each group on all
-    /// cores, and returns one outcome per job in claim order. While the engine works on its own
-    /// threads, this thread claims the next batch when more work is likely, so the database round
-    /// trip overlaps with scoring instead of leaving the cores idle.
+    /// Scores a claimed batch and returns one outcome per job in claim order. Scoring runs on the
+    /// engine's threads; meanwhile this thread claims the next batch when more work is likely, so
+    /// the database round trip overlaps with scoring instead of leaving the cores idle. A batch
+    /// whose scoring `commit` already started (`ahead`) is only waited for.
     private func score(_ jobs: [ClaimedJob]) throws -> [JobOutcome] {
+        let flight: ScoringInFlight
+        if let ahead, ahead.jobIDs == jobs.map(\.jobID) {
+            flight = ahead
+            self.ahead = nil
+        } else {
+            finishAhead()
+            flight = try startScoring(jobs)
+        }
+        if prefetched == nil, jobs.count >= config.batchSize, !shouldStop {
+            // A failure here surfaces again at the commit, which then reconnects; the leases of
+            // anything claimed are given back after reconnecting.
+            prefetched = try? database!.claimJobs(
+                daemon: config.name, maxJobs: config.batchSize, leaseSeconds: config.leaseSeconds)
+        }
+        return finish(flight, jobs)
+    }
+
+    /// A batch being scored on a background thread, with the models it pinned.
+    private struct ScoringInFlight {
+        let jobIDs: [Int64]
+        let modelIDs: Set<Int64>
+        let work: BackgroundWork<[JobOutcome]>
+    }
+
+    /// Scoring started on the prefetched batch while the previous batch commits.
+    private var ahead: ScoringInFlight?
+
+    /// Groups jobs by model, loads what is missing, pins the models and starts scoring each group
+    /// on all cores, on a thread of its own.
+    private func startScoring(_ jobs: [ClaimedJob]) throws -> ScoringInFlight {
         let modelIDs = Set(jobs.map(\.modelID))
         for id in cache.missing(modelIDs) { try load(id) }
         cache.pin(modelIDs)
-        defer { try? performCacheActions(cache.unpin(modelIDs)) }
         // Resolve models here: the scoring thread never touches the cache or the connection.
         let plan = modelIDs.sorted().map { id in
             (jobs.indices.filter { jobs[$0].modelID == id }, cache.lookup(id), id)
         }
-        let scoring = BackgroundWork { () -> [JobOutcome] in
+        let work = BackgroundWork { () -> [JobOutcome] in
             var outcomes = [JobOutcome?](repeating: nil, count: jobs.count)
             for (indices, lookup, id) in plan {
                 switch lookup {
@@ -328,13 +361,13 @@ public final class ScoringDaemon: @unchecked Sendable {
             }
             return outcomes.map { $0! }
         }
-        if prefetched == nil, jobs.count >= config.batchSize, !shouldStop {
-            // A failure here surfaces again at the commit, which then reconnects; the leases of
-            // anything claimed are given back after reconnecting.
-            prefetched = try? database!.claimJobs(
-                daemon: config.name, maxJobs: config.batchSize, leaseSeconds: config.leaseSeconds)
-        }
-        let outcomes = scoring.wait()
+        return ScoringInFlight(jobIDs: jobs.map(\.jobID), modelIDs: modelIDs, work: work)
+    }
+
+    /// Waits for a batch's scoring, unpins its models, and records and logs the outcomes.
+    private func finish(_ flight: ScoringInFlight, _ jobs: [ClaimedJob]) -> [JobOutcome] {
+        let outcomes = flight.work.wait()
+        try? performCacheActions(cache.unpin(flight.modelIDs))
         for (job, outcome) in zip(jobs, outcomes) {
             switch outcome {
             case .scored(let score):
@@ -353,10 +386,23 @@ public final class ScoringDaemon: @unchecked Sendable {
         return outcomes
     }
 
+    /// Waits out scoring started ahead whose batch will not be committed (a failure, a shutdown):
+    /// its jobs stay leased and are released or taken over like any claimed job.
+    private func finishAhead() {
+        guard let ahead else { return }
+        _ = ahead.work.wait()
+        self.ahead = nil
+        try? performCacheActions(cache.unpin(ahead.modelIDs))
+    }
+
     /// Jobs claimed ahead while the previous batch was scoring; they answer the next claim.
     private var prefetched: [ClaimedJob]?
 
     private func commit(_ batch: BatchResult) throws -> ScoringStateMachine.Action {
+        // The next batch is already claimed: score it while this one commits.
+        if ahead == nil, let next = prefetched, !next.isEmpty, !shouldStop {
+            ahead = try startScoring(next)
+        }
         var preprocessing: [Int64: String] = [:]
         for modelID in Set(batch.completions.map(\.modelID)) {
             if case .ready(let model) = cache.lookup(modelID) {

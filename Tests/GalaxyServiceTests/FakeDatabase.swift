@@ -34,6 +34,8 @@ final class FakeServer: @unchecked Sendable {
     private(set) var stoppedDaemons: Set<String> = []
     private var notifications: Set<String> = []
     var isDown = false
+    /// Runs inside every commit, outside the server's lock (to slow commits down or log them).
+    var commitHook: (@Sendable (BatchResult) -> Void)?
 
     func locked<T>(_ body: (FakeServer) throws -> T) rethrows -> T {
         lock.lock()
@@ -156,7 +158,8 @@ final class FakeDatabase: DaemonDatabase {
         throws
         -> CommitReceipt
     {
-        try call { $0.commit(daemon, batch) }
+        if let hook = server.locked({ $0.commitHook }) { hook(batch) }
+        return try call { $0.commit(daemon, batch) }
     }
     func waitForNotifications(timeoutSeconds: Double) throws -> Set<String> {
         let deadline = Date().addingTimeInterval(timeoutSeconds)

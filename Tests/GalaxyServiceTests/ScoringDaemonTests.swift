@@ -25,7 +25,10 @@ import Testing
         }
     }
 
-    private func start(_ server: FakeServer, name: String = "d1", pollInterval: Double = 0.05) -> Running {
+    private func start(
+        _ server: FakeServer, name: String = "d1", pollInterval: Double = 0.05,
+        loader: any ScoringModelLoader = FakeLoader()
+    ) -> Running {
         var config = DaemonConfig(name: name)
         config.batchSize = 4
         config.pollIntervalSeconds = pollInterval
@@ -34,7 +37,7 @@ import Testing
         var logger = Logger(label: "test")
         logger.logLevel = .critical
         let daemon = ScoringDaemon(
-            config: config, connect: { try FakeDatabase(server: server) }, loader: FakeLoader(),
+            config: config, connect: { try FakeDatabase(server: server) }, loader: loader,
             logger: logger)
         return Running(daemon)
     }
@@ -115,5 +118,69 @@ import Testing
         Thread.sleep(forTimeInterval: 0.1)
         #expect(running.stop())
         #expect(server.locked { $0.stoppedDaemons } == ["d1"])
+    }
+
+    @Test func theNextBatchIsScoredWhileTheLastOneCommits() {
+        let server = FakeServer()
+        let events = EventLog()
+        server.commitHook = { batch in
+            let first = batch.completions.map(\.jobID).min() ?? 0
+            events.append("commit \(first) begins")
+            Thread.sleep(forTimeInterval: 0.1)
+            events.append("commit \(first) ends")
+        }
+        server.addModel(id: 1, name: "m", onnx: "Sc", status: "ready", active: true)
+        for image in 1...12 { server.enqueue(image: Int64(image), jpeg: Self.jpeg) }
+        let running = start(server, loader: RecordingLoader(events: events))
+        #expect(eventually { server.queueIsEmpty })
+        #expect(running.stop())
+        for image in 1...12 { #expect(server.prediction(image: Int64(image), model: 1)?.writes == 1) }
+        // Batches of 4: jobs 5-8 are scored while jobs 1-4 commit, 9-12 while 5-8 commit.
+        let log = events.entries
+        for (scored, committing) in [(5, 1), (9, 5)] {
+            guard let start = log.firstIndex(of: "score \(scored)"),
+                let begins = log.firstIndex(of: "commit \(committing) begins"),
+                let ends = log.firstIndex(of: "commit \(committing) ends")
+            else {
+                Issue.record("missing events in \(log)")
+                return
+            }
+            #expect(begins < ends && start < ends, "\(log)")
+        }
+    }
+}
+
+/// Events from the daemon's thread and the scoring thread, in order.
+final class EventLog: @unchecked Sendable {
+    private let lock = NSLock()
+    private var items: [String] = []
+    func append(_ event: String) {
+        lock.lock()
+        items.append(event)
+        lock.unlock()
+    }
+    var entries: [String] {
+        lock.lock()
+        defer { lock.unlock() }
+        return items
+    }
+}
+
+/// `FakeLoader`'s models, logging "score FIRST-IMAGE" when a batch starts scoring.
+struct RecordingLoader: ScoringModelLoader {
+    let events: EventLog
+    struct Model: ScoringModel {
+        let inner: any ScoringModel
+        let events: EventLog
+        func score(jpegs: [[UInt8]], imageIDs: [Int64]) -> [JobOutcome] {
+            events.append("score \(imageIDs.min() ?? 0)")
+            return inner.score(jpegs: jpegs, imageIDs: imageIDs)
+        }
+        var preprocessingJSON: String { inner.preprocessingJSON }
+        var metadataJSON: String { inner.metadataJSON }
+        var labels: [String] { inner.labels }
+    }
+    func load(onnx: [UInt8], threads: Int) throws -> any ScoringModel {
+        Model(inner: try FakeLoader().load(onnx: onnx, threads: threads), events: events)
     }
 }
