@@ -40,6 +40,9 @@ let package = Package(
             name: "CGalaxyJPEG", dependencies: ["CJPEG"],
             linkerSettings: [.linkedLibrary("jpeg")]),
 
+        // The engine's Winograd tile transforms, compiled per vector width and picked at load time.
+        .target(name: "CGalaxyKernels"),
+
         // Labels, progress reporting and the worker pool shared by every part.
         .target(name: "GalaxyCore"),
         // JPEG bytes -> preprocessed float tensor (and image encoding for tools).
@@ -50,7 +53,7 @@ let package = Package(
         // ONNX models: reading, writing, validating and running them.
         .target(
             name: "GalaxyEngine",
-            dependencies: ["GalaxyCore", "GalaxyImage", "COpenBLAS"],
+            dependencies: ["GalaxyCore", "GalaxyImage", "COpenBLAS", "CGalaxyKernels"],
             // The shipped default model (scripts/train-default-model), read by DefaultModel.
             resources: [.copy("Resources/galaxy-default.onnx")],
             swiftSettings: hotLoopSettings),

@@ -258,6 +258,38 @@ import Foundation
         return (out, oh, ow)
     }
 
+    /// The convolution's own output, every row and column of it: sides odd and even, and rows wide
+    /// enough (up to 22 tiles) for the vector loops of the tile transforms and their remainders.
+    @Test(arguments: [(37, [1, 1, 1, 1]), (36, [0, 0, 0, 0]), (45, [0, 2, 1, 0]), (9, [1, 0, 2, 1])])
+    func winogradOutputMatchesDirectConvolutionEverywhere(side s: Int, pads: [Int]) throws {
+        let mid = 16, outC = 16  // the Winograd lowering needs 16+ channels in and out
+        let w0 = TestModels.values(mid * 3, seed: 11)
+        let w1 = TestModels.values(outC * mid * 9, seed: 12).map { $0 * 0.3 }
+        let b1 = TestModels.values(outC, seed: 13)
+        let model = TestModels.flattened(
+            size: s,
+            nodes: [
+                ONNX.NodeProto(opType: "Conv", inputs: ["x", "w0"], outputs: ["c"]),
+                ONNX.NodeProto(opType: "Conv", inputs: ["c", "w1", "b1"], outputs: ["body_out"], attributes: [.ints("pads", pads)]),
+            ],
+            initializers: [
+                ONNX.TensorProto(name: "w0", dims: [mid, 3, 1, 1], floats: w0), ONNX.TensorProto(name: "w1", dims: [outC, mid, 3, 3], floats: w1),
+                ONNX.TensorProto(name: "b1", dims: [outC], floats: b1),
+            ])
+        let input = TestModels.values(3 * s * s, seed: 14)
+        let got = try InferenceModel(model: model).run(input, batch: 1, threads: 1)
+        var c = [Float](repeating: 0, count: mid * s * s)
+        for o in 0..<mid {
+            for p in 0..<(s * s) {
+                for i in 0..<3 { c[o * s * s + p] += w0[o * 3 + i] * input[i * s * s + p] }
+            }
+        }
+        let expected = Self.naiveConv(c, c: mid, h: s, w: s, weights: w1, bias: b1, outC: outC, pads: pads).out
+        #expect(got.count == expected.count)
+        let worst = zip(got, expected).map { abs($0 - $1) }.max() ?? 0
+        #expect(worst < 1e-4, "max difference \(worst)")
+    }
+
     @Test(arguments: [[1, 1, 1, 1], [0, 0, 0, 0], [0, 2, 1, 0]])
     func winogradMatchesDirectConvolution(pads: [Int]) throws {
         let s = 7, mid = 16, outC = 18

@@ -1,0 +1,27 @@
+#ifndef GALAXY_KERNELS_H
+#define GALAXY_KERNELS_H
+// Winograd F(2x2, 3x3) tile transforms, the engine's hottest loops outside GEMM. They are C so
+// that each can be compiled several times for different vector widths (AVX-512, AVX2, baseline)
+// and the widest the CPU supports is picked when the program loads; Swift has no per-function
+// target attributes. Only GalaxyEngine includes this header.
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// Input transform of one channel plane `[height][width]`, zero-padded by `pad_top`/`pad_left`:
+/// tile (ty, tx) writes its 16 values Bᵀ d B to `v[k * k_stride + ty * tiles_w + tx]`, k = 0..15.
+/// `rows` is scratch for 4 * (2 * tiles_w + 2) floats.
+void galaxy_winograd_input_plane(const float *plane, int height, int width, int pad_top, int pad_left,
+                                 int tiles_h, int tiles_w, float *v, ptrdiff_t k_stride, float *rows);
+
+/// Output transform of one output plane `[out_h][out_w]`: tile (ty, tx) reads its 16 values from
+/// `m[k * m_stride + ty * tiles_w + tx]` and writes the 2x2 block Aᵀ m A (clipped at odd sides).
+void galaxy_winograd_output_plane(const float *m, ptrdiff_t m_stride, int tiles_h, int tiles_w,
+                                  float *out, int out_h, int out_w);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
