@@ -40,7 +40,8 @@ let package = Package(
             name: "CGalaxyJPEG", dependencies: ["CJPEG"],
             linkerSettings: [.linkedLibrary("jpeg")]),
 
-        // The engine's Winograd tile transforms, compiled per vector width and picked at load time.
+        // The engine's Winograd tile transforms and max pooling, compiled per vector width and picked
+        // at load time.
         .target(name: "CGalaxyKernels"),
 
         // Labels, progress reporting and the worker pool shared by every part.

@@ -103,3 +103,23 @@ void galaxy_winograd_output_plane(const float *m, ptrdiff_t m_stride, int tiles_
         }
     }
 }
+
+// Same comparison as Swift's max(a, b): b when b >= a, else a.
+static inline float larger(float a, float b) { return b >= a ? b : a; }
+
+GALAXY_VECTOR_CLONES
+void galaxy_max_pool_2x2(const float *input, int planes, int height, int width, int out_h, int out_w,
+                         float *output) {
+    for (int p = 0; p < planes; p++) {
+        const float *src = input + (ptrdiff_t)p * height * width;
+        float *dst = output + (ptrdiff_t)p * out_h * out_w;
+        for (int y = 0; y < out_h; y++) {
+            const float *restrict r0 = src + (ptrdiff_t)2 * y * width;
+            const float *restrict r1 = r0 + width;
+            float *restrict out = dst + (ptrdiff_t)y * out_w;
+            for (int x = 0; x < out_w; x++) {
+                out[x] = larger(larger(r0[2 * x], r0[2 * x + 1]), larger(r1[2 * x], r1[2 * x + 1]));
+            }
+        }
+    }
+}

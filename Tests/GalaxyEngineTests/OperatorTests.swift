@@ -337,3 +337,33 @@ import Foundation
         #expect(worst < 1e-4, "max difference \(worst)")
     }
 }
+
+/// The 2x2 max pooling kernel (vectorised C) against the general window loop, on planes wide
+/// enough for the vector loop and its remainder, with odd sides that drop a row and a column.
+@Suite struct MaxPoolKernelTests {
+    @Test(arguments: [(50, 50), (25, 25), (9, 71), (4, 2)])
+    func twoByTwoMatchesTheGeneralWindowLoop(height: Int, width: Int) {
+        let planes = 3
+        let input = TestModels.values(planes * height * width, seed: 21)
+        let oh = height / 2, ow = width / 2
+        let window = Window2D(kernelH: 2, kernelW: 2, strideH: 2, strideW: 2)
+        var got = [Float](repeating: .nan, count: planes * oh * ow)
+        input.withUnsafeBufferPointer { x in
+            got.withUnsafeMutableBufferPointer { y in
+                Kernels.maxPool(
+                    input: x.baseAddress!, planes: planes, height: height, width: width, window: window,
+                    outputHeight: oh, outputWidth: ow, output: y.baseAddress!)
+            }
+        }
+        var expected: [Float] = []
+        for p in 0..<planes {
+            for y in 0..<oh {
+                for x in 0..<ow {
+                    let at = { (dy: Int, dx: Int) in input[(p * height + 2 * y + dy) * width + 2 * x + dx] }
+                    expected.append([at(0, 0), at(0, 1), at(1, 0), at(1, 1)].max()!)
+                }
+            }
+        }
+        #expect(got == expected)
+    }
+}

@@ -1,6 +1,6 @@
 #ifndef GALAXY_KERNELS_H
 #define GALAXY_KERNELS_H
-// Winograd F(2x2, 3x3) tile transforms, the engine's hottest loops outside GEMM. They are C so
+// Winograd F(2x2, 3x3) tile transforms and 2x2 max pooling, the engine's hottest loops outside GEMM. They are C so
 // that each can be compiled several times for different vector widths (AVX-512, AVX2, baseline)
 // and the widest the CPU supports is picked when the program loads; Swift has no per-function
 // target attributes. Only GalaxyEngine includes this header.
@@ -20,6 +20,11 @@ void galaxy_winograd_input_plane(const float *plane, int height, int width, int 
 /// `m[k * m_stride + ty * tiles_w + tx]` and writes the 2x2 block Aᵀ m A (clipped at odd sides).
 void galaxy_winograd_output_plane(const float *m, ptrdiff_t m_stride, int tiles_h, int tiles_w,
                                   float *out, int out_h, int out_w);
+
+/// 2x2, stride-2 max pooling of `planes` planes `[height][width]` into `[out_h][out_w]`; the caller
+/// guarantees 2 * out_h <= height and 2 * out_w <= width (odd last rows and columns are dropped).
+void galaxy_max_pool_2x2(const float *input, int planes, int height, int width, int out_h, int out_w,
+                         float *output);
 
 #ifdef __cplusplus
 }

@@ -1,3 +1,5 @@
+import CGalaxyKernels
+
 extension Kernels {
     /// Max pooling of `planes` image planes of `height x width`; padding never wins.
     public static func maxPool(
@@ -7,20 +9,13 @@ extension Kernels {
         let simple2x2 = w.kernelH == 2 && w.kernelW == 2 && w.strideH == 2 && w.strideW == 2
             && w.padTop == 0 && w.padLeft == 0 && w.dilationH == 1 && w.dilationW == 1
             && oh * 2 <= height && ow * 2 <= width
+        if simple2x2 {
+            galaxy_max_pool_2x2(input, Int32(planes), Int32(height), Int32(width), Int32(oh), Int32(ow), output)
+            return
+        }
         for p in 0..<planes {
             let src = input + p * height * width
             let dst = output + p * oh * ow
-            if simple2x2 {
-                for y in 0..<oh {
-                    let r0 = src + 2 * y * width
-                    let r1 = r0 + width
-                    let out = dst + y * ow
-                    for x in 0..<ow {
-                        out[x] = max(max(r0[2 * x], r0[2 * x + 1]), max(r1[2 * x], r1[2 * x + 1]))
-                    }
-                }
-                continue
-            }
             for y in 0..<oh {
                 for x in 0..<ow {
                     var best = -Float.infinity
