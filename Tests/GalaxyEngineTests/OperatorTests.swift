@@ -258,33 +258,57 @@ import Foundation
         return (out, oh, ow)
     }
 
+    /// A 1x1 convolution from 3 to `mid` channels (the Winograd lowering needs 16+ in and out),
+    /// then the 3x3 convolution under test into `k`, then `tail`, which ends in `body_out`.
+    struct ConvPair {
+        let side: Int, mid: Int, outC: Int, pads: [Int]
+        let w0: [Float], w1: [Float], b1: [Float]
+
+        init(side: Int, mid: Int = 16, outC: Int, pads: [Int], seed: UInt64) {
+            self.side = side
+            self.mid = mid
+            self.outC = outC
+            self.pads = pads
+            w0 = TestModels.values(mid * 3, seed: seed)
+            w1 = TestModels.values(outC * mid * 9, seed: seed + 1).map { $0 * 0.3 }
+            b1 = TestModels.values(outC, seed: seed + 2)
+        }
+
+        func model(tail: [ONNX.NodeProto]) -> ONNX.ModelProto {
+            TestModels.flattened(
+                size: side,
+                nodes: [
+                    ONNX.NodeProto(opType: "Conv", inputs: ["x", "w0"], outputs: ["c"]),
+                    ONNX.NodeProto(opType: "Conv", inputs: ["c", "w1", "b1"], outputs: ["k"], attributes: [.ints("pads", pads)]),
+                ] + tail,
+                initializers: [
+                    ONNX.TensorProto(name: "w0", dims: [mid, 3, 1, 1], floats: w0), ONNX.TensorProto(name: "w1", dims: [outC, mid, 3, 3], floats: w1),
+                    ONNX.TensorProto(name: "b1", dims: [outC], floats: b1),
+                ])
+        }
+
+        /// `k` for one image `[3, side, side]`, by plain loops.
+        func expectedConvolution(_ x: [Float]) -> (out: [Float], oh: Int, ow: Int) {
+            let s = side
+            var c = [Float](repeating: 0, count: mid * s * s)
+            for o in 0..<mid {
+                for p in 0..<(s * s) {
+                    for i in 0..<3 { c[o * s * s + p] += w0[o * 3 + i] * x[i * s * s + p] }
+                }
+            }
+            return WinogradTests.naiveConv(c, c: mid, h: s, w: s, weights: w1, bias: b1, outC: outC, pads: pads)
+        }
+    }
+
     /// The convolution's own output, every row and column of it: sides odd and even, and rows wide
     /// enough (up to 22 tiles) for the vector loops of the tile transforms and their remainders.
     @Test(arguments: [(37, [1, 1, 1, 1]), (36, [0, 0, 0, 0]), (45, [0, 2, 1, 0]), (9, [1, 0, 2, 1])])
     func winogradOutputMatchesDirectConvolutionEverywhere(side s: Int, pads: [Int]) throws {
-        let mid = 16, outC = 16  // the Winograd lowering needs 16+ channels in and out
-        let w0 = TestModels.values(mid * 3, seed: 11)
-        let w1 = TestModels.values(outC * mid * 9, seed: 12).map { $0 * 0.3 }
-        let b1 = TestModels.values(outC, seed: 13)
-        let model = TestModels.flattened(
-            size: s,
-            nodes: [
-                ONNX.NodeProto(opType: "Conv", inputs: ["x", "w0"], outputs: ["c"]),
-                ONNX.NodeProto(opType: "Conv", inputs: ["c", "w1", "b1"], outputs: ["body_out"], attributes: [.ints("pads", pads)]),
-            ],
-            initializers: [
-                ONNX.TensorProto(name: "w0", dims: [mid, 3, 1, 1], floats: w0), ONNX.TensorProto(name: "w1", dims: [outC, mid, 3, 3], floats: w1),
-                ONNX.TensorProto(name: "b1", dims: [outC], floats: b1),
-            ])
+        let pair = ConvPair(side: s, outC: 16, pads: pads, seed: 11)
+        let model = pair.model(tail: [ONNX.NodeProto(opType: "Identity", inputs: ["k"], outputs: ["body_out"])])
         let input = TestModels.values(3 * s * s, seed: 14)
         let got = try InferenceModel(model: model).run(input, batch: 1, threads: 1)
-        var c = [Float](repeating: 0, count: mid * s * s)
-        for o in 0..<mid {
-            for p in 0..<(s * s) {
-                for i in 0..<3 { c[o * s * s + p] += w0[o * 3 + i] * input[i * s * s + p] }
-            }
-        }
-        let expected = Self.naiveConv(c, c: mid, h: s, w: s, weights: w1, bias: b1, outC: outC, pads: pads).out
+        let expected = pair.expectedConvolution(input).out
         #expect(got.count == expected.count)
         let worst = zip(got, expected).map { abs($0 - $1) }.max() ?? 0
         #expect(worst < 1e-4, "max difference \(worst)")
@@ -292,36 +316,20 @@ import Foundation
 
     @Test(arguments: [[1, 1, 1, 1], [0, 0, 0, 0], [0, 2, 1, 0]])
     func winogradMatchesDirectConvolution(pads: [Int]) throws {
-        let s = 7, mid = 16, outC = 18
-        let w0 = TestModels.values(mid * 3, seed: 5)
-        let w1 = TestModels.values(outC * mid * 9, seed: 6).map { $0 * 0.3 }
-        let b1 = TestModels.values(outC, seed: 7)
-        let model = TestModels.flattened(
-            size: s,
-            nodes: [
-                ONNX.NodeProto(opType: "Conv", inputs: ["x", "w0"], outputs: ["c"]),
-                ONNX.NodeProto(opType: "Conv", inputs: ["c", "w1", "b1"], outputs: ["k"], attributes: [.ints("pads", pads)]),
-                ONNX.NodeProto(opType: "Relu", inputs: ["k"], outputs: ["r"]),
-                ONNX.NodeProto(opType: "MaxPool", inputs: ["r"], outputs: ["body_out"], attributes: [.ints("kernel_shape", [2, 2]), .ints("strides", [2, 2])]),
-            ],
-            initializers: [
-                ONNX.TensorProto(name: "w0", dims: [mid, 3, 1, 1], floats: w0), ONNX.TensorProto(name: "w1", dims: [outC, mid, 3, 3], floats: w1),
-                ONNX.TensorProto(name: "b1", dims: [outC], floats: b1),
-            ])
+        let s = 7, outC = 18
+        let pair = ConvPair(side: s, outC: outC, pads: pads, seed: 5)
+        let model = pair.model(tail: [
+            ONNX.NodeProto(opType: "Relu", inputs: ["k"], outputs: ["r"]),
+            ONNX.NodeProto(opType: "MaxPool", inputs: ["r"], outputs: ["body_out"], attributes: [.ints("kernel_shape", [2, 2]), .ints("strides", [2, 2])]),
+        ])
         let batch = 2
         let input = TestModels.values(batch * 3 * s * s, seed: 8)
         let got = try InferenceModel(model: model).run(input, batch: batch, threads: 1)
         var expected: [Float] = []
         for n in 0..<batch {
-            let x = Array(input[(n * 3 * s * s)..<((n + 1) * 3 * s * s)])
             // The 1x1 convolution, then the 3x3 one, ReLU and 2x2 max pooling, by hand.
-            var c = [Float](repeating: 0, count: mid * s * s)
-            for o in 0..<mid {
-                for p in 0..<(s * s) {
-                    for i in 0..<3 { c[o * s * s + p] += w0[o * 3 + i] * x[i * s * s + p] }
-                }
-            }
-            let (k, oh, ow) = Self.naiveConv(c, c: mid, h: s, w: s, weights: w1, bias: b1, outC: outC, pads: pads)
+            let x = Array(input[(n * 3 * s * s)..<((n + 1) * 3 * s * s)])
+            let (k, oh, ow) = pair.expectedConvolution(x)
             for o in 0..<outC {
                 for y in 0..<(oh / 2) {
                     for xx in 0..<(ow / 2) {
