@@ -5,8 +5,11 @@ import GalaxyImage
 import GalaxyTraining
 
 /// Trains the default network on a generated data set and reports training images/second and
-/// held-out accuracy as JSON; with `--dump` it also writes the exact preprocessed tensors, so the
-/// PyTorch reference in scripts/bench-train trains on the same samples.
+/// held-out accuracy as JSON; with `--dump` it also writes the exact preprocessed tensors, the
+/// initial weights and every epoch's sample order and mirror flags, so the PyTorch reference in
+/// scripts/bench-train trains on the same samples in the same order. `--trace-steps N` instead
+/// runs only the first N optimiser steps of epoch 1 and dumps the loss, gradient and weights after
+/// each (for scripts/check-train-step).
 struct TrainBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "train", abstract: "Benchmark: training throughput and held-out accuracy.")
 
@@ -22,6 +25,7 @@ struct TrainBench: AsyncParsableCommand {
     @Option(help: "Write train/test tensors and labels here (float32/int32 little-endian) for the reference.") var dump: String?
     @Option(help: "Write the result JSON here.") var json: String?
     @Flag(help: "Only preprocess and dump; do not train.") var dumpOnly = false
+    @Option(help: "With --dump: run only the first N steps of epoch 1 and dump loss, gradient and weights after each.") var traceSteps: Int?
 
     func run() async throws {
         guard let kind = OptimizerKind(rawValue: optimizer) else { throw ValidationError("'--optimizer' must be adam or sgd") }
@@ -58,6 +62,18 @@ struct TrainBench: AsyncParsableCommand {
                 "train_count": prepared.train.count, "test_count": prepared.test.count,
             ]
             try JSONSerialization.data(withJSONObject: meta, options: [.prettyPrinted, .sortedKeys]).write(to: dir.appendingPathComponent("meta.json"))
+            // The order and mirroring the training loop uses in every epoch, for the reference to replay.
+            for epoch in 1...max(epochs, 1) {
+                let plan = TrainingLoop.epochPlan(seed: seed, epoch: epoch, count: prepared.train.count, randomMirror: options.randomMirror)
+                try write(plan.order.map { Int32($0) }, to: dir.appendingPathComponent("order_\(epoch).i32"))
+                try write(plan.mirrored.map { UInt8($0 ? 1 : 0) }, to: dir.appendingPathComponent("mirror_\(epoch).u8"))
+            }
+            if let traceSteps {
+                try trace(steps: traceSteps, options: options, architecture: pipeline.architecture, train: prepared.train, to: dir)
+                return
+            }
+        } else if traceSteps != nil {
+            throw ValidationError("'--trace-steps' needs '--dump'")
         }
         if dumpOnly { return }
         let result = try pipeline.train(prepared)
@@ -73,6 +89,7 @@ struct TrainBench: AsyncParsableCommand {
             "images_per_second_per_epoch": result.outcome.history.map(\.imagesPerSecond),
             "images_per_second_median": median,
             "final_test_accuracy_low": last.test.accuracy,
+            "final_test_loss": last.test.loss,
             "best_epoch": result.outcome.bestEpoch,
             "test_accuracy_low": result.report.lowLevel.accuracy,
             "test_accuracy_high": result.report.highLevel.accuracy,
@@ -84,6 +101,33 @@ struct TrainBench: AsyncParsableCommand {
         if let json { try text.write(to: URL(fileURLWithPath: json)) }
         print(String(decoding: text, as: UTF8.self))
         FileHandle.standardError.write(Data((result.report.text + "\n").utf8))
+    }
+
+    /// The first `steps` optimiser steps of epoch 1, exactly as `TrainingLoop.run` takes them:
+    /// `trace.json` (mean loss and batch of every step) and, for step k, `trace_grad_k.f32` (the
+    /// batch-mean gradient) and `trace_params_k.f32` (the weights after the update).
+    private func trace(steps: Int, options: TrainingOptions, architecture: Architecture, train: SampleSet, to dir: URL) throws {
+        let trainer = NetworkTrainer(
+            architecture: architecture, optimizer: options.optimizer, batchSize: options.batchSize,
+            threads: options.threads, seed: options.seed)
+        let plan = TrainingLoop.epochPlan(seed: options.seed, epoch: 1, count: train.count, randomMirror: options.randomMirror)
+        var losses: [Double] = []
+        var batches: [[Int]] = []
+        var start = 0
+        for k in 1...max(steps, 1) where start < train.count {
+            let end = min(train.count, start + options.batchSize)
+            let r = trainer.step(set: train, indices: plan.order[start..<end], mirrored: plan.mirrored[start..<end])
+            losses.append(r.loss / Double(end - start))
+            batches.append([start, end])
+            try write(trainer.summedGradient, to: dir.appendingPathComponent("trace_grad_\(k).f32"))
+            try write(trainer.parameters, to: dir.appendingPathComponent("trace_params_\(k).f32"))
+            start = end
+        }
+        let summary: [String: Any] = [
+            "steps": losses.count, "loss": losses, "batches": batches, "threads": trainer.threads,
+            "learning_rate": Double(options.optimizer.learningRate), "optimizer": options.optimizer.kind.rawValue,
+        ]
+        try JSONSerialization.data(withJSONObject: summary, options: [.prettyPrinted, .sortedKeys]).write(to: dir.appendingPathComponent("trace.json"))
     }
 
     private func write<T>(_ values: [T], to url: URL) throws {

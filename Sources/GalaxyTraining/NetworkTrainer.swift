@@ -22,7 +22,9 @@ public final class NetworkTrainer: @unchecked Sendable {
 
     private let shardCapacity: Int
     private let shards: [ShardBuffers]
-    private var summedGradient: [Float]
+    /// The batch-mean gradient of the last `step` (summed over the workers), in `layout` order;
+    /// zeros before the first step.
+    public private(set) var summedGradient: [Float]
 
     /// - Parameters:
     ///   - parameters: starting weights; He-initialised from `seed` when nil.

@@ -82,17 +82,13 @@ public final class TrainingLoop {
         guard train.count > 0 else { throw TrainingError.noData("the training split is empty") }
         guard test.count > 0 else { throw TrainingError.noData("the test split is empty; lower --test-fraction or add images") }
         var stoppedEarly = false
-        let root = SeededGenerator(seed: options.seed)
         while epochsDone < options.epochs {
             if let patience = options.patience, epochsSinceBest >= patience {
                 stoppedEarly = true
                 break
             }
             let epoch = epochsDone + 1
-            var rng = root.derived(UInt64(epoch))
-            var order = Array(0..<train.count)
-            order.shuffle(using: &rng)
-            let mirrors = (0..<train.count).map { _ in options.randomMirror && rng.next() & 1 == 1 }
+            let (order, mirrors) = Self.epochPlan(seed: options.seed, epoch: epoch, count: train.count, randomMirror: options.randomMirror)
             let bar = options.showProgress ? ProgressBar(title: "epoch \(epoch)/\(options.epochs)", total: train.count) : nil
             let started = Date()
             var lossSum = 0.0
@@ -131,6 +127,17 @@ public final class TrainingLoop {
         let exportedEpoch = options.keepBestEpoch ? bestEpoch : epochsDone
         let predictions = trainer.evaluate(test, parameters: exported).predictions
         return TrainingOutcome(parameters: exported, history: history, bestEpoch: exportedEpoch, testPredictions: predictions, stoppedEarly: stoppedEarly)
+    }
+
+    /// The sample order and mirror flags of epoch `epoch` (1-based) of a run with `seed` over
+    /// `count` training samples: what `run` trains on, and what scripts/bench-train replays in the
+    /// reference. A pure function of its arguments, so a resumed run sees the same epochs.
+    public static func epochPlan(seed: UInt64, epoch: Int, count: Int, randomMirror: Bool = true) -> (order: [Int], mirrored: [Bool]) {
+        var rng = SeededGenerator(seed: seed).derived(UInt64(epoch))
+        var order = Array(0..<count)
+        order.shuffle(using: &rng)
+        let mirrored = (0..<count).map { _ in randomMirror && rng.next() & 1 == 1 }
+        return (order, mirrored)
     }
 
     private func makeCheckpoint() -> Checkpoint {
