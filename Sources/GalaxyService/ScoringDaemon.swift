@@ -366,8 +366,7 @@ public final class ScoringDaemon: @unchecked Sendable {
 
     /// Waits for a batch's scoring, unpins its models, and records and logs the outcomes.
     private func finish(_ flight: ScoringInFlight, _ jobs: [ClaimedJob]) -> [JobOutcome] {
-        let outcomes = flight.work.wait()
-        try? performCacheActions(cache.unpin(flight.modelIDs))
+        let outcomes = waitAndUnpin(flight)
         for (job, outcome) in zip(jobs, outcomes) {
             switch outcome {
             case .scored(let score):
@@ -390,9 +389,15 @@ public final class ScoringDaemon: @unchecked Sendable {
     /// its jobs stay leased and are released or taken over like any claimed job.
     private func finishAhead() {
         guard let ahead else { return }
-        _ = ahead.work.wait()
         self.ahead = nil
-        try? performCacheActions(cache.unpin(ahead.modelIDs))
+        _ = waitAndUnpin(ahead)
+    }
+
+    /// Waits for a batch's scoring and releases the models `startScoring` pinned for it.
+    private func waitAndUnpin(_ flight: ScoringInFlight) -> [JobOutcome] {
+        let outcomes = flight.work.wait()
+        try? performCacheActions(cache.unpin(flight.modelIDs))
+        return outcomes
     }
 
     /// Jobs claimed ahead while the previous batch was scoring; they answer the next claim.
