@@ -98,6 +98,7 @@ public enum TrainingError: Error, CustomStringConvertible, Sendable {
     case catalog(path: String, line: Int?, reason: String)
     case image(path: String, reason: String)
     case noData(String)
+    case label(origin: String, reason: String)
 
     public var description: String {
         switch self {
@@ -111,6 +112,8 @@ public enum TrainingError: Error, CustomStringConvertible, Sendable {
             return "image \(path): \(reason)"
         case .noData(let what):
             return "no training data: \(what)"
+        case .label(let origin, let reason):
+            return "\(origin): \(reason)"
         }
     }
 }

@@ -2,16 +2,53 @@ import Foundation
 import GalaxyCore
 import GalaxyImage
 
-/// One labelled JPEG: where it came from (file or row), its label and its bytes.
+/// One labelled JPEG as its catalog gives it: where it came from, its label text (and vote
+/// fractions when the catalog has `p_<label>` columns) and its bytes. `target(using:)` reads the
+/// label under a vocabulary.
 public struct LabeledImage: Sendable {
+    /// The image: a file path or a database row.
     public var source: String
+    /// Where the label was read, for errors: `DIR/catalog.csv line 12`, `galaxy.images id 42`.
+    public var origin: String
+    /// The catalog's id of the image (the file name without extension when there is none).
+    public var id: String
+    /// The label text: a label, a class, or a set `Sa|Sb` (may be empty when probabilities are given).
     public var label: String
+    /// Vote fractions by label name, from `p_<label>` columns; empty when the catalog has none.
+    public var probabilities: [String: Float]
     public var jpeg: [UInt8]
+    /// Which `--data` source the image came from (0 for the first).
+    public var dataSource: Int
 
-    public init(source: String, label: String, jpeg: [UInt8]) {
+    public init(
+        source: String, origin: String? = nil, id: String? = nil, label: String, probabilities: [String: Float] = [:],
+        jpeg: [UInt8], dataSource: Int = 0
+    ) {
         self.source = source
+        self.origin = origin ?? source
+        self.id = id ?? source
         self.label = label
+        self.probabilities = probabilities
         self.jpeg = jpeg
+        self.dataSource = dataSource
+    }
+
+    /// The training target under `parser`'s vocabulary: the probabilities when given, else the label.
+    /// - Returns: nil for an unlabelled image.
+    /// - Throws: `TrainingError.label` naming `origin` when the label or probabilities do not fit.
+    public func target(using parser: TargetParser) throws(TrainingError) -> TrainingTarget? {
+        do {
+            if !probabilities.isEmpty {
+                let vocabulary = parser.vocabulary
+                if let stray = probabilities.keys.sorted().first(where: { vocabulary.index(of: $0) == nil }) {
+                    throw TargetError.unknownLabel(stray, known: vocabulary)
+                }
+                return try parser.distribution(vocabulary.labels.map { probabilities[$0] ?? 0 })
+            }
+            return try parser.parse(label)
+        } catch {
+            throw .label(origin: origin, reason: error.description)
+        }
     }
 }
 
@@ -54,7 +91,7 @@ public enum TrainingData {
             guard let data = FileManager.default.contents(atPath: url.path) else {
                 throw TrainingError.image(path: url.path, reason: "listed on catalog line \(lineNumber) but cannot be read")
             }
-            images.append(LabeledImage(source: url.path, label: label, jpeg: [UInt8](data)))
+            images.append(LabeledImage(source: url.path, origin: "\(catalogURL.path) line \(lineNumber)", id: fields[idColumn], label: label, jpeg: [UInt8](data)))
         }
         return images
     }
