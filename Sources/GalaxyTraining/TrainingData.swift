@@ -37,7 +37,7 @@ public struct LabeledImage: Sendable {
     /// - Returns: nil for an unlabelled image.
     /// - Throws: `TrainingError.label` naming `origin` when the label or probabilities do not fit.
     public func target(using parser: TargetParser) throws(TrainingError) -> TrainingTarget? {
-        do {
+        do throws(TargetError) {
             if !probabilities.isEmpty {
                 let vocabulary = parser.vocabulary
                 if let stray = probabilities.keys.sorted().first(where: { vocabulary.index(of: $0) == nil }) {
@@ -139,11 +139,12 @@ public enum TrainingData {
 
     /// Preprocesses every image once per rotation with the engine's one preprocessing function,
     /// across `threads` workers, into a sample set (image-major: all rotations of image 0 first).
-    /// Images that fail to decode are skipped and returned with their error.
+    /// Images that fail to decode are skipped and returned with their error; `kept` lists the
+    /// indices of the images in the set.
     public static func preprocess(
-        _ images: [LabeledImage], labelIndices: [Int32], rotations: [Double], options: PreprocessOptions,
+        _ images: [LabeledImage], targets: [TrainingTarget], classes: Int, rotations: [Double], options: PreprocessOptions,
         threads: Int, title: String, showProgress: Bool
-    ) -> (set: SampleSet, failures: [(source: String, error: ImageError)]) {
+    ) -> (set: SampleSet, kept: [Int], failures: [(source: String, error: ImageError)]) {
         let sampleSize = options.floatCount
         let perImage = rotations.count
         var features = [Float](repeating: 0, count: images.count * perImage * sampleSize)
@@ -173,21 +174,21 @@ public enum TrainingData {
             }
         }
         bar?.finish()
-        var set = SampleSet(sampleSize: sampleSize)
-        set.reserveCapacity(images.count * perImage)
-        var kept: [Float] = []
-        kept.reserveCapacity(features.count)
-        var labels: [Int32] = []
+        var keptFeatures: [Float] = []
+        keptFeatures.reserveCapacity(features.count)
+        var keptTargets: [TrainingTarget] = []
         var sources: [Int] = []
+        var kept: [Int] = []
         for i in 0..<images.count where ok[i] {
-            kept.append(contentsOf: features[(i * perImage * sampleSize)..<((i + 1) * perImage * sampleSize)])
+            keptFeatures.append(contentsOf: features[(i * perImage * sampleSize)..<((i + 1) * perImage * sampleSize)])
+            kept.append(i)
             for _ in 0..<perImage {
-                labels.append(labelIndices[i])
+                keptTargets.append(targets[i])
                 sources.append(i)
             }
         }
-        set = SampleSet(sampleSize: sampleSize, features: kept, labels: labels, sourceIndices: sources)
-        return (set, errors.items)
+        let set = SampleSet(sampleSize: sampleSize, features: keptFeatures, targets: keptTargets, classes: classes, sourceIndices: sources)
+        return (set, kept, errors.items)
     }
 }
 

@@ -17,6 +17,12 @@ public struct TrainingOptions: Sendable, Hashable, Codable {
     /// Export the epoch with the lowest held-out loss (true) or the last epoch (false, as a
     /// reference implementation that trains a fixed number of epochs would).
     public var keepBestEpoch: Bool = true
+    /// Label smoothing ε of the training loss.
+    public var labelSmoothing: Double = 0
+    /// Cosine learning-rate decay over the run after this many warm-up epochs (nil: constant rate).
+    public var cosineWarmupEpochs: Double? = nil
+    /// Samples per BatchNorm group (see `NetworkTrainer`).
+    public var batchNormGroup: Int = 32
 
     public init() {}
 }
@@ -27,8 +33,10 @@ public struct TrainingOutcome: Sendable {
     public var parameters: [Float]
     public var history: [EpochRecord]
     public var bestEpoch: Int
-    /// Predicted class of every test sample under `parameters`.
+    /// Predicted label of every test sample under `parameters`.
     public var testPredictions: [Int]
+    /// Softmax probabilities of every test sample under `parameters`, `[count, classes]`.
+    public var testProbabilities: [Float]
     public var stoppedEarly: Bool
 }
 
@@ -59,7 +67,7 @@ public final class TrainingLoop {
             }
             trainer = NetworkTrainer(
                 architecture: architecture, optimizer: options.optimizer, batchSize: options.batchSize,
-                threads: options.threads, seed: options.seed, parameters: resume.parameters)
+                threads: options.threads, seed: options.seed, parameters: resume.parameters, batchNormGroup: options.batchNormGroup)
             trainer.optimizer = resume.optimizerState
             trainer.optimizer.settings = options.optimizer
             history = resume.header.history
@@ -71,16 +79,29 @@ public final class TrainingLoop {
         } else {
             trainer = NetworkTrainer(
                 architecture: architecture, optimizer: options.optimizer, batchSize: options.batchSize,
-                threads: options.threads, seed: options.seed)
+                threads: options.threads, seed: options.seed, batchNormGroup: options.batchNormGroup)
             bestParameters = trainer.parameters
         }
+        trainer.labelSmoothing = Float(options.labelSmoothing)
     }
 
     /// Trains until `options.epochs` are done or early stopping triggers.
-    /// - Parameter checkpoint: where to write the checkpoint after every epoch (nil: nowhere).
-    public func run(train: SampleSet, test: SampleSet, checkpoint: URL? = nil) throws -> TrainingOutcome {
+    /// - Parameters:
+    ///   - checkpoint: where to write the checkpoint after every epoch (nil: nowhere).
+    ///   - render: draws every training sample anew each epoch (augmentation); nil trains on the
+    ///     stored features with random mirroring.
+    ///   - samplingWeights: one weight per training sample: each epoch draws `train.count` samples
+    ///     with replacement in proportion (class balance, source weights); nil for a permutation.
+    public func run(
+        train: SampleSet, test: SampleSet, checkpoint: URL? = nil, render: (any SampleRendering)? = nil,
+        samplingWeights: [Double]? = nil
+    ) throws -> TrainingOutcome {
         guard train.count > 0 else { throw TrainingError.noData("the training split is empty") }
         guard test.count > 0 else { throw TrainingError.noData("the test split is empty; lower --test-fraction or add images") }
+        let stepsPerEpoch = (train.count + options.batchSize - 1) / options.batchSize
+        let schedule: LearningRateSchedule = options.cosineWarmupEpochs.map {
+            .cosine(warmupSteps: max(1, Int(($0 * Double(stepsPerEpoch)).rounded())), totalSteps: options.epochs * stepsPerEpoch)
+        } ?? .constant
         var stoppedEarly = false
         while epochsDone < options.epochs {
             if let patience = options.patience, epochsSinceBest >= patience {
@@ -88,7 +109,8 @@ public final class TrainingLoop {
                 break
             }
             let epoch = epochsDone + 1
-            let (order, mirrors) = Self.epochPlan(seed: options.seed, epoch: epoch, count: train.count, randomMirror: options.randomMirror)
+            let plan = Self.epochPlan(
+                seed: options.seed, epoch: epoch, count: train.count, randomMirror: options.randomMirror, weights: samplingWeights)
             let bar = options.showProgress ? ProgressBar(title: "epoch \(epoch)/\(options.epochs)", total: train.count) : nil
             let started = Date()
             var lossSum = 0.0
@@ -97,7 +119,10 @@ public final class TrainingLoop {
             var start = 0
             while start < train.count {
                 let end = min(train.count, start + options.batchSize)
-                let r = trainer.step(set: train, indices: order[start..<end], mirrored: mirrors[start..<end])
+                let rate = schedule.rate(step: trainer.optimizer.step, base: options.optimizer.learningRate)
+                let r = trainer.step(
+                    set: train, indices: plan.order[start..<end], mirrored: plan.mirrored[start..<end], render: render,
+                    sampleSeeds: plan.sampleSeeds[start..<end], learningRate: rate)
                 lossSum += r.loss
                 correct += r.correct
                 seen += end - start
@@ -125,19 +150,55 @@ public final class TrainingLoop {
         if stoppedEarly { log("stopped early: no lower held-out loss for \(options.patience ?? 0) epochs; keeping epoch \(bestEpoch)") }
         let exported = options.keepBestEpoch ? bestParameters : trainer.parameters
         let exportedEpoch = options.keepBestEpoch ? bestEpoch : epochsDone
-        let predictions = trainer.evaluate(test, parameters: exported).predictions
-        return TrainingOutcome(parameters: exported, history: history, bestEpoch: exportedEpoch, testPredictions: predictions, stoppedEarly: stoppedEarly)
+        let evaluation = trainer.evaluate(test, parameters: exported)
+        return TrainingOutcome(
+            parameters: exported, history: history, bestEpoch: exportedEpoch, testPredictions: evaluation.predictions,
+            testProbabilities: evaluation.probabilities, stoppedEarly: stoppedEarly)
     }
 
-    /// The sample order and mirror flags of epoch `epoch` (1-based) of a run with `seed` over
-    /// `count` training samples: what `run` trains on, and what scripts/bench-train replays in the
-    /// reference. A pure function of its arguments, so a resumed run sees the same epochs.
-    public static func epochPlan(seed: UInt64, epoch: Int, count: Int, randomMirror: Bool = true) -> (order: [Int], mirrored: [Bool]) {
+    /// One epoch's samples in order, their mirror flags and their per-sample seeds (augmentation
+    /// and dropout).
+    public struct EpochPlan: Sendable, Equatable {
+        public var order: [Int]
+        public var mirrored: [Bool]
+        public var sampleSeeds: [UInt64]
+    }
+
+    /// The sample order, mirror flags and sample seeds of epoch `epoch` (1-based) of a run with
+    /// `seed` over `count` training samples: what `run` trains on, and what scripts/bench-train
+    /// replays in the reference. A pure function of its arguments, so a resumed run sees the same
+    /// epochs. Without weights the order is a permutation; with weights, `count` draws with
+    /// replacement in proportion to them.
+    public static func epochPlan(seed: UInt64, epoch: Int, count: Int, randomMirror: Bool = true, weights: [Double]? = nil) -> EpochPlan {
         var rng = SeededGenerator(seed: seed).derived(UInt64(epoch))
-        var order = Array(0..<count)
-        order.shuffle(using: &rng)
+        var order: [Int]
+        if let weights {
+            precondition(weights.count == count && weights.allSatisfy { $0 >= 0 } && weights.contains { $0 > 0 },
+                         "sampling weights: one non-negative weight per sample, not all zero")
+            var cumulative = [Double](repeating: 0, count: count)
+            var total = 0.0
+            for i in 0..<count {
+                total += weights[i]
+                cumulative[i] = total
+            }
+            order = (0..<count).map { _ in
+                let u = rng.nextUnit() * total
+                var lo = 0
+                var hi = count - 1
+                while lo < hi {
+                    let mid = (lo + hi) / 2
+                    if cumulative[mid] > u { hi = mid } else { lo = mid + 1 }
+                }
+                return lo
+            }
+        } else {
+            order = Array(0..<count)
+            order.shuffle(using: &rng)
+        }
         let mirrored = (0..<count).map { _ in randomMirror && rng.next() & 1 == 1 }
-        return (order, mirrored)
+        var seeds = SeededGenerator(seed: seed).derived(UInt64(epoch) | 0xA5A5_0000_0000_0000)
+        let sampleSeeds = (0..<count).map { _ in seeds.next() }
+        return EpochPlan(order: order, mirrored: mirrored, sampleSeeds: sampleSeeds)
     }
 
     private func makeCheckpoint() -> Checkpoint {

@@ -19,17 +19,39 @@ public struct TrainingReport: Sendable {
     /// The epoch whose weights were exported (the best held-out loss).
     public var bestEpoch: Int
 
-    public init(history: [EpochRecord], labels: [String], truths: [Int], predictions: [Int], bestEpoch: Int) {
+    /// - Parameters:
+    ///   - targets: the test set's targets; the low-level matrix counts those that are one label,
+    ///     the high-level one those whose labels all share one class.
+    ///   - probabilities: the model's test-set probabilities, `[count, labels]`.
+    public init(history: [EpochRecord], vocabulary: LabelVocabulary, targets: [TrainingTarget], probabilities: [Float], bestEpoch: Int) {
         self.history = history
         self.bestEpoch = bestEpoch
-        var low = ConfusionMatrix(classes: labels)
-        for (t, p) in zip(truths, predictions) { low.add(truth: t, predicted: p) }
+        let k = vocabulary.count
+        let classes = vocabulary.highLevelClasses
+        var low = ConfusionMatrix(classes: vocabulary.labels)
+        var high = ConfusionMatrix(classes: classes)
+        for (n, target) in targets.enumerated() {
+            let row = probabilities[(n * k)..<((n + 1) * k)]
+            let predicted = row.indices.max { row[$0] < row[$1] }! - n * k
+            let predictedClass = classes.firstIndex(of: vocabulary.classes[predicted])!
+            let allowed = target.allowedLabels
+            if allowed.count == 1 { low.add(truth: allowed[0], predicted: predicted) }
+            let allowedClasses = Set(allowed.map { vocabulary.classes[$0] })
+            if allowedClasses.count == 1, let truth = classes.firstIndex(of: allowedClasses.first!) {
+                high.add(truth: truth, predicted: predictedClass)
+            }
+        }
         lowLevel = low
-        let highClasses = GalaxyLabels.highLevelClasses.filter { c in labels.contains { GalaxyLabels.highLevelClass(of: $0) == c } }
-        let extra = labels.map(GalaxyLabels.highLevelClass(of:)).filter { !highClasses.contains($0) }
-        var seen = Set<String>()
-        let allHigh = highClasses + extra.filter { seen.insert($0).inserted }
-        highLevel = low.collapsed(into: allHigh, classOf: GalaxyLabels.highLevelClass(of:))
+        highLevel = high
+    }
+
+    /// The classic form: one label per test image and the predicted label.
+    public init(history: [EpochRecord], labels: [String], truths: [Int], predictions: [Int], bestEpoch: Int) {
+        let vocabulary = (try? LabelVocabulary(labels: labels)) ?? .standard
+        var probabilities = [Float](repeating: 0, count: predictions.count * labels.count)
+        for (n, p) in predictions.enumerated() { probabilities[n * labels.count + p] = 1 }
+        self.init(
+            history: history, vocabulary: vocabulary, targets: truths.map { .label($0) }, probabilities: probabilities, bestEpoch: bestEpoch)
     }
 
     /// The printed report.

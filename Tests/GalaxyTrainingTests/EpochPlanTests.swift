@@ -11,7 +11,7 @@ import Testing
         var rng = SeededGenerator(seed: seed)
         let features = (0..<(count * architecture.inputCount)).map { _ in Float(rng.nextUnit()) }
         let labels = (0..<count).map { _ in Int32(rng.next() % 3) }
-        return SampleSet(sampleSize: architecture.inputCount, features: features, labels: labels)
+        return SampleSet(sampleSize: architecture.inputCount, features: features, labels: labels, classes: 3)
     }
 
     static func options(epochs: Int) -> TrainingOptions {
@@ -91,8 +91,8 @@ import Testing
             return trainer.summedGradient
         }
         let viaFlag = stepped(original, mirrored: [true, true, true, true])
-        let width = stepped(SampleSet(sampleSize: original.sampleSize, features: flipped, labels: original.labels), mirrored: nil)
-        let height = stepped(SampleSet(sampleSize: original.sampleSize, features: transposedFlip, labels: original.labels), mirrored: nil)
+        let width = stepped(SampleSet(sampleSize: original.sampleSize, features: flipped, labels: original.labels, classes: 3), mirrored: nil)
+        let height = stepped(SampleSet(sampleSize: original.sampleSize, features: transposedFlip, labels: original.labels, classes: 3), mirrored: nil)
         #expect(viaFlag == width)
         #expect(viaFlag != height)
         #expect(viaFlag != stepped(original, mirrored: nil))

@@ -8,13 +8,19 @@ import Testing
 
 @Suite struct ExportTests {
     /// The exported ONNX runs in the engine with the trainer's own outputs.
-    @Test(arguments: [Architecture(), Architecture(inputSize: 24, convChannels: [8, 16, 16], hidden: 32, classes: 4)])
+    @Test(arguments: [
+        Architecture(), Architecture(inputSize: 24, convChannels: [8, 16, 16], hidden: 32, classes: 4),
+        Architecture(inputSize: 24, convChannels: [8, 16], depth: 2, batchNorm: true, globalPool: true, hidden: 0, dropout: 0.2, classes: 4),
+        Architecture(inputSize: 20, convChannels: [6, 8], batchNorm: true, hidden: 12, dropout: 0.5, classes: 3),
+    ])
     func exportedModelMatchesTheTrainersForwardPass(architecture: Architecture) throws {
         let layout = ParameterLayout(architecture)
         var rng = SeededGenerator(seed: 21)
         var parameters = layout.initialParameters(seed: 21)
         for t in layout.tensors where t.shape.count == 1 {
-            for i in 0..<t.count { parameters[t.offset + i] = Float(rng.nextUnit() * 0.2 - 0.1) }
+            // Shifted away from their initial values (BatchNorm's statistics included) so that a
+            // mixed-up tensor shows.
+            for i in 0..<t.count { parameters[t.offset + i] += Float(rng.nextUnit() * 0.2 - 0.1) }
         }
         let images = 5
         let input = (0..<(images * architecture.inputCount)).map { _ in Float(rng.nextUnit()) }
@@ -34,7 +40,7 @@ import Testing
         let trainer = NetworkTrainer(
             architecture: architecture, optimizer: OptimizerSettings(), batchSize: images, threads: 1, seed: 1,
             parameters: parameters)
-        let set = SampleSet(sampleSize: architecture.inputCount, features: input, labels: [Int32](repeating: 0, count: images))
+        let set = SampleSet(sampleSize: architecture.inputCount, features: input, labels: [Int32](repeating: 0, count: images), classes: architecture.classes)
         let ours = trainer.logits(for: set)
         #expect(engine.count == ours.count)
         let worst = zip(engine, ours).map { abs($0 - $1) }.max()!

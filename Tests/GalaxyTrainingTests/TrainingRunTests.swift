@@ -18,7 +18,7 @@ import Testing
         var preprocess = PreprocessOptions()
         preprocess.size = 24
         preprocess.cropFraction = 0.3
-        var pipeline = TrainingPipeline(options: options, preprocess: preprocess, labels: ShapeImages.labels)
+        var pipeline = TrainingPipeline(options: options, preprocess: preprocess, vocabulary: try! LabelVocabulary(labels: ShapeImages.labels))
         pipeline.architecture = Architecture(inputSize: 24, convChannels: [8, 16, 16], hidden: 32, classes: 4)
         pipeline.testFraction = 0.25
         return pipeline
