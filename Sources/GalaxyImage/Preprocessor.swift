@@ -13,11 +13,14 @@ public final class Preprocessor {
     public let options: PreprocessOptions
     private let decoder = RegionDecoder()
     private let region = ScratchBuffer<UInt8>()
-    private let rotated = ScratchBuffer<UInt8>()
+    let rotated = ScratchBuffer<UInt8>()
     private let columnSums = ScratchBuffer<UInt32>()
     private var weightsByLength: [Int: AreaWeights] = [:]
     private let channelScale: (Float, Float, Float)
     private let channelOffset: (Float, Float, Float)
+    /// `x / std` and `-mean / std` per channel, for tensors already in [0,1].
+    let unitScale: (Float, Float, Float)
+    let unitOffset: (Float, Float, Float)
 
     /// - Parameter options: must be valid (`options.problem == nil`); invalid options are a
     ///   programming error and stop the process.
@@ -27,10 +30,13 @@ public final class Preprocessor {
         if let mean = options.mean, let std = options.std {
             channelScale = (1 / (255 * std[0]), 1 / (255 * std[1]), 1 / (255 * std[2]))
             channelOffset = (-mean[0] / std[0], -mean[1] / std[1], -mean[2] / std[2])
+            unitScale = (1 / std[0], 1 / std[1], 1 / std[2])
         } else {
             channelScale = (1 / 255, 1 / 255, 1 / 255)
             channelOffset = (0, 0, 0)
+            unitScale = (1, 1, 1)
         }
+        unitOffset = channelOffset
     }
 
     /// Preprocesses one JPEG into `output`.
@@ -137,7 +143,7 @@ public final class Preprocessor {
     }
 
     /// Packed RGB rows owned by this preprocessor, valid until the next call.
-    private struct Crop {
+    struct Crop {
         var pixels: UnsafePointer<UInt8>
         var width: Int
         var height: Int
@@ -151,7 +157,7 @@ public final class Preprocessor {
         var width: Int
         var height: Int
         var crop: PixelRect
-        var rotations: [Rotation?]
+        var rotations: [AffineWarp?]
         /// RGB rows covering `bounds` (nil when no requested view touches the image).
         var region: Crop?
         var bounds: PixelRect?
@@ -168,6 +174,40 @@ public final class Preprocessor {
     /// the crop of every rotation in `rotations`.
     private func decodeFrame(_ jpeg: UnsafeRawBufferPointer, rotations: [Double]) throws(ImageError) -> Frame
     {
+        let geometry = try readGeometry(jpeg)
+        let (width, height, crop) = (geometry.width, geometry.height, geometry.crop)
+        let turns = rotations.map { AffineWarp(degrees: $0, width: width, height: height) }
+        var bounds: PixelRect? = nil
+        for rotation in turns {
+            let needed =
+                rotation == nil
+                ? crop : rotation!.sourceBounds(of: crop, imageWidth: width, imageHeight: height)
+            if let needed { bounds = bounds.map { $0.union(needed) } ?? needed }
+        }
+        guard let needed = bounds else {
+            decoder.abort()
+            return Frame(width: width, height: height, crop: crop, rotations: turns, region: nil, bounds: nil)
+        }
+        // A few more pixels around what is needed give chroma upsampling the neighbours it sees
+        // in a full decode, so the crop equals the full frame's crop exactly.
+        let rect = needed.expanded(by: RegionDecoder.contextPixels, width: width, height: height)
+        let region = try decodeRegion(jpeg, info: geometry.info, rect: rect)
+        return Frame(width: width, height: height, crop: crop, rotations: turns, region: region, bounds: rect)
+    }
+
+    /// The header's facts at the decode scale, once the limits are checked.
+    struct Geometry {
+        var info: JPEGInfo
+        /// The decoded frame's size.
+        var width: Int
+        var height: Int
+        /// The crop in frame coordinates.
+        var crop: PixelRect
+    }
+
+    /// Reads the header and checks the pixel limit and that something is left after the crop.
+    /// On success the decoder waits for `decodeRegion`; on failure it is reset.
+    func readGeometry(_ jpeg: UnsafeRawBufferPointer) throws(ImageError) -> Geometry {
         let info = try decoder.readHeader(jpeg)
         let pixelCount = info.width * info.height
         guard pixelCount <= options.maxPixels else {
@@ -180,31 +220,29 @@ public final class Preprocessor {
         let scale = options.decodeScale
         let width = scale.scaled(info.width)
         let height = scale.scaled(info.height)
-        let left = options.cropMargin(width)
-        let top = options.cropMargin(height)
-        let crop = PixelRect(x: left, y: top, width: width - 2 * left, height: height - 2 * top)
-        guard crop.width > 0, crop.height > 0 else {
+        guard let crop = cropRect(width: width, height: height) else {
             decoder.abort()
             throw ImageError(
                 .unsupported,
                 "a \(width)x\(height) image has nothing left after cropping \(options.cropFraction) from each border"
             )
         }
-        let turns = rotations.map { Rotation(degrees: $0, width: width, height: height) }
-        var bounds: PixelRect? = nil
-        for rotation in turns {
-            let needed =
-                rotation == nil
-                ? crop : rotation!.sourceBounds(of: crop, imageWidth: width, imageHeight: height)
-            if let needed { bounds = bounds.map { $0.union(needed) } ?? needed }
-        }
-        var frame = Frame(
-            width: width, height: height, crop: crop, rotations: turns, region: nil, bounds: bounds)
-        guard let rect = bounds else {
-            decoder.abort()
-            return frame
-        }
+        return Geometry(info: info, width: width, height: height, crop: crop)
+    }
 
+    /// The crop of a `width x height` frame, or nil when the margins leave nothing.
+    func cropRect(width: Int, height: Int) -> PixelRect? {
+        let left = options.cropMargin(width)
+        let top = options.cropMargin(height)
+        let crop = PixelRect(x: left, y: top, width: width - 2 * left, height: height - 2 * top)
+        return crop.width > 0 && crop.height > 0 ? crop : nil
+    }
+
+    /// Decodes `rect` of the frame whose header `readGeometry` read into RGB rows owned by this
+    /// preprocessor (valid until the next decode).
+    func decodeRegion(_ jpeg: UnsafeRawBufferPointer, info: JPEGInfo, rect: PixelRect) throws(ImageError)
+        -> Crop
+    {
         let channels = info.colorModel == .cmyk ? 4 : 3
         // A stream that does not end with its end marker is read to the end so that truncation
         // anywhere is reported; complete ones stop after the last row needed.
@@ -212,20 +250,16 @@ public final class Preprocessor {
         let stride = (rect.width + RegionDecoder.rowSlack) * channels
         let buffer = region.reserve(stride * rect.height)
         let shift = try decoder.decode(
-            scale: scale, rect: rect, readToEnd: readToEnd, into: buffer, stride: stride)
+            scale: options.decodeScale, rect: rect, readToEnd: readToEnd, into: buffer, stride: stride)
         if channels == 4 {
             for y in 0..<rect.height {
                 CMYK.toRGBInPlace(
                     from: buffer + y * stride + shift * 4, to: buffer + y * stride, pixelCount: rect.width)
             }
-            frame.region = Crop(
-                pixels: UnsafePointer(buffer), width: rect.width, height: rect.height, stride: stride)
-        } else {
-            frame.region = Crop(
-                pixels: UnsafePointer(buffer + shift * 3), width: rect.width, height: rect.height,
-                stride: stride)
+            return Crop(pixels: UnsafePointer(buffer), width: rect.width, height: rect.height, stride: stride)
         }
-        return frame
+        return Crop(
+            pixels: UnsafePointer(buffer + shift * 3), width: rect.width, height: rect.height, stride: stride)
     }
 
     /// The crop of rotation `index` of `frame`: a view into the decoded rows, or rendered into
@@ -256,7 +290,7 @@ public final class Preprocessor {
     /// Box averaging of RGB rows into R, G and B planes of `size x size`: for each output row,
     /// the input rows it covers are summed per column (exact integers, a loop the compiler
     /// vectorises), then each output pixel sums its columns and scales once.
-    private func resize(_ crop: Crop, into output: UnsafeMutablePointer<Float>, normalize: Bool = true) {
+    func resize(_ crop: Crop, into output: UnsafeMutablePointer<Float>, normalize: Bool = true) {
         let size = options.size
         let horizontal = weights(crop.width)
         let vertical = weights(crop.height)

@@ -13,6 +13,13 @@ struct PixelRect: Hashable {
         let x1 = max(x + width, other.x + other.width), y1 = max(y + height, other.y + other.height)
         return PixelRect(x: x0, y: y0, width: x1 - x0, height: y1 - y0)
     }
+
+    /// Grown by `margin` pixels on every side, clipped to a `width x height` image.
+    func expanded(by margin: Int, width: Int, height: Int) -> PixelRect {
+        let x0 = max(0, x - margin), y0 = max(0, y - margin)
+        let x1 = min(width, x + self.width + margin), y1 = min(height, y + self.height + margin)
+        return PixelRect(x: x0, y: y0, width: x1 - x0, height: y1 - y0)
+    }
 }
 
 /// libjpeg-turbo's libjpeg API behind the small C layer: reads headers, then decodes only a
@@ -56,6 +63,11 @@ final class RegionDecoder {
 
     /// Extra pixels a decoded row may need: libjpeg widens the columns to whole iMCUs.
     static let rowSlack = 64
+
+    /// Pixels decoded around a needed rectangle so that fancy chroma upsampling sees the same
+    /// neighbours as in a full decode (it replicates the outermost chroma sample of whatever is
+    /// decoded; one chroma sample is at most 4 pixels, for 4:1:1 at full scale).
+    static let contextPixels = 8
 
     /// Decodes `rect` (in scaled coordinates) straight into `output`, rows `stride` bytes apart
     /// (`stride` must hold `rect.width + rowSlack` pixels). Returns how many pixels each row is

@@ -1,41 +1,63 @@
 import Foundation
 
-/// Rotation of the full frame about its centre, counterclockwise for positive degrees (as
-/// Pillow's `Image.rotate`), keeping the frame: an output pixel centre (x, y) takes the bilinear
-/// sample of the input at the inverse-rotated point; points outside the image are black.
-struct Rotation {
-    let cosine: Double
-    let sine: Double
+/// A `FrameTransform` as a map from output pixels back into the frame: an output pixel centre
+/// (x, y) takes the bilinear sample of the input at `source(x, y)`. Rotations keep Pillow's
+/// convention (`Image.rotate`, counterclockwise for positive degrees, about the frame centre).
+struct AffineWarp {
+    /// The inverse map's linear part: source offset = (a, b; c, d) * (output offset - shift).
+    let a: Double
+    let b: Double
+    let c: Double
+    let d: Double
+    let shiftX: Double
+    let shiftY: Double
     let centerX: Double
     let centerY: Double
     /// 1, 2 or 3 for exact quarter turns whose pixel centres land on pixel centres (width and
-    /// height of the same parity): those are plain pixel moves, as in Pillow's transposes.
+    /// height of the same parity, nothing else in the transform): those are plain pixel moves,
+    /// as in Pillow's transposes.
     let quarterTurns: Int?
     private let width: Int
     private let height: Int
 
-    /// nil for multiples of 360 degrees.
-    init?(degrees: Double, width: Int, height: Int) {
-        var normalized = degrees.truncatingRemainder(dividingBy: 360)
-        guard normalized != 0, degrees.isFinite else { return nil }
+    /// nil for the identity (which is the plain crop).
+    init?(_ transform: FrameTransform, width: Int, height: Int) {
+        precondition(transform.problem == nil, "FrameTransform: \(transform.problem ?? "")")
+        guard !transform.isIdentity else { return nil }
+        var normalized = transform.rotationDegrees.truncatingRemainder(dividingBy: 360)
         if normalized < 0 { normalized += 360 }
         let radians = normalized * .pi / 180
-        cosine = cos(radians)
-        sine = sin(radians)
+        let cosine = normalized == 0 ? 1 : cos(radians), sine = normalized == 0 ? 0 : sin(radians)
+        let mirror: Double = transform.mirrored ? -1 : 1
+        let zoom = 1 / transform.scale
+        a = mirror * cosine * zoom
+        b = -mirror * sine * zoom
+        c = sine * zoom
+        d = cosine * zoom
+        shiftX = transform.shiftX
+        shiftY = transform.shiftY
         centerX = Double(width) / 2
         centerY = Double(height) / 2
         self.width = width
         self.height = height
         let turns = normalized / 90
-        quarterTurns = turns == turns.rounded() && (width - height) % 2 == 0 ? Int(turns) : nil
+        let pureRotation = transform.scale == 1 && !transform.mirrored && shiftX == 0 && shiftY == 0
+        quarterTurns =
+            pureRotation && turns == turns.rounded() && (width - height) % 2 == 0 ? Int(turns) : nil
+    }
+
+    /// A rotation only (the scorer's test-time rotations); nil for multiples of 360 degrees.
+    init?(degrees: Double, width: Int, height: Int) {
+        guard degrees.isFinite else { return nil }
+        self.init(FrameTransform(rotationDegrees: degrees), width: width, height: height)
     }
 
     /// The input point that lands on output point (x, y), in continuous pixel coordinates.
     @inline(__always)
     func source(_ x: Double, _ y: Double) -> (x: Double, y: Double) {
-        let dx = x - centerX
-        let dy = y - centerY
-        return (cosine * dx - sine * dy + centerX, sine * dx + cosine * dy + centerY)
+        let dx = x - centerX - shiftX
+        let dy = y - centerY - shiftY
+        return (a * dx + b * dy + centerX, c * dx + d * dy + centerY)
     }
 
     /// The input pixels (clipped to the image) that bilinear samples of `rect` can touch.
@@ -59,14 +81,14 @@ struct Rotation {
         return PixelRect(x: x0, y: y0, width: x1 - x0 + 1, height: y1 - y0 + 1)
     }
 
-    /// Fills `output` (packed RGB, `crop.width` x `crop.height`) with the rotated frame's pixels
+    /// Fills `output` (packed RGB, `crop.width` x `crop.height`) with the warped frame's pixels
     /// inside `crop`, sampling `source` (RGB rows `stride` bytes apart covering `bounds` of an
-    /// image of `imageWidth` x `imageHeight`). Like Pillow, samples outside the image are black and the
-    /// bilinear neighbours clamp at the image border.
+    /// image of `imageWidth` x `imageHeight`). Samples outside the image are black or the nearest
+    /// edge pixel (`edges`); the bilinear neighbours clamp at the image border, as Pillow's do.
     func render(
         crop: PixelRect, into output: UnsafeMutablePointer<UInt8>,
         from source: UnsafePointer<UInt8>?, stride: Int, bounds: PixelRect?, imageWidth: Int,
-        imageHeight: Int
+        imageHeight: Int, edges: WarpEdges = .black
     ) {
         output.initialize(repeating: 0, count: crop.width * crop.height * 3)
         guard let source, let bounds else { return }
@@ -79,16 +101,18 @@ struct Rotation {
         let limitX = imageWidth << 16, limitY = imageHeight << 16
         let originX = (bounds.x << 16) + (1 << 15), originY = (bounds.y << 16) + (1 << 15)
         let lastX = bounds.width - 1, lastY = bounds.height - 1
-        // Along an output row the source point moves by (cos, sin) per pixel.
-        let stepX = Int((cosine * 65536).rounded()), stepY = Int((sine * 65536).rounded())
+        let blackOutside = edges == .black
+        // Along an output row the source point moves by (a, c) per pixel.
+        let stepX = Int((a * 65536).rounded()), stepY = Int((c * 65536).rounded())
         for j in 0..<crop.height {
             let start = self.source(Double(crop.x) + 0.5, Double(crop.y + j) + 0.5)
             var u = Int((start.x * 65536).rounded()), v = Int((start.y * 65536).rounded())
             let row = output + j &* crop.width &* 3
             for i in 0..<crop.width {
                 defer { u &+= stepX; v &+= stepY }
-                // Outside the image stays black.
-                guard u >= 0, u < limitX, v >= 0, v < limitY else { continue }
+                // Outside the image stays black unless edges are replicated, where the clamped
+                // neighbours below give the nearest edge pixel.
+                if blackOutside { guard u >= 0, u < limitX, v >= 0, v < limitY else { continue } }
                 let fx = u &- originX, fy = v &- originY
                 let xa = fx >> 16, ya = fy >> 16  // arithmetic shifts floor
                 let ax = (fx & 0xFFFF) >> 8, ay = (fy & 0xFFFF) >> 8
