@@ -54,69 +54,6 @@ public struct LabeledImage: Sendable {
 
 /// Loading labelled images, splitting them and preprocessing them once into float caches.
 public enum TrainingData {
-    /// Reads `catalog.csv` (columns `id` and `label`, optionally `file`) and the JPEGs in
-    /// `images/` (`images/<id>.jpg` unless a `file` column names them) of a data set directory,
-    /// as written by `galaxy synth`.
-    /// - Throws: `TrainingError.catalog` naming the line, or `.image` naming a missing file.
-    public static func loadDirectory(_ directory: URL) throws -> [LabeledImage] {
-        let catalogURL = directory.appendingPathComponent("catalog.csv")
-        let text: String
-        do { text = try String(contentsOf: catalogURL, encoding: .utf8) } catch {
-            throw TrainingError.catalog(path: catalogURL.path, line: nil, reason: "cannot read it (\(error.localizedDescription)); pass a directory written by `galaxy synth`")
-        }
-        var lines = text.split(omittingEmptySubsequences: true, whereSeparator: \.isNewline).map(String.init)
-        guard !lines.isEmpty else { throw TrainingError.catalog(path: catalogURL.path, line: nil, reason: "it is empty") }
-        let header = splitCSV(lines.removeFirst()).map { $0.lowercased() }
-        guard let idColumn = header.firstIndex(of: "id"), let labelColumn = header.firstIndex(of: "label") else {
-            throw TrainingError.catalog(path: catalogURL.path, line: 1, reason: "the header needs `id` and `label` columns, found \(header)")
-        }
-        let fileColumn = header.firstIndex(where: { $0 == "file" || $0 == "file_name" || $0 == "path" })
-        var images: [LabeledImage] = []
-        images.reserveCapacity(lines.count)
-        for (n, line) in lines.enumerated() {
-            let fields = splitCSV(line)
-            let lineNumber = n + 2
-            guard fields.count > max(idColumn, labelColumn) else {
-                throw TrainingError.catalog(path: catalogURL.path, line: lineNumber, reason: "expected \(header.count) fields, found \(fields.count)")
-            }
-            let label = fields[labelColumn]
-            if label.isEmpty { continue }  // unlabelled rows do not train
-            let relative: String
-            if let fileColumn, fileColumn < fields.count, !fields[fileColumn].isEmpty {
-                relative = fields[fileColumn]
-            } else {
-                relative = "images/\(fields[idColumn]).jpg"
-            }
-            let url = relative.hasPrefix("/") ? URL(fileURLWithPath: relative) : directory.appendingPathComponent(relative)
-            guard let data = FileManager.default.contents(atPath: url.path) else {
-                throw TrainingError.image(path: url.path, reason: "listed on catalog line \(lineNumber) but cannot be read")
-            }
-            images.append(LabeledImage(source: url.path, origin: "\(catalogURL.path) line \(lineNumber)", id: fields[idColumn], label: label, jpeg: [UInt8](data)))
-        }
-        return images
-    }
-
-    private static func splitCSV(_ line: String) -> [String] {
-        var fields: [String] = []
-        var current = ""
-        var quoted = false
-        var chars = Array(line).makeIterator()
-        while let c = chars.next() {
-            if quoted {
-                if c == "\"" { quoted = false } else { current.append(c) }
-            } else if c == "\"" {
-                quoted = true
-            } else if c == "," {
-                fields.append(current.trimmingCharacters(in: .whitespaces))
-                current = ""
-            } else {
-                current.append(c)
-            }
-        }
-        fields.append(current.trimmingCharacters(in: .whitespaces))
-        return fields
-    }
-
     /// A stratified train/test split: within every label, a seeded shuffle sends
     /// `round(testFraction * n)` images (at least one when the label has two or more) to the test set.
     public static func split(count: Int, labels: [Int], testFraction: Double, seed: UInt64) -> (train: [Int], test: [Int]) {

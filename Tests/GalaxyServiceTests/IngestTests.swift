@@ -1,4 +1,5 @@
 import Foundation
+import GalaxyCore
 import GalaxyImage
 import GalaxyPostgres
 import GalaxyService
@@ -153,6 +154,45 @@ struct IngestTests {
         let error = #expect(throws: IngestError.self) { try IngestSource.scan(directory: dir) }
         #expect(error.map { "\($0)" }?.contains("no 'id' column") == true)
         #expect(throws: IngestError.self) { try IngestSource.scan(directory: dir + "/missing") }
+    }
+
+    @Test func quotedFieldsAreReadWholeAndLabelsStoredAsWritten() throws {
+        let dir = try Self.makeDataSet(count: 3)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        // A quoted comma before specobjid would have shifted every later column when split on commas.
+        let catalog = "id,comment,specobjid,label\r\n"
+            + "1000,\"bright, \"\"fuzzy\"\"\",880000001000,\"Sa|Sb\"\r\n"
+            + "1001,\"two\r\nlines\",880000001001,Spiral\r\n"
+            + "1002,,880000001002,\"SBb\"\r\n"
+        try Data(catalog.utf8).write(to: URL(fileURLWithPath: dir + "/catalog.csv"))
+        let source = try IngestSource.scan(directory: dir)
+        #expect(source.files.map(\.label) == ["Sa|Sb", "Spiral", "SBb"])
+        #expect(source.files.map(\.specobjid) == [880_000_001_000, 880_000_001_001, 880_000_001_002])
+        let (_, db) = try Self.migratedDatabase()
+        #expect(try Ingester(connection: db).run(source).ingested == 3)
+        let labels = try db.query("select label from galaxy.images order by file_name").map { try $0.decode(String.self, at: 0) }
+        #expect(labels == ["Sa|Sb", "Spiral", "SBb"])
+    }
+
+    @Test func unknownLabelRefusesTheCatalogNamingFileAndLine() throws {
+        let dir = try Self.makeDataSet(count: 3)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let path = dir + "/catalog.csv"
+        try Data("id,specobjid,label\n1000,1,Sa\n1001,2,\"Sb, barred\"\n1002,3,Sc\n".utf8).write(to: URL(fileURLWithPath: path))
+        let error = #expect(throws: IngestError.self) { try IngestSource.scan(directory: dir) }
+        guard case .badCatalogRow(let file, let line, let why)? = error else {
+            Issue.record("expected badCatalogRow, got \(String(describing: error))")
+            return
+        }
+        #expect(file == path && line == 3)
+        #expect(why.contains("label 'Sb, barred'"))  // whole, not truncated to Sb
+        #expect(error.map { "\($0)" }?.contains("Nothing was loaded") == true)
+
+        // Under a vocabulary of its own the same label is fine.
+        let vocabulary = try LabelVocabulary(spec: "Sa=Spiral,merger=Ambiguous,Sc=Spiral")
+        try Data("id,specobjid,label\n1000,1,Sa\n1001,2,merger\n1002,3,\n".utf8).write(to: URL(fileURLWithPath: path))
+        #expect(try IngestSource.scan(directory: dir, vocabulary: vocabulary).files.map(\.label) == ["Sa", "merger", nil])
+        #expect(throws: IngestError.self) { try IngestSource.scan(directory: dir) }
     }
 
     @Test func unmigratedDatabaseSaysToMigrate() throws {

@@ -10,7 +10,10 @@ struct IngestCommand: AsyncParsableCommand {
         discussion: """
             Loads DIR/images/*.jpg and DIR/*.jpg (as written by 'galaxy synth') with binary COPY, reading
             files in parallel with loading. With a catalog (DIR/catalog.csv by default; columns
-            id,specobjid,label) each image <id>.jpg gets its specobjid and label. Resumable: images whose
+            id,specobjid,label; RFC 4180 CSV, so quote values with commas) each image <id>.jpg gets its
+            specobjid and label. A label is one of the model labels, a class, or a set such as Sa|Sb
+            (the 13 Galaxy Zoo labels unless --labels gives others); a catalog with an unknown label
+            is refused, naming the line, before anything is loaded. Resumable: images whose
             file name or specobjid is already in galaxy.images are skipped, so rerunning after an
             interruption loads only the rest. Files that are not JPEGs or cannot be read are reported
             and skipped. Every inserted image is queued for scoring by the database.
@@ -21,6 +24,12 @@ struct IngestCommand: AsyncParsableCommand {
 
     @Option(help: "Catalog CSV with columns id,specobjid,label (default: DIR/catalog.csv when present).")
     var catalog: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "Label vocabulary catalog labels must fit: label=Class pairs or bare labels, comma-separated (default: the 13 Galaxy Zoo labels).",
+            valueName: "spec"))
+    var labels: String?
 
     @Option(help: "PostgreSQL connection URL or key=value string (default: DATABASE_URL, then libpq's PG* variables).")
     var database: String?
@@ -41,6 +50,15 @@ struct IngestCommand: AsyncParsableCommand {
         guard batchSize >= 1 else { throw ValidationError("Please give a --batch-size of at least 1.") }
         guard threads >= 1 else { throw ValidationError("Please give --threads of at least 1.") }
         guard loaders >= 1 else { throw ValidationError("Please give --loaders of at least 1.") }
+        _ = try labelVocabulary()
+    }
+
+    /// The `--labels` vocabulary, or the standard one.
+    func labelVocabulary() throws -> LabelVocabulary {
+        guard let labels else { return .standard }
+        do { return try LabelVocabulary(spec: labels) } catch {
+            throw ValidationError("--labels: \(error); e.g. --labels elliptical=Elliptical,spiral=Spiral,merger=Ambiguous")
+        }
     }
 
     func run() async throws {
@@ -49,8 +67,9 @@ struct IngestCommand: AsyncParsableCommand {
         options.readerThreads = threads
         options.loaders = loaders
         let (directory, catalog, database, quiet, settings) = (self.directory, self.catalog, self.database, self.quiet, options)
+        let vocabulary = try labelVocabulary()
         let summary = try await DedicatedThread.run(name: "galaxy.ingest") { () throws -> IngestSummary in
-            let source = try IngestSource.scan(directory: directory, catalog: catalog)
+            let source = try IngestSource.scan(directory: directory, catalog: catalog, vocabulary: vocabulary)
             let connection = try PostgresConnection(conninfo: database)
             let ingester = Ingester(
                 connection: connection, connect: { try PostgresConnection(conninfo: database) }, options: settings)

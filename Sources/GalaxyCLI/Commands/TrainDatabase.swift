@@ -1,3 +1,4 @@
+import Foundation
 import GalaxyPostgres
 import GalaxyService
 import GalaxyTraining
@@ -5,14 +6,25 @@ import GalaxyTraining
 /// The database side of `galaxy train`: labelled images in, the trained model out.
 enum TrainingDatabase {
     /// Every row of `galaxy.images` with a known label, in id order.
+    ///
+    /// The image's id is its file name without the extension (`100008.jpg` -> `100008`), which is
+    /// the catalog id it was ingested under, so an image gets the same `HashSplit` fate whether it
+    /// is read from its directory or from the database; rows without a file name use the row id.
     static func loadLabeledImages(url: String?) throws -> [LabeledImage] {
         let connection = try PostgresConnection(conninfo: url, applicationName: "galaxy train")
-        let rows = try connection.query("select id, label, jpeg from galaxy.images where label is not null order by id")
+        let rows = try connection.query(
+            "select id, file_name, label, jpeg from galaxy.images where label is not null order by id")
         var images: [LabeledImage] = []
         images.reserveCapacity(rows.count)
         for row in rows {
-            let id = try row.decode(Int64.self, at: 0)
-            images.append(LabeledImage(source: "galaxy.images id \(id)", label: try row.decode(String.self, at: 1), jpeg: try row.decode([UInt8].self, at: 2)))
+            let rowID = try row.decode(Int64.self, at: 0)
+            let fileName = try row.decode(String?.self, at: 1)
+            let origin = "galaxy.images id \(rowID)"
+            images.append(
+                LabeledImage(
+                    source: origin, origin: origin,
+                    id: fileName.map { ($0 as NSString).deletingPathExtension } ?? String(rowID),
+                    label: try row.decode(String.self, at: 2), jpeg: try row.decode([UInt8].self, at: 3)))
         }
         return images
     }

@@ -1,4 +1,5 @@
 import Foundation
+import GalaxyCore
 
 /// One image file to ingest, with what the catalog says about it.
 public struct IngestFile: Sendable, Hashable {
@@ -14,6 +15,7 @@ public struct IngestFile: Sendable, Hashable {
 
 /// The files of an ingest folder: `DIR/images/*.jpg` and `DIR/*.jpg` (`.jpeg` too, any case),
 /// joined with a catalog CSV (`id,specobjid,label`; an image `<id>.jpg` matches catalog row `id`).
+/// Labels are stored as written (trimmed), once they parse under the ingest's vocabulary.
 public struct IngestSource: Sendable {
     /// Files to ingest, sorted by name; a name present in both folders is taken once.
     public var files: [IngestFile]
@@ -23,9 +25,15 @@ public struct IngestSource: Sendable {
     public var catalogIdsWithoutFile: Int
 
     /// Lists `directory` and reads the catalog.
-    /// - Parameter catalog: a catalog CSV; nil uses `DIR/catalog.csv` when it exists.
-    /// - Throws: `IngestError` when the folder or the catalog cannot be read or the catalog has no `id` column.
-    public static func scan(directory: String, catalog: String? = nil) throws -> IngestSource {
+    /// - Parameters:
+    ///   - catalog: a catalog CSV; nil uses `DIR/catalog.csv` when it exists.
+    ///   - vocabulary: what a catalog label may be (a label, a class or a set `Sa|Sb`).
+    /// - Throws: `IngestError` when the folder or the catalog cannot be read, the catalog has no
+    ///   `id` column, or a row is invalid (bad CSV, no id, a specobjid that is not an integer, a label
+    ///   outside `vocabulary`); a bad row stops the scan, so nothing is loaded from a bad catalog.
+    public static func scan(
+        directory: String, catalog: String? = nil, vocabulary: LabelVocabulary = .standard
+    ) throws -> IngestSource {
         let fm = FileManager.default
         var isDirectory: ObjCBool = false
         guard fm.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
@@ -43,7 +51,7 @@ public struct IngestSource: Sendable {
             return fm.fileExists(atPath: path) ? path : nil
         }()
         var entries: [String: (specobjid: Int64?, label: String?)] = [:]
-        if let catalogPath { entries = try readCatalog(catalogPath) }
+        if let catalogPath { entries = try readCatalog(catalogPath, vocabulary: vocabulary) }
         let files = byName.keys.sorted().map { name -> IngestFile in
             let id = (name as NSString).deletingPathExtension
             let entry = entries[id]
@@ -60,39 +68,43 @@ public struct IngestSource: Sendable {
         return (lower.hasSuffix(".jpg") || lower.hasSuffix(".jpeg")) && !name.hasPrefix(".")
     }
 
-    /// Reads `id,specobjid,label` (columns found by header name; extra columns ignored).
-    static func readCatalog(_ path: String) throws -> [String: (specobjid: Int64?, label: String?)] {
-        guard let data = FileManager.default.contents(atPath: path) else { throw IngestError.unreadableCatalog(path, "cannot read the file") }
-        let text = String(decoding: data, as: UTF8.self)
-        var lines = text.split(omittingEmptySubsequences: true, whereSeparator: \.isNewline).makeIterator()
-        guard let header = lines.next() else { throw IngestError.unreadableCatalog(path, "the file is empty") }
-        let columns = header.split(separator: ",", omittingEmptySubsequences: false).map {
-            $0.trimmingCharacters(in: .whitespaces).trimmingCharacters(in: CharacterSet(charactersIn: "\"")).lowercased()
+    /// Reads `id,specobjid,label` (RFC 4180 CSV; columns found by header name, any case; extra
+    /// columns ignored). Every label must parse under `vocabulary`: the first that does not stops
+    /// the ingest before anything is loaded, naming its line.
+    static func readCatalog(_ path: String, vocabulary: LabelVocabulary) throws(IngestError) -> [String: (
+        specobjid: Int64?, label: String?
+    )] {
+        let table: CSVTable
+        do { table = try CSVReader.read(contentsOfFile: path) } catch {
+            if let line = error.line { throw .badCatalogRow(path, line: line, error.reason) }
+            throw .unreadableCatalog(path, error.reason)
         }
-        guard let idColumn = columns.firstIndex(of: "id") else {
-            throw IngestError.unreadableCatalog(path, "no 'id' column in the header (expected id,specobjid,label)")
+        guard let idColumn = table.column("id") else {
+            throw .unreadableCatalog(path, "no 'id' column in the header (expected id,specobjid,label)")
         }
-        let specColumn = columns.firstIndex(of: "specobjid")
-        let labelColumn = columns.firstIndex(of: "label")
+        let specColumn = table.column("specobjid")
+        let labelColumn = table.column("label")
+        let parser = TargetParser(vocabulary: vocabulary)
         var entries: [String: (specobjid: Int64?, label: String?)] = [:]
-        var lineNumber = 1
-        while let line = lines.next() {
-            lineNumber += 1
-            let fields = line.split(separator: ",", omittingEmptySubsequences: false).map {
-                $0.trimmingCharacters(in: .whitespaces).trimmingCharacters(in: CharacterSet(charactersIn: "\""))
+        for record in table.records {
+            func value(_ column: Int?) -> String {
+                column.map { record.fields[$0].trimmingCharacters(in: .whitespaces) } ?? ""
             }
-            guard fields.count > idColumn, !fields[idColumn].isEmpty else {
-                throw IngestError.unreadableCatalog(path, "line \(lineNumber) has no id")
-            }
+            let id = value(idColumn)
+            guard !id.isEmpty else { throw .badCatalogRow(path, line: record.line, "the row has no id") }
             var specobjid: Int64?
-            if let c = specColumn, c < fields.count, !fields[c].isEmpty {
-                guard let value = Int64(fields[c]) else {
-                    throw IngestError.unreadableCatalog(path, "line \(lineNumber): specobjid '\(fields[c])' is not an integer")
+            let specText = value(specColumn)
+            if !specText.isEmpty {
+                guard let number = Int64(specText) else {
+                    throw .badCatalogRow(path, line: record.line, "specobjid '\(specText)' is not an integer")
                 }
-                specobjid = value
+                specobjid = number
             }
-            let label = labelColumn.flatMap { $0 < fields.count && !fields[$0].isEmpty ? fields[$0] : nil }
-            entries[fields[idColumn]] = (specobjid, label)
+            let label = value(labelColumn)
+            do { _ = try parser.parse(label) } catch {
+                throw .badCatalogRow(path, line: record.line, error.description)
+            }
+            entries[id] = (specobjid, label.isEmpty ? nil : label)
         }
         return entries
     }
