@@ -9,17 +9,26 @@ struct TrainCommand: ParsableCommand {
         commandName: "train",
         abstract: "Train the galaxy classifier and export it as ONNX.",
         discussion: """
-            Splits the labelled images into train and test sets by seed, preprocesses every training \
-            image once per rotation (0, 45, 90 degrees) with the same function the scorer uses, trains \
-            with random left-right mirroring, and writes MODEL.onnx plus MODEL.svg (curves and \
-            confusion matrices) and MODEL.ckpt (resume point) beside it.
+            Reads each image's label (a label, a high-level class, a set such as Sa|Sb, or p_<label> \
+            vote fractions), splits the images into train and test sets by seed (stratified by label), \
+            preprocesses them with the same function the scorer uses, trains (with --augment, every \
+            sample is drawn anew each epoch; otherwise rotations 0, 45, 90 and random mirroring), and \
+            writes MODEL.onnx plus MODEL.svg (curves and confusion matrices) and MODEL.ckpt (resume \
+            point) beside it.
             """)
 
-    @Option(help: "A data set directory with catalog.csv and images/ (as written by `galaxy synth`).")
-    var data: String?
+    @Option(
+        help: ArgumentHelp(
+            "A data set: a directory with catalog.csv and images/ (as `galaxy synth` writes), or db for the labelled rows of galaxy.images; repeat for several sources.",
+            discussion: "Append :weight=W to draw each of its images W times as often, and (directories) :label-column=NAME to read labels from another column.",
+            valueName: "source"))
+    var data: [String] = []
 
-    @Flag(help: "Train on the rows of galaxy.images that have a label.")
+    @Flag(help: "Train on the rows of galaxy.images that have a label (the same as --data db).")
     var fromDb = false
+
+    @Option(help: "Column of the label in every catalog (default: label).")
+    var labelColumn: String?
 
     @Option(help: "PostgreSQL connection URL for --from-db and --register (default: DATABASE_URL or libpq's PG* variables).")
     var database: String?
@@ -38,6 +47,33 @@ struct TrainCommand: ParsableCommand {
 
     @Option(help: "adam or sgd (with momentum).")
     var optimizer: OptimizerKind = .adam
+
+    @Option(help: "Network: a preset (classic, bn-gap) or settings such as 'widths=32/64/128,depth=1,bn,gap,dense=0,dropout=0.2'.")
+    var arch = "classic"
+
+    @Option(help: "Decoupled weight decay (AdamW) on convolution and dense weights.")
+    var weightDecay: Float = 0
+
+    @Option(help: "Learning-rate schedule: constant or cosine (with --warmup-epochs of linear warm-up).")
+    var schedule: ScheduleKind = .constant
+
+    @Option(help: "Warm-up epochs of the cosine schedule.")
+    var warmupEpochs = 1.0
+
+    @Option(help: "Label smoothing of the training loss (0 to 0.5).")
+    var labelSmoothing = 0.0
+
+    @Flag(help: "Draw every label (or class, or set) equally often within each data source.")
+    var balance = false
+
+    @Option(help: "Augmentation: none (fixed rotations 0/45/90 and mirroring), standard, or settings such as 'rotation,flip,shift=0.04,scale=0.1,brightness=0.15'.")
+    var augment = "none"
+
+    @Option(help: "The model's own labels and their classes, e.g. 'elliptical=Elliptical,spiral=Spiral,merger=Ambiguous' (default: the 13 Galaxy Zoo labels).")
+    var labels: String?
+
+    @Option(help: "Leave out of training the images whose id the stable hash rule holds out at this fraction (for `galaxy evaluate --held-out-fraction`).")
+    var heldOutFraction: Double?
 
     @Option(help: "SGD momentum.")
     var momentum: Float = 0.9
@@ -70,7 +106,19 @@ struct TrainCommand: ParsableCommand {
     var quiet = false
 
     func validate() throws {
-        if (data == nil) == !fromDb { throw ValidationError("Please give exactly one of '--data DIR' or '--from-db'.") }
+        if data.isEmpty && !fromDb { throw ValidationError("Please give '--data DIR' (one or more) or '--from-db'.") }
+        for argument in data {
+            do { _ = try DataSource(argument: argument) } catch { throw ValidationError("'--data': \(error)") }
+        }
+        do { _ = try ArchitectureSpec.parse(arch) } catch { throw ValidationError(error.description) }
+        if !(0...0.5).contains(labelSmoothing) { throw ValidationError("'--label-smoothing' must lie in 0...0.5.") }
+        if weightDecay < 0 { throw ValidationError("'--weight-decay' must not be negative.") }
+        if !(warmupEpochs >= 0) { throw ValidationError("'--warmup-epochs' must not be negative.") }
+        if let heldOutFraction, !(heldOutFraction > 0 && heldOutFraction < 1) {
+            throw ValidationError("'--held-out-fraction' must lie strictly between 0 and 1.")
+        }
+        if let labels { do { _ = try LabelVocabulary(spec: labels) } catch { throw ValidationError("'--labels': \(error)") } }
+        do { _ = try AugmentationSettings(spec: augment) } catch { throw ValidationError("'--augment': \(error)") }
         if epochs < 1 { throw ValidationError("Please specify an '--epochs' of at least 1.") }
         if batchSize < 1 { throw ValidationError("Please specify a '--batch-size' of at least 1.") }
         if !(testFraction > 0 && testFraction < 1) { throw ValidationError("'--test-fraction' must lie strictly between 0 and 1.") }
@@ -91,29 +139,49 @@ struct TrainCommand: ParsableCommand {
         var options = TrainingOptions()
         options.epochs = epochs
         options.batchSize = batchSize
-        options.optimizer = OptimizerSettings(kind: optimizer, learningRate: lr, momentum: momentum)
+        options.optimizer = OptimizerSettings(kind: optimizer, learningRate: lr, momentum: momentum, weightDecay: weightDecay)
+        options.labelSmoothing = labelSmoothing
+        options.cosineWarmupEpochs = schedule == .cosine ? warmupEpochs : nil
         options.seed = seed
         options.threads = threads ?? WorkerPool.defaultThreadCount
         options.patience = patience
         options.showProgress = !quiet
         var preprocess = PreprocessOptions()
         preprocess.decodeScale = DecodeScale(metadataValue: decodeScale)!
-        var pipeline = TrainingPipeline(options: options, preprocess: preprocess)
+        let vocabulary = try labels.map { try LabelVocabulary(spec: $0) } ?? .standard
+        var pipeline = TrainingPipeline(options: options, preprocess: preprocess, vocabulary: vocabulary)
+        pipeline.architecture = try ArchitectureSpec.parse(arch, base: pipeline.architecture)
+        let augmentation = try AugmentationSettings(spec: augment)
+        pipeline.augmentation = augmentation == .none ? nil : augmentation
+        pipeline.classBalance = balance
+        pipeline.heldOutFraction = heldOutFraction
         pipeline.testFraction = testFraction
         pipeline.checkpoint = checkpointURL
         pipeline.log = { message in FileHandle.standardError.write(Data((message + "\n").utf8)) }
         if let resume { pipeline.resume = try Checkpoint.read(from: URL(fileURLWithPath: resume)) }
 
-        let images: [LabeledImage]
-        let source: String
-        if let data {
-            images = try TrainingData.loadDirectory(URL(fileURLWithPath: data))
-            source = "data=\(URL(fileURLWithPath: data).lastPathComponent)"
-        } else {
-            images = try TrainingDatabase.loadLabeledImages(url: database)
-            source = "from-db"
+        let sources = try data.map { try DataSource(argument: $0) } + (fromDb ? [try DataSource(location: .database)] : [])
+        pipeline.sourceWeights = sources.map(\.weight)
+        var catalog = CatalogOptions()
+        if let labelColumn { catalog.labelColumn = labelColumn }
+        let images = try TrainingData.load(sources, options: catalog) { _ in try TrainingDatabase.loadLabeledImages(url: database) }
+        let described = sources.map { source -> String in
+            switch source.location {
+            case .database: return "data=db" + (source.weight != 1 ? ":weight=\(source.weight)" : "")
+            case .directory(let path):
+                // The folder's name, not the machine's path, goes into the model.
+                var text = "data=" + URL(fileURLWithPath: path).lastPathComponent
+                if source.weight != 1 { text += ":weight=\(source.weight)" }
+                if let column = source.labelColumn { text += ":label-column=\(column)" }
+                return text
+            }
         }
-        let provenance = "\(source) seed=\(seed) epochs=\(epochs) batch=\(batchSize) optimizer=\(optimizer.rawValue) decode_scale=\(decodeScale) test_fraction=\(testFraction)"
+        let provenance = (described + [
+            "arch=\(ArchitectureSpec.describe(pipeline.architecture))", "augment=\(augmentation)", "seed=\(seed)", "epochs=\(epochs)",
+            "batch=\(batchSize)", "optimizer=\(optimizer.rawValue)", "lr=\(options.optimizer.learningRate)", "weight_decay=\(weightDecay)",
+            "schedule=\(schedule.rawValue)", "label_smoothing=\(labelSmoothing)", "balance=\(balance)", "decode_scale=\(decodeScale)",
+            "test_fraction=\(testFraction)",
+        ] + (heldOutFraction.map { ["held_out_fraction=\($0)"] } ?? [])).joined(separator: " ")
         let result = try pipeline.run(images, provenance: provenance)
 
         try Data(result.onnx).write(to: outURL)
@@ -135,3 +203,9 @@ struct TrainCommand: ParsableCommand {
 }
 
 extension OptimizerKind: ExpressibleByArgument {}
+
+/// `--schedule`.
+enum ScheduleKind: String, ExpressibleByArgument, CaseIterable {
+    case constant
+    case cosine
+}
