@@ -77,11 +77,13 @@ public enum CSVReader {
         guard !records.isEmpty else { throw .empty(path: path) }
         let header = records.removeFirst()
         var seen: Set<String> = []
-        for name in header.fields.map(CSVTable.normalised) where !name.isEmpty && !seen.insert(name).inserted {
+        for name in header.fields.map(CSVTable.normalised) where !name.isEmpty && !seen.insert(name).inserted
+        {
             throw .duplicateColumn(path: path, line: header.line, name: name)
         }
         for record in records where record.fields.count != header.fields.count {
-            throw .fieldCount(path: path, line: record.line, expected: header.fields.count, found: record.fields.count)
+            throw .fieldCount(
+                path: path, line: record.line, expected: header.fields.count, found: record.fields.count)
         }
         return CSVTable(path: path, header: header.fields, headerLine: header.line, records: records)
     }
@@ -97,7 +99,8 @@ public enum CSVReader {
 /// The state machine behind `CSVReader`, over bytes: the separators are ASCII, so a multi-byte UTF-8
 /// character can never be mistaken for one.
 private struct CSVScanner {
-    private static let quote = UInt8(ascii: "\""), comma = UInt8(ascii: ","), lf = UInt8(ascii: "\n"), cr = UInt8(ascii: "\r")
+    private static let quote = UInt8(ascii: "\""), comma = UInt8(ascii: ","), lf = UInt8(ascii: "\n"),
+        cr = UInt8(ascii: "\r")
 
     let bytes: [UInt8]
     let path: String
@@ -161,7 +164,9 @@ private struct CSVScanner {
                 i += 1
                 break
             }
-            if byte == Self.lf || (byte == Self.cr && (i + 1 >= bytes.count || bytes[i + 1] != Self.lf)) { line += 1 }
+            if byte == Self.lf || (byte == Self.cr && (i + 1 >= bytes.count || bytes[i + 1] != Self.lf)) {
+                line += 1
+            }
             value.append(byte)
             i += 1
         }
@@ -199,8 +204,10 @@ public enum CSVError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The file the error is about.
     public var path: String {
         switch self {
-        case .unreadable(let path, _), .empty(let path), .unterminatedQuote(let path, _, _), .strayQuote(let path, _, _),
-            .textAfterClosingQuote(let path, _, _), .fieldCount(let path, _, _, _), .duplicateColumn(let path, _, _):
+        case .unreadable(let path, _), .empty(let path), .unterminatedQuote(let path, _, _),
+            .strayQuote(let path, _, _),
+            .textAfterClosingQuote(let path, _, _), .fieldCount(let path, _, _, _),
+            .duplicateColumn(let path, _, _):
             return path
         }
     }
@@ -209,7 +216,8 @@ public enum CSVError: Error, Equatable, Sendable, CustomStringConvertible {
     public var line: Int? {
         switch self {
         case .unreadable, .empty: return nil
-        case .unterminatedQuote(_, let line, _), .strayQuote(_, let line, _), .textAfterClosingQuote(_, let line, _),
+        case .unterminatedQuote(_, let line, _), .strayQuote(_, let line, _),
+            .textAfterClosingQuote(_, let line, _),
             .fieldCount(_, let line, _, _), .duplicateColumn(_, let line, _):
             return line
         }
@@ -221,13 +229,16 @@ public enum CSVError: Error, Equatable, Sendable, CustomStringConvertible {
         case .unreadable(_, let reason): return reason
         case .empty: return "the file is empty; it needs a header line naming its columns"
         case .unterminatedQuote(_, _, let field):
-            return "field \(field) opens a quote that is never closed; close it with \" (a quote inside is written \"\")"
+            return
+                "field \(field) opens a quote that is never closed; close it with \" (a quote inside is written \"\")"
         case .strayQuote(_, _, let field):
-            return "field \(field) has a \" inside an unquoted value; quote the whole field and double the quote (\"a\"\"b\")"
+            return
+                "field \(field) has a \" inside an unquoted value; quote the whole field and double the quote (\"a\"\"b\")"
         case .textAfterClosingQuote(_, _, let field):
             return "field \(field) has text after its closing quote; put the whole value inside the quotes"
         case .fieldCount(_, _, let expected, let found):
-            return "expected \(expected) fields as in the header, found \(found); quote values that contain commas"
+            return
+                "expected \(expected) fields as in the header, found \(found); quote values that contain commas"
         case .duplicateColumn(_, _, let name):
             return "column '\(name)' appears twice in the header; rename one"
         }

@@ -22,10 +22,16 @@ public struct DataSource: Sendable, Hashable, Codable {
     /// - Throws: `DataSourceError` when the weight is not a finite number above 0, the path is
     ///   empty, or a label column is given for the database.
     public init(location: Location, weight: Double = 1, labelColumn: String? = nil) throws(DataSourceError) {
-        guard weight.isFinite, weight > 0 else { throw .badWeight(String(weight), argument: Self.describe(location)) }
+        guard weight.isFinite, weight > 0 else {
+            throw .badWeight(String(weight), argument: Self.describe(location))
+        }
         if case .directory(let path) = location, path.isEmpty { throw .emptyPath(argument: "") }
-        if location == .database, labelColumn != nil { throw .labelColumnForDatabase(argument: Self.describe(location)) }
-        if let labelColumn, labelColumn.isEmpty { throw .emptyValue("label-column", argument: Self.describe(location)) }
+        if location == .database, labelColumn != nil {
+            throw .labelColumnForDatabase(argument: Self.describe(location))
+        }
+        if let labelColumn, labelColumn.isEmpty {
+            throw .emptyValue("label-column", argument: Self.describe(location))
+        }
         self.location = location
         self.weight = weight
         self.labelColumn = labelColumn
@@ -36,7 +42,8 @@ public struct DataSource: Sendable, Hashable, Codable {
     public init(argument: String) throws(DataSourceError) {
         var rest = Substring(argument)
         var options: [(name: String, value: String)] = []
-        while let colon = rest.lastIndex(of: ":"), let option = Self.option(rest[rest.index(after: colon)...]) {
+        while let colon = rest.lastIndex(of: ":"), let option = Self.option(rest[rest.index(after: colon)...])
+        {
             options.insert(option, at: 0)
             rest = rest[..<colon]
         }
@@ -92,7 +99,9 @@ public struct DataSource: Sendable, Hashable, Codable {
         case .database: return "db"
         case .directory(let path):
             if path == "db" { return "./db" }
-            if let colon = path.lastIndex(of: ":"), option(path[path.index(after: colon)...]) != nil { return path + "/" }
+            if let colon = path.lastIndex(of: ":"), option(path[path.index(after: colon)...]) != nil {
+                return path + "/"
+            }
             return path
         }
     }
@@ -113,7 +122,8 @@ public enum DataSourceError: Error, Equatable, Sendable, CustomStringConvertible
         case .emptyPath(let argument):
             return "--data '\(argument)' names no directory; \(form)"
         case .badWeight(let value, let argument):
-            return "--data '\(argument)': weight '\(value)' is not a number above 0; write e.g. :weight=2 or :weight=0.5"
+            return
+                "--data '\(argument)': weight '\(value)' is not a number above 0; write e.g. :weight=2 or :weight=0.5"
         case .unknownOption(let name, let argument):
             return "--data '\(argument)': unknown option '\(name)' (known: weight, label-column); "
                 + "a path that really ends like this is written with a trailing /"
@@ -122,7 +132,8 @@ public enum DataSourceError: Error, Equatable, Sendable, CustomStringConvertible
         case .emptyValue(let name, let argument):
             return "--data '\(argument)': option '\(name)' has no value; \(form)"
         case .labelColumnForDatabase(let argument):
-            return "--data '\(argument)': the database's label is galaxy.images.label, so label-column applies to directories only"
+            return
+                "--data '\(argument)': the database's label is galaxy.images.label, so label-column applies to directories only"
         }
     }
 }

@@ -13,13 +13,15 @@ extension TrainingData {
     /// - Throws: `TrainingError.catalog` naming the file and line (invalid CSV, missing columns, a
     ///   vote fraction that is not a number, a row without id or file), or `.image` naming a listed
     ///   image that cannot be read.
-    public static func loadDirectory(_ directory: URL, options: CatalogOptions = .init()) throws(TrainingError)
+    public static func loadDirectory(_ directory: URL, options: CatalogOptions = .init())
+        throws(TrainingError)
         -> [LabeledImage]
     {
         let path = directory.appendingPathComponent(options.catalogFile).path
         let table: CSVTable
         do { table = try CSVReader.read(contentsOfFile: path) } catch {
-            let hint = error.line == nil ? "; pass a directory with a catalog such as `galaxy synth` writes" : ""
+            let hint =
+                error.line == nil ? "; pass a directory with a catalog such as `galaxy synth` writes" : ""
             throw .catalog(path: path, line: error.line, reason: error.reason + hint)
         }
         let columns = try CatalogColumns(table, options: options)
@@ -27,11 +29,15 @@ extension TrainingData {
         images.reserveCapacity(table.records.count)
         for record in table.records {
             guard let row = try columns.read(record, path: path) else { continue }  // unlabelled
-            let url = row.file.hasPrefix("/") ? URL(fileURLWithPath: row.file) : directory.appendingPathComponent(row.file)
+            let url =
+                row.file.hasPrefix("/")
+                ? URL(fileURLWithPath: row.file) : directory.appendingPathComponent(row.file)
             guard let data = FileManager.default.contents(atPath: url.path) else {
                 throw .image(
                     path: url.path,
-                    reason: "listed on line \(record.line) of \(path) but cannot be read; add the file or remove the row")
+                    reason:
+                        "listed on line \(record.line) of \(path) but cannot be read; add the file or remove the row"
+                )
             }
             images.append(
                 LabeledImage(
@@ -62,22 +68,29 @@ private struct CatalogColumns {
         label = table.column(options.labelColumn)
         file = table.column(anyOf: options.fileColumns)
         let prefix = options.probabilityPrefix.lowercased()
-        probabilities = prefix.isEmpty ? [] : table.header.indices.compactMap { column -> (column: Int, label: String, name: String)? in
-            let name = table.header[column].trimmingCharacters(in: .whitespaces)
-            guard name.lowercased().hasPrefix(prefix), name.count > prefix.count else { return nil }
-            return (column, String(name.dropFirst(prefix.count)), name)
-        }
+        probabilities =
+            prefix.isEmpty
+            ? []
+            : table.header.indices.compactMap { column -> (column: Int, label: String, name: String)? in
+                let name = table.header[column].trimmingCharacters(in: .whitespaces)
+                guard name.lowercased().hasPrefix(prefix), name.count > prefix.count else { return nil }
+                return (column, String(name.dropFirst(prefix.count)), name)
+            }
+        let noFractions =
+            probabilities.isEmpty && !prefix.isEmpty ? " and no \(options.probabilityPrefix)<label> columns" : ""
         let found = "found \(table.header.map { "'\($0)'" }.joined(separator: ", "))"
         if label == nil && (probabilities.isEmpty || options.labelColumn != CatalogOptions().labelColumn) {
             throw .catalog(
                 path: table.path, line: table.headerLine,
-                reason: "no '\(options.labelColumn)' column\(prefix.isEmpty ? "" : " and no \(options.probabilityPrefix)<label> columns"), \(found); "
+                reason: "no '\(options.labelColumn)' column\(noFractions), \(found); "
                     + "name the label column with --label-column")
         }
         if id == nil && file == nil {
             throw .catalog(
                 path: table.path, line: table.headerLine,
-                reason: "the header needs an '\(options.idColumn)' column or a file column (\(options.fileColumns.joined(separator: ", "))), \(found)")
+                reason:
+                    "the header needs an '\(options.idColumn)' column or a file column (\(options.fileColumns.joined(separator: ", "))), \(found)"
+            )
         }
     }
 
@@ -98,7 +111,9 @@ private struct CatalogColumns {
             guard let number = Float(text), number.isFinite else {
                 throw .catalog(
                     path: path, line: record.line,
-                    reason: "column '\(header)' holds '\(text)', which is not a number; write a vote fraction such as 0.25, or leave it empty for 0")
+                    reason:
+                        "column '\(header)' holds '\(text)', which is not a number; write a vote fraction such as 0.25, or leave it empty for 0"
+                )
             }
             fractions[name] = number
             anyGiven = true
@@ -109,7 +124,9 @@ private struct CatalogColumns {
         var file = value(self.file)
         if file.isEmpty {
             guard !id.isEmpty else {
-                throw .catalog(path: path, line: record.line, reason: "the row has neither an id nor a file name; give one")
+                throw .catalog(
+                    path: path, line: record.line,
+                    reason: "the row has neither an id nor a file name; give one")
             }
             file = "images/\(id).jpg"
         }

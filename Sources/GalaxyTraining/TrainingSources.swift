@@ -18,12 +18,14 @@ extension TrainingData {
             var images: [LabeledImage]
             switch source.location {
             case .directory(let path):
-                images = try loadDirectory(URL(fileURLWithPath: path), options: source.catalogOptions(options))
+                images = try loadDirectory(
+                    URL(fileURLWithPath: path), options: source.catalogOptions(options))
             case .database:
                 images = try database(source)
             }
             guard !images.isEmpty else {
-                throw TrainingError.noData("--data \(source.argument) has no labelled images; label some or leave it out")
+                throw TrainingError.noData(
+                    "--data \(source.argument) has no labelled images; label some or leave it out")
             }
             for i in images.indices { images[i].dataSource = index }
             all += images

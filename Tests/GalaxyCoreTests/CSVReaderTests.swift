@@ -21,7 +21,10 @@ import Testing
 
     @Test func quotedNewlinesStayAndLinesArePhysical() throws {
         let t = try table("id,note\n1,\"two\nlines\"\n2,x\n3,\"a\r\nb\r\nc\"\n4,y")
-        #expect(t.records.map(\.fields) == [["1", "two\nlines"], ["2", "x"], ["3", "a\r\nb\r\nc"], ["4", "y"]])
+        #expect(
+            t.records.map(\.fields) == [
+                ["1", "two\nlines"], ["2", "x"], ["3", "a\r\nb\r\nc"], ["4", "y"],
+            ])
         #expect(t.records.map(\.line) == [2, 4, 5, 8])
     }
 

@@ -8,11 +8,13 @@ import Testing
 @Suite struct CatalogLoadingTests {
     /// A temporary data directory with `images/<name>` JPEGs and the given catalog text.
     final class DataDirectory {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("galaxy-catalog-\(UUID().uuidString)")
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "galaxy-catalog-\(UUID().uuidString)")
         var catalog: String { url.appendingPathComponent("catalog.csv").path }
 
         init(catalog text: String, images: [String]) throws {
-            try FileManager.default.createDirectory(at: url.appendingPathComponent("images"), withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(
+                at: url.appendingPathComponent("images"), withIntermediateDirectories: true)
             for (i, name) in images.enumerated() {
                 let rgb = (0..<(8 * 8 * 3)).map { UInt8(truncatingIfNeeded: $0 * 5 + i) }
                 try Data(try JPEGEncoder.encode(rgb: rgb, width: 8, height: 8, quality: 80))
@@ -25,7 +27,9 @@ import Testing
     }
 
     private func catalogError(_ body: () throws -> Void) -> (path: String, line: Int?, reason: String)? {
-        do { try body() } catch let TrainingError.catalog(path, line, reason) { return (path, line, reason) } catch {
+        do { try body() } catch let TrainingError.catalog(path, line, reason) {
+            return (path, line, reason)
+        } catch {
             Issue.record("expected TrainingError.catalog, got \(error)")
             return nil
         }
@@ -34,7 +38,9 @@ import Testing
     }
 
     @Test func readsIdsLabelsOriginsAndBytes() throws {
-        let d = try DataDirectory(catalog: "id,specobjid,label\r\n1,11,Sb\r\n2,12,\"Sa|Sb\"\r\n3,13,\r\n", images: ["1.jpg", "2.jpg", "3.jpg"])
+        let d = try DataDirectory(
+            catalog: "id,specobjid,label\r\n1,11,Sb\r\n2,12,\"Sa|Sb\"\r\n3,13,\r\n",
+            images: ["1.jpg", "2.jpg", "3.jpg"])
         let images = try TrainingData.loadDirectory(d.url)
         #expect(images.map(\.id) == ["1", "2"])  // row 3 is unlabelled
         #expect(images.map(\.label) == ["Sb", "Sa|Sb"])
@@ -71,7 +77,8 @@ import Testing
 
     @Test func probabilityColumnsGiveANormalisedDistribution() throws {
         let d = try DataDirectory(
-            catalog: "id,label,p_Er,p_Sb,P_SBB\n1,,0.6,0.2,\n2,Sa,,,\n3,,,,\n4,Sb,1,3,0\n", images: ["1.jpg", "2.jpg", "3.jpg", "4.jpg"])
+            catalog: "id,label,p_Er,p_Sb,P_SBB\n1,,0.6,0.2,\n2,Sa,,,\n3,,,,\n4,Sb,1,3,0\n",
+            images: ["1.jpg", "2.jpg", "3.jpg", "4.jpg"])
         let images = try TrainingData.loadDirectory(d.url)
         #expect(images.map(\.id) == ["1", "2", "4"])  // 3 has neither label nor fractions
         #expect(images[0].probabilities == ["Er": 0.6, "Sb": 0.2, "SBB": 0])
@@ -89,7 +96,8 @@ import Testing
     }
 
     @Test func aVoteFractionThatIsNotANumberNamesLineAndColumn() throws {
-        let d = try DataDirectory(catalog: "id,label,p_Er\n1,Er,0.5\n2,Er,lots\n", images: ["1.jpg", "2.jpg"])
+        let d = try DataDirectory(
+            catalog: "id,label,p_Er\n1,Er,0.5\n2,Er,lots\n", images: ["1.jpg", "2.jpg"])
         let error = catalogError { _ = try TrainingData.loadDirectory(d.url) }
         #expect(error?.path == d.catalog)
         #expect(error?.line == 3)
@@ -98,13 +106,19 @@ import Testing
 
     @Test func renamedLabelColumnAndFileColumnWithIdFromTheFileName() throws {
         let d = try DataDirectory(
-            catalog: "objid,gz1_name,file\n7,Er,images/a.jpg\n8,Spiral,images/b.jpg\n", images: ["a.jpg", "b.jpg"])
-        #expect(catalogError { _ = try TrainingData.loadDirectory(d.url) }?.reason.contains("no 'label' column") == true)
+            catalog: "objid,gz1_name,file\n7,Er,images/a.jpg\n8,Spiral,images/b.jpg\n",
+            images: ["a.jpg", "b.jpg"])
+        #expect(
+            catalogError { _ = try TrainingData.loadDirectory(d.url) }?.reason.contains("no 'label' column")
+                == true)
         let images = try TrainingData.loadDirectory(d.url, options: CatalogOptions(labelColumn: "gz1_name"))
         #expect(images.map(\.label) == ["Er", "Spiral"])
         #expect(images.map(\.id) == ["a", "b"])  // no `id` column: the file stem
         let spiral = try images[1].target(using: TargetParser(vocabulary: .standard))
-        #expect(spiral?.allowedLabels.map { LabelVocabulary.standard.labels[$0] } == ["Sa", "Sb", "Sc", "Sd", "Se"])
+        #expect(
+            spiral?.allowedLabels.map { LabelVocabulary.standard.labels[$0] } == [
+                "Sa", "Sb", "Sc", "Sd", "Se",
+            ])
     }
 
     @Test func badCSVAndMissingImagesNameTheLine() throws {
@@ -124,8 +138,11 @@ import Testing
         }
         #expect(path.hasSuffix("images/2.jpg") && reason.contains("line 4 of \(missing.catalog)"))
 
-        let none = FileManager.default.temporaryDirectory.appendingPathComponent("galaxy-no-such-\(UUID().uuidString)")
-        #expect(catalogError { _ = try TrainingData.loadDirectory(none) }?.reason.contains("no such file") == true)
+        let none = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "galaxy-no-such-\(UUID().uuidString)")
+        #expect(
+            catalogError { _ = try TrainingData.loadDirectory(none) }?.reason.contains("no such file") == true
+        )
     }
 
     @Test func severalSourcesAreLoadedInOrderAndStamped() throws {
@@ -139,7 +156,11 @@ import Testing
         var asked: [DataSource] = []
         let images = try TrainingData.load(sources) { source in
             asked.append(source)
-            return [LabeledImage(source: "galaxy.images id 9", origin: "galaxy.images id 9", id: "9", label: "Sc", jpeg: [])]
+            return [
+                LabeledImage(
+                    source: "galaxy.images id 9", origin: "galaxy.images id 9", id: "9", label: "Sc", jpeg: []
+                )
+            ]
         }
         #expect(asked == [sources[1]])
         #expect(images.map(\.id) == ["1", "2", "9", "x"])
