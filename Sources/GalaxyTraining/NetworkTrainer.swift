@@ -76,8 +76,10 @@ public final class NetworkTrainer: @unchecked Sendable {
 
     /// How a batch of `count` samples is cut: `number` groups of at most `size`.
     static func groups(count: Int, architecture: Architecture, threads: Int, batchNormGroup: Int) -> (number: Int, size: Int) {
-        let number = architecture.batchNorm ? (count + batchNormGroup - 1) / batchNormGroup : min(threads, count)
-        return (number, (count + number - 1) / number)
+        let wanted = architecture.batchNorm ? (count + batchNormGroup - 1) / batchNormGroup : min(threads, count)
+        let size = (count + wanted - 1) / wanted
+        // Never an empty group: 4 samples over 3 threads are 2 groups of 2.
+        return ((count + size - 1) / size, size)
     }
 
     /// One optimiser step on the samples at `indices` of `set`.
@@ -115,12 +117,8 @@ public final class NetworkTrainer: @unchecked Sendable {
                         let lo = group * per
                         let hi = min(count, lo + per)
                         let n = hi - lo
-                        guard n > 0 else {
-                            results[group] = (0, 0)
-                            return
-                        }
-                        let buffers = trainer.shards[worker]
                         let groupBuffers = trainer.groupBuffers[group]
+                        let buffers = trainer.shards[worker]
                         let sampleSize = set.sampleSize
                         for k in 0..<n {
                             let sample = indexArray[lo + k]

@@ -3,25 +3,31 @@ import Testing
 
 @Suite struct HashSplitTests {
     // Expected values computed independently in Python:
+    //   M = 0xFFFFFFFFFFFFFFFF
     //   def frac(s):
     //       h = 0xcbf29ce484222325
     //       for b in s.encode("utf-8"):
-    //           h ^= b; h = (h * 0x100000001b3) & 0xFFFFFFFFFFFFFFFF
+    //           h ^= b; h = (h * 0x100000001b3) & M
+    //       h = ((h ^ (h >> 30)) * 0xbf58476d1ce4e5b9) & M
+    //       h = ((h ^ (h >> 27)) * 0x94d049bb133111eb) & M
+    //       h ^= h >> 31
     //       return (h >> 11) / 2**53
-    //   frac("588848901537202306")  # 0.07086000961109273 (hash 0x1223e1afdfb731de)
-    //   frac("100008")              # 0.19319660089843615 (hash 0x3175551a8ea13a0c)
-    //   frac("a")                   # 0.6851175009560461  (hash 0xaf63dc4c8601ec8c, the FNV-1a test vector)
-    //   frac("")                    # 0.7966707284832713  (the offset basis itself)
     @Test func fractionsMatchAnIndependentImplementation() {
-        #expect(HashSplit.fraction(of: "588848901537202306") == 0.07086000961109273)
-        #expect(HashSplit.fraction(of: "100008") == 0.19319660089843615)
-        #expect(HashSplit.fraction(of: "a") == 0.6851175009560461)
-        #expect(HashSplit.fraction(of: "") == 0.7966707284832713)
+        #expect(HashSplit.fraction(of: "588848901537202306") == 0.6123219353109521)
+        #expect(HashSplit.fraction(of: "100008") == 0.31947907539370113)
+        #expect(HashSplit.fraction(of: "a") == 0.010753497314070604)
+        #expect(HashSplit.fraction(of: "") == 0.9576734252420561)
+    }
+
+    /// Short sequential ids, as `galaxy synth` writes them, spread like long ones.
+    @Test func sequentialIdsSpreadEvenly() {
+        let held = (1...1000).filter { HashSplit.isHeldOut(id: String($0), fraction: 0.2) }.count
+        #expect(abs(held - 200) <= 40, "\(held) of 1000 held out at 0.2")
     }
 
     @Test func heldOutMeansBelowTheFraction() {
-        #expect(HashSplit.isHeldOut(id: "588848901537202306", fraction: 0.1))
-        #expect(!HashSplit.isHeldOut(id: "588848901537202306", fraction: 0.07))
+        #expect(HashSplit.isHeldOut(id: "588848901537202306", fraction: 0.62))
+        #expect(!HashSplit.isHeldOut(id: "588848901537202306", fraction: 0.61))
         #expect(!HashSplit.isHeldOut(id: "100008", fraction: 0))
         #expect(HashSplit.isHeldOut(id: "100008", fraction: 1))
     }
