@@ -37,7 +37,7 @@ public struct LabeledImage: Sendable {
     /// - Returns: nil for an unlabelled image.
     /// - Throws: `TrainingError.label` naming `origin` when the label or probabilities do not fit.
     public func target(using parser: TargetParser) throws(TrainingError) -> TrainingTarget? {
-        do {
+        do throws(TargetError) {
             if !probabilities.isEmpty {
                 let vocabulary = parser.vocabulary
                 if let stray = probabilities.keys.sorted().first(where: { vocabulary.index(of: $0) == nil }) {
