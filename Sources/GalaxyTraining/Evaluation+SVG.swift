@@ -10,7 +10,7 @@ extension Evaluation {
         let cells = levels.map { $0.groups.count <= 4 ? 60.0 : 34.0 }
         let matrixWidth = zip(levels, cells).map { Double($0.groups.count) * $1 + 70 }.max() ?? 300
         // Each level's band is as tall as its matrix or its diagram, whichever is taller.
-        let bands = zip(levels, cells).map { max(Double($0.matrix.rows.count) * $1 + 40, diagramSide + 50) }
+        let bands = zip(levels, cells).map { max(Double($0.matrix.rows.count) * $1 + 60, diagramSide + 70) }
         let top = 90.0
         var out = SVGCanvas(width: left + matrixWidth + 80 + diagramSide + 30, height: top + bands.reduce(0, +) + 20)
         out.text(x: 20, y: 30, title, size: 16, weight: "bold")
