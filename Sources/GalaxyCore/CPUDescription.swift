@@ -12,7 +12,8 @@ public enum CPUDescription {
     private static var modelName: String? {
         #if os(Linux)
             guard let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) else { return nil }
-            for line in text.split(separator: "\n") where line.hasPrefix("model name") || line.hasPrefix("Model") {
+            for line in text.split(separator: "\n")
+            where line.hasPrefix("model name") || line.hasPrefix("Model") {
                 if let colon = line.firstIndex(of: ":") {
                     let name = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
                     if !name.isEmpty { return name }
@@ -21,7 +22,9 @@ public enum CPUDescription {
             return nil
         #else
             var size = 0
-            guard sysctlbyname("machdep.cpu.brand_string", nil, &size, nil, 0) == 0, size > 0 else { return nil }
+            guard sysctlbyname("machdep.cpu.brand_string", nil, &size, nil, 0) == 0, size > 0 else {
+                return nil
+            }
             var bytes = [CChar](repeating: 0, count: size)
             guard sysctlbyname("machdep.cpu.brand_string", &bytes, &size, nil, 0) == 0 else { return nil }
             return String(cString: bytes)

@@ -37,7 +37,8 @@ public struct Calibration: Sendable, Codable, Hashable {
     ///   - correct: whether each prediction was correct.
     ///   - binCount: equal-width bins over [0, 1].
     public init(confidences: [Double], correct: [Bool], binCount: Int = Calibration.standardBinCount) {
-        precondition(confidences.count == correct.count && binCount > 0, "Calibration: one flag per confidence")
+        precondition(
+            confidences.count == correct.count && binCount > 0, "Calibration: one flag per confidence")
         var counts = [Int](repeating: 0, count: binCount)
         var hits = [Int](repeating: 0, count: binCount)
         var sums = [Double](repeating: 0, count: binCount)
@@ -50,7 +51,8 @@ public struct Calibration: Sendable, Codable, Hashable {
         }
         bins = (0..<binCount).map { b in
             CalibrationBin(
-                lower: Double(b) / Double(binCount), upper: Double(b + 1) / Double(binCount), count: counts[b], correct: hits[b],
+                lower: Double(b) / Double(binCount), upper: Double(b + 1) / Double(binCount),
+                count: counts[b], correct: hits[b],
                 meanConfidence: counts[b] == 0 ? nil : sums[b] / Double(counts[b]))
         }
         let total = confidences.count

@@ -20,7 +20,9 @@ public struct ClassMetrics: Sendable, Codable, Hashable {
         name = matrix.classes[c]
         support = matrix.support(c)
         predicted = matrix.predictedCount(c)
-        let inside = matrix.rows.indices.reduce(0) { $0 + (matrix.rowMembers[$1].contains(c) ? matrix.counts[$1][c] : 0) }
+        let inside = matrix.rows.indices.reduce(0) {
+            $0 + (matrix.rowMembers[$1].contains(c) ? matrix.counts[$1][c] : 0)
+        }
         precision = predicted == 0 ? nil : Double(inside) / Double(predicted)
         recall = support == 0 ? nil : Double(matrix.counts[c][c]) / Double(support)
         if let recall {

@@ -34,9 +34,14 @@ public struct Evaluation: Sendable, Codable, Hashable {
     ///   - vocabulary: the model's labels and their classes.
     ///   - probabilities: per image, one probability per label (summing to 1).
     ///   - targets: per image, its target under `vocabulary`.
-    public init(vocabulary: LabelVocabulary, probabilities: [[Float]], targets: [TrainingTarget], binCount: Int = Calibration.standardBinCount) {
+    public init(
+        vocabulary: LabelVocabulary, probabilities: [[Float]], targets: [TrainingTarget],
+        binCount: Int = Calibration.standardBinCount
+    ) {
         precondition(probabilities.count == targets.count, "Evaluation: one target per image")
-        precondition(probabilities.allSatisfy { $0.count == vocabulary.count }, "Evaluation: one probability per label")
+        precondition(
+            probabilities.allSatisfy { $0.count == vocabulary.count }, "Evaluation: one probability per label"
+        )
         self.vocabulary = vocabulary
         imageCount = targets.count
         levels = EvaluationLevel.allCases.compactMap { level in
@@ -45,10 +50,14 @@ public struct Evaluation: Sendable, Codable, Hashable {
                 if level == .low, case .distribution = target { return nil }
                 return target.allowedLabels
             }
-            return LevelEvaluation(grouping: grouping, probabilities: probabilities, allowedLabels: allowed, binCount: binCount)
+            return LevelEvaluation(
+                grouping: grouping, probabilities: probabilities, allowedLabels: allowed, binCount: binCount)
         }
-        lowLevelExcluded = targets.filter { if case .distribution = $0 { return true } else { return false } }.count
-        let losses = zip(probabilities, targets).map { Self.negativeLogLikelihood(probabilities: $0, target: $1) }
+        lowLevelExcluded =
+            targets.filter { if case .distribution = $0 { return true } else { return false } }.count
+        let losses = zip(probabilities, targets).map {
+            Self.negativeLogLikelihood(probabilities: $0, target: $1)
+        }
         logLoss = losses.isEmpty ? nil : losses.reduce(0, +) / Double(losses.count)
     }
 
@@ -67,7 +76,8 @@ public struct Evaluation: Sendable, Codable, Hashable {
             return -Foundation.log(max(mass, probabilityFloor))
         case .distribution(let q):
             return zip(q, p).reduce(0.0) { sum, pair in
-                pair.0 == 0 ? sum : sum - Double(pair.0) * Foundation.log(max(Double(pair.1), probabilityFloor))
+                pair.0 == 0
+                    ? sum : sum - Double(pair.0) * Foundation.log(max(Double(pair.1), probabilityFloor))
             }
         }
     }

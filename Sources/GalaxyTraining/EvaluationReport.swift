@@ -36,7 +36,8 @@ public struct EvaluationReport: Sendable, Codable {
     public var evaluation: Evaluation
 
     public init(
-        model: Model, source: String, cpu: String, threads: Int, rotations: [Double], heldOutFraction: Double?, labelledImages: Int,
+        model: Model, source: String, cpu: String, threads: Int, rotations: [Double],
+        heldOutFraction: Double?, labelledImages: Int,
         run: ModelEvaluation
     ) {
         self.model = model
@@ -58,7 +59,9 @@ public struct EvaluationReport: Sendable, Codable {
             "model: \(model.name) (sha256 \(model.sha256))",
             "data: \(source): \(classifiedImages) images"
                 + (heldOutFraction.map { " held out at fraction \($0) of \(labelledImages) labelled" } ?? "")
-                + (rotations == [0] ? "" : ", test-time rotations \(rotations.map { String(format: "%g", $0) }.joined(separator: ","))"),
+                + (rotations == [0]
+                    ? ""
+                    : ", test-time rotations \(rotations.map { String(format: "%g", $0) }.joined(separator: ","))"),
             "machine: \(cpu), \(threads) threads",
             "failed to decode: \(failures.count)" + (failures.isEmpty ? "" : " (skipped)"),
         ]
@@ -69,7 +72,10 @@ public struct EvaluationReport: Sendable, Codable {
 
     /// Matrices and reliability diagrams, titled with the model and data.
     public var svg: String {
-        evaluation.svg(title: "galaxy evaluate: \(model.name) (sha256 \(model.sha256.prefix(12))) on \(source), \(classifiedImages) images, \(failures.count) failed")
+        evaluation.svg(
+            title:
+                "galaxy evaluate: \(model.name) (sha256 \(model.sha256.prefix(12))) on \(source), \(classifiedImages) images, \(failures.count) failed"
+        )
     }
 
     /// Every number, for scripts; figures that are undefined (precision of a class never predicted,

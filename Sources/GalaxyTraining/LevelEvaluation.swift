@@ -29,7 +29,10 @@ public struct LevelEvaluation: Sendable, Codable, Hashable {
     ///   - probabilities: per image, the model's probabilities over the vocabulary's labels.
     ///   - allowedLabels: per image, the labels its target allows, or nil when the image does not
     ///     count at this level.
-    public init(grouping: LevelGrouping, probabilities: [[Float]], allowedLabels: [[Int]?], binCount: Int = Calibration.standardBinCount) {
+    public init(
+        grouping: LevelGrouping, probabilities: [[Float]], allowedLabels: [[Int]?],
+        binCount: Int = Calibration.standardBinCount
+    ) {
         precondition(probabilities.count == allowedLabels.count, "LevelEvaluation: one target per image")
         var matrix = ConfusionMatrix(classes: grouping.groups)
         var confidences: [Double] = []

@@ -29,14 +29,19 @@ public struct ModelEvaluation: Sendable {
     /// - Throws: `TrainingError.label` naming the file and line (or row) whose label is not in the
     ///   model's vocabulary, before anything is classified.
     public static func run(
-        model: InferenceModel, images: [LabeledImage], rotations: [Double] = [0], threads: Int, progress: ProgressBar? = nil
+        model: InferenceModel, images: [LabeledImage], rotations: [Double] = [0], threads: Int,
+        progress: ProgressBar? = nil
     ) throws(TrainingError) -> ModelEvaluation {
         let vocabulary = model.metadata.vocabulary
         let parser = TargetParser(vocabulary: vocabulary)
         var labelled: [(image: LabeledImage, target: TrainingTarget)] = []
         var unlabelled = 0
         for image in images {
-            if let target = try image.target(using: parser) { labelled.append((image, target)) } else { unlabelled += 1 }
+            if let target = try image.target(using: parser) {
+                labelled.append((image, target))
+            } else {
+                unlabelled += 1
+            }
         }
         let classifier = Classifier(model: model, threads: threads)
         // Batches of a few hundred images keep the progress line moving on long runs.
@@ -57,7 +62,8 @@ public struct ModelEvaluation: Sendable {
                     predictions.append(prediction)
                 case .failure(let error):
                     failed += 1
-                    failures.append(EvaluationFailure(source: item.image.source, error: error.imageError.description))
+                    failures.append(
+                        EvaluationFailure(source: item.image.source, error: error.imageError.description))
                 }
             }
             progress?.advance(by: batch.count, failed: failed)

@@ -14,7 +14,8 @@ import Testing
         return TestModels.model(
             nodes: [
                 ONNX.NodeProto(opType: "Flatten", inputs: ["x"], outputs: ["f"]),
-                ONNX.NodeProto(opType: "Gemm", inputs: ["f", "w", "b"], outputs: ["y"], attributes: [.int("transB", 1)]),
+                ONNX.NodeProto(
+                    opType: "Gemm", inputs: ["f", "w", "b"], outputs: ["y"], attributes: [.int("transB", 1)]),
             ],
             initializers: [
                 ONNX.TensorProto(name: "w", dims: [4, 48], floats: [Float](repeating: 0, count: 4 * 48)),
@@ -40,7 +41,8 @@ import Testing
             ])
         let engine = try InferenceModel(onnx: model.serialized())
         let expected = try LabelVocabulary(
-            labels: ["elliptical", "spiral", "edge_on", "merger"], classes: ["Elliptical", "Spiral", "Spiral", "Ambiguous"])
+            labels: ["elliptical", "spiral", "edge_on", "merger"],
+            classes: ["Elliptical", "Spiral", "Spiral", "Ambiguous"])
         #expect(engine.metadata.vocabulary == expected)
         #expect(engine.metadata.classes == expected.classes)
 
@@ -54,26 +56,38 @@ import Testing
         let standard = try InferenceModel(model: TestModels.defaultArchitecture(size: 8))
         #expect(standard.metadata.vocabulary == LabelVocabulary.standard)
 
-        let model = Self.fourLabelModel(winner: 3, metadata: [.init(key: "galaxy.labels", value: "Er,Sa,SBb,merger")])
+        let model = Self.fourLabelModel(
+            winner: 3, metadata: [.init(key: "galaxy.labels", value: "Er,Sa,SBb,merger")])
         let engine = try InferenceModel(onnx: model.serialized())
         #expect(engine.metadata.classes == ["Elliptical", "Spiral", "BarredSpiral", "merger"])
-        let prediction = try Classifier(model: engine, threads: 1).classify([try BatchAndClassifierTests.jpeg(seed: 4)])[0].get()
+        let prediction = try Classifier(model: engine, threads: 1).classify([
+            try BatchAndClassifierTests.jpeg(seed: 4)
+        ])[0].get()
         #expect(prediction.galaxyClass == "merger")
     }
 
     @Test func invalidClassesAreRefusedNamingTheKey() {
-        for bad in ["Elliptical,Spiral,Spiral", "Elliptical,Spiral,Spiral,Ambiguous,Extra", "Elliptical,,Spiral,Ambiguous", ""] {
+        for bad in [
+            "Elliptical,Spiral,Spiral", "Elliptical,Spiral,Spiral,Ambiguous,Extra",
+            "Elliptical,,Spiral,Ambiguous", "",
+        ] {
             let model = Self.fourLabelModel(
-                winner: 0, metadata: [.init(key: "galaxy.labels", value: Self.gz1Labels), .init(key: "galaxy.classes", value: bad)])
+                winner: 0,
+                metadata: [
+                    .init(key: "galaxy.labels", value: Self.gz1Labels),
+                    .init(key: "galaxy.classes", value: bad),
+                ])
             let error = Self.refusal(model)
             #expect(error?.code == .invalidMetadata, "'\(bad)'")
-            #expect(error?.message.contains("galaxy.classes") == true, "'\(bad)': \(String(describing: error))")
+            #expect(
+                error?.message.contains("galaxy.classes") == true, "'\(bad)': \(String(describing: error))")
         }
     }
 
     @Test func writtenPropertiesRoundTripTheClasses() throws {
         let metadata = ModelMetadata(
-            labels: ["elliptical", "spiral", "edge_on", "merger"], classes: ["Elliptical", "Spiral", "Spiral", "Ambiguous"],
+            labels: ["elliptical", "spiral", "edge_on", "merger"],
+            classes: ["Elliptical", "Spiral", "Spiral", "Ambiguous"],
             inputSize: 4)
         var model = Self.fourLabelModel(winner: 0, metadata: [])
         model.metadataProps = metadata.properties

@@ -4,7 +4,9 @@ import Testing
 
 @Suite struct CalibrationTests {
     @Test func calibratedBinsGiveZero() throws {
-        let c = Calibration(confidences: [0.8, 0.8, 0.8, 0.8, 0.8, 0.5, 0.5], correct: [true, true, true, true, false, true, false])
+        let c = Calibration(
+            confidences: [0.8, 0.8, 0.8, 0.8, 0.8, 0.5, 0.5],
+            correct: [true, true, true, true, false, true, false])
         #expect(try #require(c.expectedCalibrationError) < 1e-12)
         #expect(c.bins[12].count == 5 && c.bins[12].correct == 4)
         #expect(c.bins[7].count == 2)
@@ -12,9 +14,12 @@ import Testing
 
     @Test func overconfidenceIsMeasured() throws {
         // Four at 0.95 with half right, two at 0.55 with half right: (4·0.45 + 2·0.05) / 6.
-        let c = Calibration(confidences: [0.95, 0.95, 0.95, 0.95, 0.55, 0.55], correct: [true, false, true, false, true, false])
+        let c = Calibration(
+            confidences: [0.95, 0.95, 0.95, 0.95, 0.55, 0.55],
+            correct: [true, false, true, false, true, false])
         #expect(abs(try #require(c.expectedCalibrationError) - 1.9 / 6) < 1e-12)
-        let flat = Calibration(confidences: [Double](repeating: 0.9, count: 10), correct: (0..<10).map { $0 < 6 })
+        let flat = Calibration(
+            confidences: [Double](repeating: 0.9, count: 10), correct: (0..<10).map { $0 < 6 })
         #expect(abs(try #require(flat.expectedCalibrationError) - 0.3) < 1e-12)
     }
 

@@ -10,12 +10,15 @@ import Testing
 /// label, a coarse label and a broken file among them.
 @Suite struct DefaultModelEvaluationTests {
     @Test func evaluatesTheShippedModelAndAgreesWithItsPredictions() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("galaxy-evaluate-\(UUID().uuidString)")
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "galaxy-evaluate-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: directory) }
-        _ = try SyntheticDatasetWriter.write(plan: SynthPlan(seed: 9191, count: 26), to: directory.path, threads: 2)
+        _ = try SyntheticDatasetWriter.write(
+            plan: SynthPlan(seed: 9191, count: 26), to: directory.path, threads: 2)
         // Coarser labels for three images, and one file that is not a JPEG.
         let catalogURL = directory.appendingPathComponent("catalog.csv")
-        var lines = try String(contentsOf: catalogURL, encoding: .utf8).split(separator: "\n").map(String.init)
+        var lines = try String(contentsOf: catalogURL, encoding: .utf8).split(separator: "\n").map(
+            String.init)
         for (row, label) in [(1, "Spiral"), (2, "Sa|Sb|SBa"), (3, "Elliptical|A")] {
             var fields = lines[row].split(separator: ",", omittingEmptySubsequences: false).map(String.init)
             fields[2] = label
@@ -42,14 +45,18 @@ import Testing
         // The same figures, recomputed from the predictions.
         let vocabulary = model.metadata.vocabulary
         let parser = TargetParser(vocabulary: vocabulary)
-        let targets = try images.filter { !$0.source.hasSuffix("broken.jpg") }.map { try #require(try $0.target(using: parser)) }
+        let targets = try images.filter { !$0.source.hasSuffix("broken.jpg") }.map {
+            try #require(try $0.target(using: parser))
+        }
         var lowRight = 0
         var highRight = 0
         for (prediction, target) in zip(run.predictions, targets) {
             let allowed = target.allowedLabels
             if allowed.contains(vocabulary.index(of: prediction.label)!) { lowRight += 1 }
             var byClass: [String: Double] = [:]
-            for (i, p) in prediction.scores.enumerated() { byClass[vocabulary.classes[i], default: 0] += Double(p) }
+            for (i, p) in prediction.scores.enumerated() {
+                byClass[vocabulary.classes[i], default: 0] += Double(p)
+            }
             let best = vocabulary.highLevelClasses.max { byClass[$0]! < byClass[$1]! }!
             if allowed.contains(where: { vocabulary.classes[$0] == best }) { highRight += 1 }
         }
@@ -67,7 +74,8 @@ import Testing
         #expect(evaluation.highLevel.calibration.bins.reduce(0) { $0 + $1.count } == 26)
 
         let report = EvaluationReport(
-            model: .init(name: "default", sha256: "00"), source: "--data test", cpu: CPUDescription.current, threads: 2,
+            model: .init(name: "default", sha256: "00"), source: "--data test", cpu: CPUDescription.current,
+            threads: 2,
             rotations: [0], heldOutFraction: nil, labelledImages: images.count, run: run)
         #expect(report.text.contains("failed to decode: 1"))
         #expect(report.svg.contains("reliability"))

@@ -17,7 +17,8 @@ import Testing
         [0.2, 0.2, 0.3, 0.1, 0.2],  // votes, top Sa: not counted low-level; Spiral 0.5 is right
     ]
     static let targets: [TrainingTarget] = [
-        .label(0), .label(1), .anyOf([1, 2]), .anyOf([2, 3]), .label(4), .distribution([0.1, 0.6, 0.2, 0.1, 0]),
+        .label(0), .label(1), .anyOf([1, 2]), .anyOf([2, 3]), .label(4),
+        .distribution([0.1, 0.6, 0.2, 0.1, 0]),
     ]
     static let evaluation = Evaluation(vocabulary: vocabulary, probabilities: probabilities, targets: targets)
 
@@ -41,7 +42,9 @@ import Testing
 
         let byName = Dictionary(uniqueKeysWithValues: low.classes.map { ($0.name, $0) })
         let er = try #require(byName["Er"])
-        #expect(er.precision == 0.5 && er.recall == 1 && Self.close(er.f1, 2.0 / 3) && er.support == 1 && er.predicted == 2)
+        #expect(
+            er.precision == 0.5 && er.recall == 1 && Self.close(er.f1, 2.0 / 3) && er.support == 1
+                && er.predicted == 2)
         let sa = try #require(byName["Sa"])
         #expect(sa.precision == nil && sa.recall == 0 && sa.f1 == 0 && sa.support == 1)
         // Sb is predicted once (for an Sa) and is nobody's exact target: no recall, no F1.
@@ -58,11 +61,15 @@ import Testing
         #expect(high.groups == ["Ambiguous", "Elliptical", "Spiral", "BarredSpiral"])
         #expect(high.count == 6)
         #expect(high.correct == 5)
-        #expect(high.matrix.rows == ["Ambiguous", "Elliptical", "Spiral", "BarredSpiral", "Spiral|BarredSpiral"])
-        #expect(high.matrix.counts == [[0, 1, 0, 0], [0, 1, 0, 0], [0, 0, 3, 0], [0, 0, 0, 0], [0, 0, 0, 1]])
+        #expect(
+            high.matrix.rows == ["Ambiguous", "Elliptical", "Spiral", "BarredSpiral", "Spiral|BarredSpiral"])
+        #expect(
+            high.matrix.counts == [[0, 1, 0, 0], [0, 1, 0, 0], [0, 0, 3, 0], [0, 0, 0, 0], [0, 0, 0, 1]])
         // BarredSpiral: an empty class that is still predicted (correctly, for the set).
         let barred = high.classes[3]
-        #expect(barred.support == 0 && barred.predicted == 1 && barred.precision == 1 && barred.recall == nil && barred.f1 == nil)
+        #expect(
+            barred.support == 0 && barred.predicted == 1 && barred.precision == 1 && barred.recall == nil
+                && barred.f1 == nil)
         #expect(high.classes[2].precision == 1 && high.classes[2].recall == 1 && high.classes[2].f1 == 1)
         #expect(Self.close(high.macroF1, (0 + 2.0 / 3 + 1) / 3))
         // Confidences 0.7 and 0.7 (right), 0.6 (right), 0.5 and 0.5 (right), 0.4 (wrong):
@@ -79,7 +86,8 @@ import Testing
         #expect(morphology.matrix.rows == morphology.groups)
         #expect(morphology.matrix.counts[1] == [0, 4, 0])
 
-        let gz1 = try LabelVocabulary(labels: ["elliptical", "spiral", "merger"], classes: ["Elliptical", "Spiral", "merger"])
+        let gz1 = try LabelVocabulary(
+            labels: ["elliptical", "spiral", "merger"], classes: ["Elliptical", "Spiral", "merger"])
         let other = Evaluation(vocabulary: gz1, probabilities: [[0.5, 0.3, 0.2]], targets: [.label(0)])
         #expect(other.morphology == nil)
         #expect(other.levels.map(\.level) == [.low, .high])
@@ -100,7 +108,9 @@ import Testing
     @Test func perfectlyCalibratedToyHasZeroECE() {
         let vocabulary = try! LabelVocabulary(labels: ["Er", "Sa"])
         let probabilities = [[Float]](repeating: [0.75, 0.25], count: 4)
-        let evaluation = Evaluation(vocabulary: vocabulary, probabilities: probabilities, targets: [.label(0), .label(0), .label(0), .label(1)])
+        let evaluation = Evaluation(
+            vocabulary: vocabulary, probabilities: probabilities,
+            targets: [.label(0), .label(0), .label(0), .label(1)])
         for level in evaluation.levels {
             #expect(level.accuracy == 0.75)
             #expect(Self.close(level.calibration.expectedCalibrationError, 0, 1e-9), "\(level.level)")
@@ -110,7 +120,10 @@ import Testing
     @Test func textSVGAndJSONCarryTheFigures() throws {
         let evaluation = Self.evaluation
         let text = evaluation.text
-        for part in ["Sa|Sb", "Spiral|BarredSpiral", "macro-F1", "ECE", "precision", "log-loss", "morphology", "40.00%"] {
+        for part in [
+            "Sa|Sb", "Spiral|BarredSpiral", "macro-F1", "ECE", "precision", "log-loss", "morphology",
+            "40.00%",
+        ] {
             #expect(text.contains(part), "text lacks \(part)\n\(text)")
         }
         let svg = evaluation.svg(title: "test")

@@ -41,20 +41,29 @@ struct EvaluateCommand: ParsableCommand {
     @Option(help: "Worker threads (default: all cores, or GALAXY_THREADS).")
     var threads: Int?
 
-    @Option(help: "Test-time augmentation: rotations in degrees, comma-separated (for example 0,45,90); probabilities are averaged.")
+    @Option(
+        help:
+            "Test-time augmentation: rotations in degrees, comma-separated (for example 0,45,90); probabilities are averaged."
+    )
     var tta: String?
 
-    @Option(help: "Evaluate only the images held out by the stable hash of their catalog id (FNV-1a), for example 0.2.")
+    @Option(
+        help:
+            "Evaluate only the images held out by the stable hash of their catalog id (FNV-1a), for example 0.2."
+    )
     var heldOutFraction: Double?
 
     @Flag(help: "No progress bar.")
     var quiet = false
 
     func validate() throws {
-        if (data == nil) == !fromDb { throw ValidationError("Please give exactly one of '--data DIR' or '--from-db'.") }
+        if (data == nil) == !fromDb {
+            throw ValidationError("Please give exactly one of '--data DIR' or '--from-db'.")
+        }
         if let threads, threads < 1 { throw ValidationError("Please specify a '--threads' of at least 1.") }
         if let heldOutFraction, !(heldOutFraction > 0 && heldOutFraction <= 1) {
-            throw ValidationError("'--held-out-fraction' must be in (0, 1], for example 0.2 (got \(heldOutFraction)).")
+            throw ValidationError(
+                "'--held-out-fraction' must be in (0, 1], for example 0.2 (got \(heldOutFraction)).")
         }
         _ = try RotationList.parse(tta)
     }
@@ -64,24 +73,32 @@ struct EvaluateCommand: ParsableCommand {
         let threads = threads ?? WorkerPool.defaultThreadCount
         let rotations = try RotationList.parse(tta)
         let source = data.map { "--data \($0)" } ?? "galaxy.images (--from-db)"
-        let loaded = try data.map { try TrainingData.loadDirectory(URL(fileURLWithPath: $0)) }
+        let loaded =
+            try data.map { try TrainingData.loadDirectory(URL(fileURLWithPath: $0)) }
             ?? TrainingDatabase.loadLabeledImages(url: database, applicationName: "galaxy evaluate")
-        let images = heldOutFraction.map { f in loaded.filter { HashSplit.isHeldOut(id: $0.id, fraction: f) } } ?? loaded
+        let images =
+            heldOutFraction.map { f in loaded.filter { HashSplit.isHeldOut(id: $0.id, fraction: f) } }
+            ?? loaded
         guard !images.isEmpty else {
             throw ValidationError(
-                loaded.isEmpty ? "\(source) has no labelled images to evaluate."
-                    : "none of the \(loaded.count) labelled images is held out at --held-out-fraction \(heldOutFraction!); raise it.")
+                loaded.isEmpty
+                    ? "\(source) has no labelled images to evaluate."
+                    : "none of the \(loaded.count) labelled images is held out at --held-out-fraction \(heldOutFraction!); raise it."
+            )
         }
 
-        let note = "evaluate: model \(choice.summary); \(images.count) images from \(source)"
+        let note =
+            "evaluate: model \(choice.summary); \(images.count) images from \(source)"
             + (heldOutFraction.map { " (held out at \($0) of \(loaded.count))" } ?? "")
             + "; \(threads) threads on \(CPUDescription.current)"
         FileHandle.standardError.write(Data((note + "\n").utf8))
         let bar = quiet ? nil : ProgressBar(title: "evaluate", total: images.count)
-        let run = try ModelEvaluation.run(model: choice.engine, images: images, rotations: rotations, threads: threads, progress: bar)
+        let run = try ModelEvaluation.run(
+            model: choice.engine, images: images, rotations: rotations, threads: threads, progress: bar)
 
         let report = EvaluationReport(
-            model: .init(name: choice.name, sha256: choice.sha256), source: source, cpu: CPUDescription.current, threads: threads,
+            model: .init(name: choice.name, sha256: choice.sha256), source: source,
+            cpu: CPUDescription.current, threads: threads,
             rotations: rotations, heldOutFraction: heldOutFraction, labelledImages: loaded.count, run: run)
         if let out {
             let url = URL(fileURLWithPath: out)

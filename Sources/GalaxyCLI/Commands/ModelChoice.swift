@@ -22,7 +22,9 @@ struct ModelChoice {
             bytes = [UInt8](data)
             name = path
         } else {
-            do { bytes = try DefaultModel.onnx() } catch { throw ValidationError("no --model given and \(error)") }
+            do { bytes = try DefaultModel.onnx() } catch {
+                throw ValidationError("no --model given and \(error)")
+            }
             name = "default model (\(DefaultModel.fileName))"
         }
         do {
@@ -45,7 +47,9 @@ enum RotationList {
         let parts = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
         let values = parts.compactMap(Double.init)
         guard !parts.isEmpty, values.count == parts.count, values.allSatisfy({ $0.isFinite }) else {
-            throw ValidationError("'--tta' takes rotations in degrees separated by commas, for example 0,45,90 (got '\(text)').")
+            throw ValidationError(
+                "'--tta' takes rotations in degrees separated by commas, for example 0,45,90 (got '\(text)')."
+            )
         }
         return values
     }
