@@ -7,6 +7,7 @@ struct Galaxy: AsyncParsableCommand {
         abstract: "Classify galaxy images where they live: in PostgreSQL.",
         subcommands: [
             ClassifyCommand.self,
+            EvaluateCommand.self,
             PreprocessCommand.self,
             SynthCommand.self,
             TrainCommand.self,

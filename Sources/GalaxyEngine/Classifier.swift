@@ -139,6 +139,7 @@ private final class ClassifyContext {
         }
         let k = model.outputCount
         let labels = model.metadata.labels
+        let classes = model.metadata.classes
         output.withUnsafeBufferPointer { out in
             for (i, index) in rowOwner.enumerated() {
                 var mean = [Float](repeating: 0, count: k)
@@ -147,7 +148,7 @@ private final class ClassifyContext {
                     let p = Prediction.probabilities(from: UnsafeBufferPointer(rebasing: out[row..<(row + k)]), output: model.metadata.output)
                     for j in 0..<k { mean[j] += p[j] / Float(rotations.count) }
                 }
-                results.set(index, .success(Prediction(labels: labels, probabilities: mean)))
+                results.set(index, .success(Prediction(labels: labels, classes: classes, probabilities: mean)))
             }
         }
     }

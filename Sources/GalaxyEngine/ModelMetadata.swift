@@ -7,10 +7,14 @@ public enum OutputKind: String, Sendable, Codable, Equatable {
     case logits, probabilities
 }
 
-/// The model contract's `metadata_props`: labels and how images must be preprocessed.
+/// The model contract's `metadata_props`: labels, their high-level classes, and how images must be
+/// preprocessed.
 public struct ModelMetadata: Sendable, Equatable {
     /// The K class labels, in output order (`galaxy.labels`).
     public var labels: [String]
+    /// The high-level class of each label, in the same order (`galaxy.classes`); by default the
+    /// standard collapse `GalaxyLabels.highLevelClass(of:)`.
+    public var classes: [String]
     /// The side S of the square input (`galaxy.input_size`).
     public var inputSize: Int
     /// The border fraction cropped before resizing (`galaxy.crop_fraction`).
@@ -26,6 +30,7 @@ public struct ModelMetadata: Sendable, Equatable {
     /// Metadata keys of the contract.
     public enum Key {
         public static let labels = "galaxy.labels"
+        public static let classes = "galaxy.classes"
         public static let inputSize = "galaxy.input_size"
         public static let cropFraction = "galaxy.crop_fraction"
         public static let output = "galaxy.output"
@@ -34,17 +39,32 @@ public struct ModelMetadata: Sendable, Equatable {
         public static let decodeScale = "galaxy.decode_scale"
     }
 
+    /// - Parameter classes: the high-level class of each label; nil takes the standard collapse.
     public init(
-        labels: [String] = GalaxyLabels.standard, inputSize: Int = 50, cropFraction: Double = 0.26,
+        labels: [String] = GalaxyLabels.standard, classes: [String]? = nil, inputSize: Int = 50, cropFraction: Double = 0.26,
         output: OutputKind = .logits, mean: [Float]? = nil, std: [Float]? = nil, decodeScale: DecodeScale = .full
     ) {
         self.labels = labels
+        self.classes = classes ?? labels.map(GalaxyLabels.highLevelClass(of:))
         self.inputSize = inputSize
         self.cropFraction = cropFraction
         self.output = output
         self.mean = mean
         self.std = std
         self.decodeScale = decodeScale
+    }
+
+    /// The labels and their classes as one vocabulary, for parsing catalog labels and for reports.
+    ///
+    /// Always valid for metadata read from a model with two or more outputs (the load checks
+    /// `galaxy.labels` and `galaxy.classes`); hand-built metadata must hold two or more distinct
+    /// labels and one class per label.
+    public var vocabulary: LabelVocabulary {
+        do {
+            return try LabelVocabulary(labels: labels, classes: classes)
+        } catch {
+            preconditionFailure("ModelMetadata.vocabulary: \(error)")
+        }
     }
 
     /// The preprocessing this model expects.
@@ -56,6 +76,7 @@ public struct ModelMetadata: Sendable, Equatable {
     public var properties: [ONNX.StringStringEntry] {
         var entries = [
             ONNX.StringStringEntry(key: Key.labels, value: labels.joined(separator: ",")),
+            ONNX.StringStringEntry(key: Key.classes, value: classes.joined(separator: ",")),
             ONNX.StringStringEntry(key: Key.inputSize, value: String(inputSize)),
             ONNX.StringStringEntry(key: Key.cropFraction, value: String(cropFraction)),
             ONNX.StringStringEntry(key: Key.output, value: output.rawValue),
@@ -88,6 +109,7 @@ public struct ModelMetadata: Sendable, Equatable {
         } else {
             labels = (0..<outputCount).map { "class\($0)" }
         }
+        classes = try Self.readClasses(model, labels: labels)
         if let text = model.metadata(Key.inputSize) {
             guard let s = Int(text.trimmingCharacters(in: .whitespaces)), s == inputSize else {
                 throw bad(Key.inputSize, "is '\(text)' but the graph input is [N,3,\(inputSize),\(inputSize)]")
@@ -128,5 +150,24 @@ public struct ModelMetadata: Sendable, Equatable {
         } else {
             decodeScale = .full
         }
+    }
+
+    /// `galaxy.classes`, the one place a model's label-to-class map is read: one non-empty class
+    /// per label, or the standard collapse when the key is absent.
+    private static func readClasses(_ model: ONNX.ModelProto, labels: [String]) throws(ModelError) -> [String] {
+        guard let text = model.metadata(Key.classes) else { return labels.map(GalaxyLabels.highLevelClass(of:)) }
+        let classes = text.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+        guard classes.count == labels.count else {
+            throw ModelError(
+                .invalidMetadata,
+                "metadata_props '\(Key.classes)': lists \(classes.count) classes but '\(Key.labels)' has \(labels.count) labels; "
+                    + "give one class per label, in the same order")
+        }
+        if let empty = classes.firstIndex(of: "") {
+            throw ModelError(
+                .invalidMetadata,
+                "metadata_props '\(Key.classes)': the class of label '\(labels[empty])' (entry \(empty + 1)) is empty, got '\(text)'")
+        }
+        return classes
     }
 }

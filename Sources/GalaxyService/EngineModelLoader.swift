@@ -17,6 +17,7 @@ public struct EngineModelLoader: ScoringModelLoader {
     public static func metadataJSON(_ metadata: ModelMetadata) -> String {
         var members: [String: String] = [
             "labels": JSONText.array(metadata.labels),
+            "classes": JSONText.array(metadata.classes),
             "input_size": JSONText.number(Double(metadata.inputSize)),
             "crop_fraction": JSONText.number(metadata.cropFraction),
             "output": JSONText.string(metadata.output.rawValue),

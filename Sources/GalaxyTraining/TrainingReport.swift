@@ -68,8 +68,8 @@ public struct TrainingReport: Sendable {
         var out = SVGCanvas(width: 1200, height: 900)
         out.text(x: 20, y: 30, "galaxy train: loss and accuracy per epoch; test-set confusion matrices (epoch \(bestEpoch))", size: 16, weight: "bold")
         drawCurves(&out, x: 60, y: 60, width: 480, height: 280)
-        drawMatrix(&out, lowLevel, x: 640, y: 70, cell: 38, title: "low-level (rows: true, columns: predicted)")
-        drawMatrix(&out, highLevel, x: 120, y: 450, cell: 70, title: "high-level")
+        out.confusionMatrix(lowLevel, x: 640, y: 70, cell: 38, title: "low-level (rows: true, columns: predicted)")
+        out.confusionMatrix(highLevel, x: 120, y: 450, cell: 70, title: "high-level")
         return out.finish()
     }
 
@@ -91,59 +91,5 @@ public struct TrainingReport: Sendable {
         if let last = history.last {
             out.text(x: x, y: y + height + 40, String(format: "last epoch: train loss %.3f acc %.1f%%, test loss %.3f acc %.1f%%, %.0f images/s", last.train.loss, last.train.accuracy * 100, last.test.loss, last.test.accuracy * 100, last.imagesPerSecond), size: 12)
         }
-    }
-
-    private func drawMatrix(_ out: inout SVGCanvas, _ m: ConfusionMatrix, x: Double, y: Double, cell: Double, title: String) {
-        out.text(x: x, y: y - 8, title + String(format: ", accuracy %.1f%%", m.accuracy * 100), size: 13, weight: "bold")
-        let n = m.classes.count
-        for (i, name) in m.classes.enumerated() {
-            out.text(x: x - 6, y: y + cell * (Double(i) + 0.6), name, size: 11, anchor: "end")
-            out.text(x: x + cell * (Double(i) + 0.5), y: y + cell * Double(n) + 14, name, size: 11, anchor: "middle")
-            let support = max(m.support(i), 1)
-            for j in 0..<n {
-                let share = Double(m.counts[i][j]) / Double(support)
-                let shade = Int(255 - 200 * share)
-                out.rect(x: x + cell * Double(j), y: y + cell * Double(i), width: cell, height: cell,
-                         fill: String(format: "rgb(%d,%d,255)", shade, shade), stroke: "#fff")
-                if m.counts[i][j] > 0 {
-                    out.text(x: x + cell * (Double(j) + 0.5), y: y + cell * (Double(i) + 0.6), String(m.counts[i][j]),
-                             size: 10, anchor: "middle", color: share > 0.5 ? "#fff" : "#000")
-                }
-            }
-            if let rate = m.errorRate(i) {
-                out.text(x: x + cell * Double(n) + 6, y: y + cell * (Double(i) + 0.6), String(format: "%.0f%% err", rate * 100), size: 10)
-            }
-        }
-    }
-}
-
-/// A minimal SVG writer.
-struct SVGCanvas {
-    private var body: [String] = []
-    let width: Double
-    let height: Double
-
-    init(width: Double, height: Double) {
-        self.width = width
-        self.height = height
-    }
-
-    mutating func rect(x: Double, y: Double, width: Double, height: Double, fill: String, stroke: String) {
-        body.append(String(format: "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" ", x, y, width, height) + "fill=\"\(fill)\" stroke=\"\(stroke)\"/>")
-    }
-
-    mutating func polyline(_ points: [(Double, Double)], color: String, dashed: Bool) {
-        let p = points.map { String(format: "%.1f,%.1f", $0.0, $0.1) }.joined(separator: " ")
-        body.append("<polyline points=\"\(p)\" fill=\"none\" stroke=\"\(color)\" stroke-width=\"2\"\(dashed ? " stroke-dasharray=\"6,4\"" : "")/>")
-    }
-
-    mutating func text(x: Double, y: Double, _ s: String, size: Double, weight: String = "normal", anchor: String = "start", color: String = "#000") {
-        let escaped = s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
-        body.append(String(format: "<text x=\"%.1f\" y=\"%.1f\" font-size=\"%.0f\" ", x, y, size) + "font-weight=\"\(weight)\" text-anchor=\"\(anchor)\" fill=\"\(color)\">" + escaped + "</text>")
-    }
-
-    func finish() -> String {
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(height))\" font-family=\"sans-serif\">\n<rect width=\"100%\" height=\"100%\" fill=\"#fff\"/>\n"
-            + body.joined(separator: "\n") + "\n</svg>\n"
     }
 }

@@ -4,7 +4,7 @@ import GalaxyCore
 import GalaxyEngine
 import GalaxyService
 
-/// `galaxy classify IMAGE... --model FILE.onnx [--tta 0,45,90] [--json]`
+/// `galaxy classify IMAGE... [--model FILE.onnx] [--tta 0,45,90] [--json]`
 struct ClassifyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "classify",
@@ -13,14 +13,15 @@ struct ClassifyCommand: ParsableCommand {
             Prints, per image, the low-level label, the high-level class and the class probabilities: \
             a table by default, or one JSON object per line with --json ({"file","label","class",\
             "probabilities"} or {"file","error"}). A bad image reports its error and the others are \
-            still classified; the exit status is 1 when any image failed.
+            still classified; the exit status is 1 when any image failed. Without --model the \
+            shipped default model is used; standard error says which model classified the images.
             """)
 
     @Argument(help: "JPEG files to classify.")
     var images: [String]
 
-    @Option(name: .long, help: "The ONNX model file.")
-    var model: String
+    @Option(name: .long, help: "The ONNX model file (default: the shipped default model).")
+    var model: String?
 
     @Option(name: .long, help: "Test-time augmentation: rotations in degrees, comma-separated (for example 0,45,90); probabilities are averaged.")
     var tta: String?
@@ -37,26 +38,13 @@ struct ClassifyCommand: ParsableCommand {
         _ = try rotations()
     }
 
-    func rotations() throws -> [Double] {
-        guard let tta else { return [0] }
-        let parts = tta.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-        let values = parts.compactMap(Double.init)
-        guard !parts.isEmpty, values.count == parts.count, values.allSatisfy({ $0.isFinite }) else {
-            throw ValidationError("'--tta' takes rotations in degrees separated by commas, for example 0,45,90 (got '\(tta)').")
-        }
-        return values
-    }
+    func rotations() throws -> [Double] { try RotationList.parse(tta) }
 
     func run() throws {
-        let engine: InferenceModel
-        do {
-            let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: model)))
-            engine = try InferenceModel(onnx: bytes)
-        } catch let error as ModelError {
-            throw ValidationError("cannot load model \(model): \(error)")
-        } catch {
-            throw ValidationError("cannot read model \(model): \(error.localizedDescription)")
-        }
+        let choice = try ModelChoice.load(path: model)
+        let engine = choice.engine
+        // Standard error, so the table and the JSON lines stay as they were for scripts.
+        FileHandle.standardError.write(Data("classify: model \(choice.summary)\n".utf8))
         let classifier = Classifier(model: engine, threads: threads ?? WorkerPool.defaultThreadCount)
 
         // Files that cannot be read are reported like images that cannot be decoded.

@@ -10,8 +10,8 @@ enum TrainingDatabase {
     /// The image's id is its file name without the extension (`100008.jpg` -> `100008`), which is
     /// the catalog id it was ingested under, so an image gets the same `HashSplit` fate whether it
     /// is read from its directory or from the database; rows without a file name use the row id.
-    static func loadLabeledImages(url: String?) throws -> [LabeledImage] {
-        let connection = try PostgresConnection(conninfo: url, applicationName: "galaxy train")
+    static func loadLabeledImages(url: String?, applicationName: String = "galaxy train") throws -> [LabeledImage] {
+        let connection = try PostgresConnection(conninfo: url, applicationName: applicationName)
         let rows = try connection.query(
             "select id, file_name, label, jpeg from galaxy.images where label is not null order by id")
         var images: [LabeledImage] = []
