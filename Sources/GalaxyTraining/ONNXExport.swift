@@ -85,12 +85,9 @@ public enum ONNXExport {
             ],
             outputs: [ONNX.ValueInfoProto(name: "logits", shape: [.param("batch"), .value(architecture.classes)])])
         var props = ModelMetadata(
-            labels: metadata.labels, inputSize: side, cropFraction: metadata.cropFraction, output: .logits,
-            decodeScale: metadata.decodeScale
+            labels: metadata.labels, classes: metadata.vocabulary.classes, inputSize: side, cropFraction: metadata.cropFraction,
+            output: .logits, decodeScale: metadata.decodeScale
         ).properties
-        if !metadata.vocabulary.isStandard {
-            props.append(.init(key: "galaxy.classes", value: metadata.vocabulary.classesMetadata))
-        }
         if let training = metadata.training { props.append(.init(key: "galaxy.training", value: training)) }
         return ONNX.ModelProto(graph: graph, metadataProps: props)
     }

@@ -87,6 +87,9 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "DCT decode scale the images are decoded at: 1, 1/2, 1/4 or 1/8 (stored in the model).")
     var decodeScale = "1"
 
+    @Option(help: "Fraction cropped from every border before resizing (stored in the model).")
+    var cropFraction = 0.26
+
     @Option(help: "Worker threads (default: all cores).")
     var threads: Int?
 
@@ -122,6 +125,7 @@ struct TrainCommand: ParsableCommand {
         if epochs < 1 { throw ValidationError("Please specify an '--epochs' of at least 1.") }
         if batchSize < 1 { throw ValidationError("Please specify a '--batch-size' of at least 1.") }
         if !(testFraction > 0 && testFraction < 1) { throw ValidationError("'--test-fraction' must lie strictly between 0 and 1.") }
+        if !(0..<0.5).contains(cropFraction) { throw ValidationError("'--crop-fraction' must lie in 0..<0.5, not \(cropFraction).") }
         if DecodeScale(metadataValue: decodeScale) == nil { throw ValidationError("'--decode-scale' must be 1, 1/2, 1/4 or 1/8, not '\(decodeScale)'.") }
         if let threads, threads < 1 { throw ValidationError("Please specify '--threads' of at least 1.") }
         if let patience, patience < 1 { throw ValidationError("Please specify a '--patience' of at least 1.") }
@@ -148,6 +152,7 @@ struct TrainCommand: ParsableCommand {
         options.showProgress = !quiet
         var preprocess = PreprocessOptions()
         preprocess.decodeScale = DecodeScale(metadataValue: decodeScale)!
+        preprocess.cropFraction = cropFraction
         let vocabulary = try labels.map { try LabelVocabulary(spec: $0) } ?? .standard
         var pipeline = TrainingPipeline(options: options, preprocess: preprocess, vocabulary: vocabulary)
         pipeline.architecture = try ArchitectureSpec.parse(arch, base: pipeline.architecture)
@@ -180,6 +185,7 @@ struct TrainCommand: ParsableCommand {
             "arch=\(ArchitectureSpec.describe(pipeline.architecture))", "augment=\(augmentation)", "seed=\(seed)", "epochs=\(epochs)",
             "batch=\(batchSize)", "optimizer=\(optimizer.rawValue)", "lr=\(options.optimizer.learningRate)", "weight_decay=\(weightDecay)",
             "schedule=\(schedule.rawValue)", "label_smoothing=\(labelSmoothing)", "balance=\(balance)", "decode_scale=\(decodeScale)",
+            "crop_fraction=\(cropFraction)",
             "test_fraction=\(testFraction)",
         ] + (heldOutFraction.map { ["held_out_fraction=\($0)"] } ?? [])).joined(separator: " ")
         let result = try pipeline.run(images, provenance: provenance)
