@@ -8,7 +8,7 @@ import GalaxyTraining
 /// JSON; with `--dump` it also writes the exact preprocessed tensors and targets, the initial
 /// weights and every epoch's sample order and mirror flags, so the PyTorch references in
 /// scripts/bench-train and scripts/bench-train-real train on the same samples in the same order.
-/// `--held-out-fraction F` tests on the images the id hash holds out (`isHeldOutByHash`) and trains
+/// `--held-out-fraction F` tests on the images the id hash holds out (`HashSplit`) and trains
 /// on all the others. `--trace-steps N` instead runs only the first N optimiser steps of epoch 1
 /// and dumps the loss, gradient and weights after each (for scripts/check-train-step).
 struct TrainBench: AsyncParsableCommand {
@@ -202,7 +202,7 @@ struct TrainBench: AsyncParsableCommand {
         var heldOutTargets: [TrainingTarget] = []
         for image in images {
             guard let target = try image.target(using: parser) else { continue }
-            if isHeldOutByHash(id: image.id, fraction: fraction) {
+            if HashSplit.isHeldOut(id: image.id, fraction: fraction) {
                 heldOut.append(image)
                 heldOutTargets.append(target)
             } else {
@@ -227,17 +227,6 @@ struct TrainBench: AsyncParsableCommand {
     private func write<T>(_ values: [T], to url: URL) throws {
         try values.withUnsafeBytes { Data($0) }.write(to: url)
     }
-}
-
-/// The held-out rule (FNV-1a 64 over the id's UTF-8 bytes, the top 53 bits as a fraction in [0, 1)),
-/// kept here until `HashSplit` lands; scripts/bench-train-real computes the same in Python.
-func isHeldOutByHash(id: String, fraction: Double) -> Bool {
-    var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-    for byte in id.utf8 {
-        hash ^= UInt64(byte)
-        hash = hash &* 0x0000_0100_0000_01b3
-    }
-    return Double(hash >> 11) / 9_007_199_254_740_992 < fraction
 }
 
 /// Held-out scores at the coarse level a catalog such as Galaxy Zoo 1 gives: the morphology of
