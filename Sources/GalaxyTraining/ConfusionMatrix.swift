@@ -69,7 +69,10 @@ public struct ConfusionMatrix: Sendable, Codable, Hashable {
 
     /// Rows are the truth, columns the prediction, then support and error rate.
     public func table(title: String) -> String {
-        let width = max(6, ((rows + classes).map(\.count).max() ?? 0) + 1)
+        // Columns as wide as the longest class name or count; a long set row name widens only the
+        // row-name column.
+        let widest = max(classes.map(\.count).max() ?? 0, String(total).count, "100.0%".count)
+        let width = max(6, widest + 1)
         let rowWidth = max(width, (rows.map(\.count).max() ?? 0) + 1)
         func pad(_ s: String, _ w: Int = width) -> String { String(repeating: " ", count: max(0, w - s.count)) + s }
         var lines = ["\(title) (rows: true class, columns: predicted; accuracy \(String(format: "%.2f%%", accuracy * 100)), error \(String(format: "%.2f%%", (1 - accuracy) * 100)))"]
