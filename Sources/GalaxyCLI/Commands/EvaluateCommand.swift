@@ -29,6 +29,9 @@ struct EvaluateCommand: ParsableCommand {
     @Flag(help: "Evaluate on the rows of galaxy.images that have a label.")
     var fromDb = false
 
+    @Option(help: "Column of the label in the catalog (default: label).")
+    var labelColumn: String?
+
     @Option(help: "PostgreSQL connection URL for --from-db (default: DATABASE_URL or libpq's PG* variables).")
     var database: String?
 
@@ -74,7 +77,7 @@ struct EvaluateCommand: ParsableCommand {
         let rotations = try RotationList.parse(tta)
         let source = data.map { "--data \($0)" } ?? "galaxy.images (--from-db)"
         let loaded =
-            try data.map { try TrainingData.loadDirectory(URL(fileURLWithPath: $0)) }
+            try data.map { try TrainingData.loadDirectory(URL(fileURLWithPath: $0), options: CatalogOptions(labelColumn: labelColumn ?? "label")) }
             ?? TrainingDatabase.loadLabeledImages(url: database, applicationName: "galaxy evaluate")
         let images =
             heldOutFraction.map { f in loaded.filter { HashSplit.isHeldOut(id: $0.id, fraction: f) } }
