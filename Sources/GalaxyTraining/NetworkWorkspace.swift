@@ -24,7 +24,6 @@ final class NetworkWorkspace: @unchecked Sendable {
     /// since `resetBatchStatistics`, for the running statistics.
     private(set) var batchMeanSums: [UnsafeMutablePointer<Float>?] = []
     private(set) var batchVarianceSums: [UnsafeMutablePointer<Float>?] = []
-    private(set) var batchStatisticCount = 0
 
     private let features: UnsafeMutablePointer<Float>
     private let hidden: UnsafeMutablePointer<Float>
@@ -116,7 +115,6 @@ final class NetworkWorkspace: @unchecked Sendable {
             batchMeanSums[i]?.update(repeating: 0, count: layer.outputChannels)
             batchVarianceSums[i]?.update(repeating: 0, count: layer.outputChannels)
         }
-        batchStatisticCount = 0
     }
 
     /// Runs the network on `images` samples stored one after another in NCHW order and leaves the
@@ -156,7 +154,6 @@ final class NetworkWorkspace: @unchecked Sendable {
                 LayerKernels.maxPool(input: activations[i], planes: cout * images, side: layer.side, output: out, argmax: argmax[i]!)
             }
         }
-        if training && arch.batchNorm { batchStatisticCount += 1 }
         headForward(parameters: parameters, images: images, dropoutSeeds: training ? dropoutSeeds : nil)
     }
 

@@ -18,6 +18,9 @@ public struct TrainingReport: Sendable {
     public var highLevel: ConfusionMatrix
     /// The epoch whose weights were exported (the best held-out loss).
     public var bestEpoch: Int
+    /// The test set's full evaluation (set and class targets counted where the prediction falls
+    /// inside them, morphology, precision/recall/F1, calibration), when probabilities are known.
+    public var evaluation: Evaluation?
 
     /// - Parameters:
     ///   - targets: the test set's targets; the low-level matrix counts those that are one label,
@@ -43,6 +46,11 @@ public struct TrainingReport: Sendable {
         }
         lowLevel = low
         highLevel = high
+        evaluation = targets.isEmpty
+            ? nil
+            : Evaluation(
+                vocabulary: vocabulary, probabilities: (0..<targets.count).map { Array(probabilities[($0 * k)..<(($0 + 1) * k)]) },
+                targets: targets)
     }
 
     /// The classic form: one label per test image and the predicted label.
@@ -56,7 +64,10 @@ public struct TrainingReport: Sendable {
 
     /// The printed report.
     public var text: String {
-        [
+        if let evaluation {
+            return "Test set, epoch \(bestEpoch):\n" + evaluation.text
+        }
+        return [
             lowLevel.table(title: "Low-level confusion matrix (\(lowLevel.classes.count) classes, test set, epoch \(bestEpoch))"),
             "",
             highLevel.table(title: "High-level confusion matrix (\(highLevel.classes.count) classes)"),
