@@ -35,7 +35,8 @@ public final class Augmenter {
     let kernel: UnsafeMutablePointer<Float>
     let kernelCapacity: Int
 
-    /// The `SeededGenerator.derived` stream of a sample's seed that the noise field comes from.
+    /// The `SeededGenerator.derived` stream of a sample's seed that the noise field comes from
+    /// (five 12-bit indices per draw, low bits first, into `GaussianTable`).
     public static let noiseStream: UInt64 = 0x6E6F_6973_65
 
     /// - Parameters:
