@@ -7,5 +7,5 @@ struct GalaxyBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "galaxy-bench",
         abstract: "Measure the engine, preprocessing and training against their references.",
-        subcommands: [EngineBench.self, PreprocessBench.self, TrainBench.self])
+        subcommands: [EngineBench.self, PreprocessBench.self, TrainBench.self, AugmentBench.self])
 }

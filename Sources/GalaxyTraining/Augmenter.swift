@@ -35,7 +35,8 @@ public final class Augmenter {
     let kernel: UnsafeMutablePointer<Float>
     let kernelCapacity: Int
 
-    /// The `SeededGenerator.derived` stream of a sample's seed that the noise field comes from.
+    /// The `SeededGenerator.derived` stream of a sample's seed that the noise field comes from
+    /// (five 12-bit indices per draw, low bits first, into `GaussianTable`).
     public static let noiseStream: UInt64 = 0x6E6F_6973_65
 
     /// - Parameters:
@@ -54,13 +55,6 @@ public final class Augmenter {
     deinit {
         plane.deallocate()
         kernel.deallocate()
-    }
-
-    /// A seed for sample `index` of epoch `epoch` of a run seeded `seed`: distinct, well mixed
-    /// and independent of how samples are batched or spread over threads.
-    public static func sampleSeed(seed: UInt64, epoch: Int, index: Int) -> UInt64 {
-        var random = SeededGenerator(seed: seed).derived(UInt64(epoch)).derived(UInt64(index))
-        return random.next()
     }
 
     /// Decodes a training image for `render`, with this augmenter's decoder and decode scale.

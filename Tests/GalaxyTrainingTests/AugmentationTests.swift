@@ -108,7 +108,7 @@ import Testing
     }
 
     @Test func orderAndThreadsDoNotChangeAnySample() throws {
-        let seeds = (0..<24).map { Augmenter.sampleSeed(seed: 7, epoch: 2, index: $0) }
+        let seeds = TrainingLoop.epochPlan(seed: 7, epoch: 2, count: 24).sampleSeeds
         let frames = [Self.jpeg, Self.galaxyJPEG(side: 200, seed: 3)]
         let augmenter = Augmenter(settings: .standard, options: Self.normalized)
         let decoded = try frames.map { try augmenter.frame(jpeg: $0) }
