@@ -170,16 +170,12 @@ struct TrainCommand: ParsableCommand {
         var catalog = CatalogOptions()
         if let labelColumn { catalog.labelColumn = labelColumn }
         let images = try TrainingData.load(sources, options: catalog) { _ in try TrainingDatabase.loadLabeledImages(url: database) }
+        // DataSource writes its own command-line form; only the folder's name, not the machine's
+        // path, goes into the model.
         let described = sources.map { source -> String in
-            switch source.location {
-            case .database: return "data=db" + (source.weight != 1 ? ":weight=\(source.weight)" : "")
-            case .directory(let path):
-                // The folder's name, not the machine's path, goes into the model.
-                var text = "data=" + URL(fileURLWithPath: path).lastPathComponent
-                if source.weight != 1 { text += ":weight=\(source.weight)" }
-                if let column = source.labelColumn { text += ":label-column=\(column)" }
-                return text
-            }
+            var named = source
+            if case .directory(let path) = source.location { named.location = .directory(URL(fileURLWithPath: path).lastPathComponent) }
+            return "data=" + named.argument
         }
         let provenance = (described + [
             "arch=\(ArchitectureSpec.describe(pipeline.architecture))", "augment=\(augmentation)", "seed=\(seed)", "epochs=\(epochs)",
