@@ -23,9 +23,9 @@ public struct ClaimedJob: Sendable, Hashable {
 
 /// What scoring one image produced, ready for `galaxy.complete_jobs`.
 public struct JobScore: Sendable, Hashable {
-    /// The low-level label with the highest probability.
+    /// The most probable low-level label of `galaxyClass` (see `Prediction`).
     public var label: String
-    /// The high-level class of `label`.
+    /// The high-level class with the largest summed probability.
     public var galaxyClass: String
     /// Probability per low-level label.
     public var probabilities: [String: Float]
