@@ -48,7 +48,7 @@ begin
             ('galaxy_daemon', 'galaxy.daemon_stopped(text)'),
             ('galaxy_daemon', 'galaxy.claim_jobs(text, integer, double precision)'),
             ('galaxy_daemon', 'galaxy.complete_jobs(text, bigint[], text[], text[], jsonb[], real[], jsonb)'),
-            ('galaxy_daemon', 'galaxy.fail_jobs(text, bigint[], text[], double precision)'),
+            ('galaxy_daemon', 'galaxy.fail_jobs(text, bigint[], text[], text[], double precision[])'),
             ('galaxy_daemon', 'galaxy.release_jobs(text)'),
             ('galaxy_daemon', 'galaxy.model_validated(bigint, jsonb, text[])'),
             ('galaxy_daemon', 'galaxy.model_rejected(bigint, text)'),

@@ -27,7 +27,8 @@ begin
     order by fj.failed_at desc, fj.id desc
     limit 1;
     if found then
-        raise exception 'scoring image % with model "%" failed after % attempts: %', image_id, m.name, f.attempts, f.error
+        raise exception 'scoring image % with model "%" failed (%) after % attempts: %', image_id, m.name,
+                        coalesce(f.error_code, 'no code'), f.attempts, f.error
             using errcode = 'GZ005',
                   detail = format('Failed job %s, last tried by %s.', f.job_id, coalesce(f.failed_by, 'unknown')),
                   hint = 'Replace the image bytes if they are corrupt, then score it again with ' || galaxy.score_hint(image_id, m) || '.';

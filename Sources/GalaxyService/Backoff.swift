@@ -1,6 +1,5 @@
-/// Exponential backoff with a cap: the delay before reconnect number `attempt` (1-based), and the
-/// delay before a failed job is retried. `galaxy.fail_jobs` applies the same formula in SQL with
-/// the base this daemon passes it, so the two stay in step.
+/// Exponential backoff with a cap: the delay before reconnect number `attempt` (1-based), and
+/// (through `RetryPolicy`) the delay before a failed job is retried.
 public struct Backoff: Sendable, Hashable {
     /// The first delay, in seconds.
     public var baseSeconds: Double

@@ -22,7 +22,8 @@ public struct DaemonConfig: Sendable, Hashable {
     public var pollOnly: Bool
     /// How often the daemon tells `predict_galaxy` that it is alive.
     public var heartbeatSeconds: Double
-    /// The first retry delay of a failed job; doubled per attempt by `galaxy.fail_jobs`.
+    /// The first retry delay of a job that failed for a transient reason; doubled per attempt
+    /// (`retryPolicy`).
     public var retryBaseSeconds: Double
     /// Where to serve `/metrics`, if anywhere.
     public var metricsAddress: HostPort?
@@ -40,6 +41,9 @@ public struct DaemonConfig: Sendable, Hashable {
         self.retryBaseSeconds = 2
         self.metricsAddress = nil
     }
+
+    /// The retry policy these settings give.
+    public var retryPolicy: RetryPolicy { RetryPolicy(retryBaseSeconds: retryBaseSeconds) }
 
     /// The default daemon name: `host:pid`, unique on one database.
     public static func defaultName(

@@ -13,11 +13,10 @@ public protocol DaemonDatabase: AnyObject {
     func markStopped(daemon: String) throws
     /// `claim_jobs`.
     func claimJobs(daemon: String, maxJobs: Int, leaseSeconds: Double) throws -> [ClaimedJob]
-    /// `complete_jobs` (once per model, with that model's preprocessing) and `fail_jobs`, all in
-    /// one transaction.
+    /// `complete_jobs` (once per model, with that model's preprocessing) and `fail_jobs` (with
+    /// each failure's code and retry decision), all in one transaction.
     /// `preprocessing` maps each model id of the completions to its preprocessing JSON.
-    func commit(daemon: String, batch: BatchResult, preprocessing: [Int64: String], retryBaseSeconds: Double)
-        throws -> CommitReceipt
+    func commit(daemon: String, batch: BatchResult, preprocessing: [Int64: String]) throws -> CommitReceipt
     /// Waits on the connection's socket up to `timeoutSeconds` (0 = just drain) and returns the
     /// channels notified meanwhile.
     func waitForNotifications(timeoutSeconds: Double) throws -> Set<String>

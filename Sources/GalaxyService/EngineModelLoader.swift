@@ -73,7 +73,7 @@ final class EngineScoringModel: ScoringModel {
                         label: prediction.label, galaxyClass: prediction.galaxyClass,
                         probabilities: prediction.probabilities, latencyMilliseconds: perImage))
             case .failure(let error):
-                return .failed("decode image \(imageID): \(error.imageError)")
+                return .failed(JobError(imageID: imageID, imageError: error.imageError))
             }
         }
     }

@@ -46,7 +46,7 @@ public struct JobScore: Sendable, Hashable {
 /// model that cannot be loaded).
 public enum JobOutcome: Sendable, Hashable {
     case scored(JobScore)
-    case failed(String)
+    case failed(JobError)
 }
 
 /// A scored job, ready for `galaxy.complete_jobs`.
@@ -62,13 +62,16 @@ public struct JobCompletion: Sendable, Hashable {
     }
 }
 
-/// A job that could not be scored, ready for `galaxy.fail_jobs`.
+/// A job that could not be scored and what `RetryPolicy` decided, ready for `galaxy.fail_jobs`.
 public struct JobFailure: Sendable, Hashable {
     public var jobID: Int64
-    public var error: String
-    public init(jobID: Int64, error: String) {
+    public var error: JobError
+    /// Seconds until the next attempt; nil fails the job now (a permanent error).
+    public var retryAfterSeconds: Double?
+    public init(jobID: Int64, error: JobError, retryAfterSeconds: Double?) {
         self.jobID = jobID
         self.error = error
+        self.retryAfterSeconds = retryAfterSeconds
     }
 }
 
@@ -85,8 +88,9 @@ public struct BatchResult: Sendable, Hashable {
         self.failures = failures
     }
 
-    /// Pairs each job with its outcome; `outcomes` must have one entry per job.
-    public init(jobs: [ClaimedJob], outcomes: [JobOutcome]) {
+    /// Pairs each job with its outcome, `policy` deciding each failure; `outcomes` must have one
+    /// entry per job.
+    public init(jobs: [ClaimedJob], outcomes: [JobOutcome], policy: RetryPolicy) {
         precondition(jobs.count == outcomes.count, "one outcome per claimed job")
         var completions: [JobCompletion] = []
         var failures: [JobFailure] = []
@@ -94,7 +98,11 @@ public struct BatchResult: Sendable, Hashable {
             switch outcome {
             case .scored(let score):
                 completions.append(JobCompletion(jobID: job.jobID, modelID: job.modelID, score: score))
-            case .failed(let error): failures.append(JobFailure(jobID: job.jobID, error: error))
+            case .failed(let error):
+                failures.append(
+                    JobFailure(
+                        jobID: job.jobID, error: error,
+                        retryAfterSeconds: policy.retryDelay(after: error.code, attempt: job.attempt)))
             }
         }
         self.init(completions: completions, failures: failures)

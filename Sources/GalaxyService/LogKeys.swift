@@ -14,6 +14,7 @@ public enum LogKey {
     public static let lostLease = "jobs.lost_lease"
     public static let seconds = "seconds"
     public static let error = "error"
+    public static let errorCode = "error.code"
     public static let address = "address"
     public static let batchID = "batch.id"
 }

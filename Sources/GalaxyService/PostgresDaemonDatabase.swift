@@ -74,7 +74,7 @@ public final class PostgresDaemonDatabase: DaemonDatabase {
     }
 
     public func commit(
-        daemon: String, batch: BatchResult, preprocessing: [Int64: String], retryBaseSeconds: Double
+        daemon: String, batch: BatchResult, preprocessing: [Int64: String]
     ) throws -> CommitReceipt {
         try connection.transaction { connection in
             var completed: [Int64] = []
@@ -97,9 +97,12 @@ public final class PostgresDaemonDatabase: DaemonDatabase {
             var failedForGood: [Int64] = []
             if !batch.failures.isEmpty {
                 let ids = batch.failures.map(\.jobID)
-                let errors = batch.failures.map(\.error)
+                let errors = batch.failures.map(\.error.message)
+                let codes = batch.failures.map(\.error.code.rawValue)
+                // fail_jobs reads "retry after infinitely long" as "fail now".
+                let delays = batch.failures.map { $0.retryAfterSeconds ?? .infinity }
                 let result = try connection.query(
-                    "select galaxy.fail_jobs(\(daemon), \(ids), \(errors), \(retryBaseSeconds))")
+                    "select galaxy.fail_jobs(\(daemon), \(ids), \(errors), \(codes), \(delays))")
                 failedForGood = try result.first.map { try $0.decode([Int64]?.self, at: 0) ?? [] } ?? []
             }
             return CommitReceipt(completed: completed, failedForGood: failedForGood)

@@ -9,7 +9,7 @@ public enum SchemaCheck {
             """
             select to_regprocedure('galaxy.claim_jobs(text,integer,double precision)') is not null
                and to_regprocedure('galaxy.complete_jobs(text,bigint[],text[],text[],jsonb[],real[],jsonb)') is not null
-               and to_regprocedure('galaxy.fail_jobs(text,bigint[],text[],double precision)') is not null
+               and to_regprocedure('galaxy.fail_jobs(text,bigint[],text[],text[],double precision[])') is not null
             """
         ).scalar(Bool.self)
         guard present else {

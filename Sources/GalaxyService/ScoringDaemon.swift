@@ -43,7 +43,7 @@ public final class ScoringDaemon: @unchecked Sendable {
         logger[metadataKey: LogKey.daemon] = "\(config.name)"
         self.logger = logger
         self.metrics = metrics
-        self.machine = ScoringStateMachine(batchSize: config.batchSize)
+        self.machine = ScoringStateMachine(batchSize: config.batchSize, retryPolicy: config.retryPolicy)
     }
 
     /// Asks the daemon to stop: the in-flight batch is finished and committed, leases are given
@@ -354,9 +354,10 @@ public final class ScoringDaemon: @unchecked Sendable {
                         jpegs: indices.map { jobs[$0].jpeg }, imageIDs: indices.map { jobs[$0].imageID })
                     for (index, outcome) in zip(indices, results) { outcomes[index] = outcome }
                 case .failed(let error):
-                    for index in indices { outcomes[index] = .failed(error) }
+                    for index in indices { outcomes[index] = .failed(JobError(.modelUnusable, error)) }
                 case .missing:
-                    for index in indices { outcomes[index] = .failed("model \(id) is not in galaxy.models") }
+                    let error = JobError(.modelMissing, "model \(id) is not in galaxy.models")
+                    for index in indices { outcomes[index] = .failed(error) }
                 }
             }
             return outcomes.map { $0! }
@@ -378,7 +379,7 @@ public final class ScoringDaemon: @unchecked Sendable {
                     metadata: [
                         LogKey.jobID: "\(job.jobID)", LogKey.imageID: "\(job.imageID)",
                         LogKey.modelID: "\(job.modelID)", LogKey.attempt: "\(job.attempt)",
-                        LogKey.error: "\(error)",
+                        LogKey.errorCode: "\(error.code.rawValue)", LogKey.error: "\(error)",
                     ])
             }
         }
@@ -414,9 +415,7 @@ public final class ScoringDaemon: @unchecked Sendable {
                 preprocessing[modelID] = model.preprocessingJSON
             }
         }
-        let receipt = try database!.commit(
-            daemon: config.name, batch: batch, preprocessing: preprocessing,
-            retryBaseSeconds: config.retryBaseSeconds)
+        let receipt = try database!.commit(daemon: config.name, batch: batch, preprocessing: preprocessing)
         let (next, summary) = machine.committed(receipt)
         metrics.record(summary, batchSize: batch.count)
         logger.debug(

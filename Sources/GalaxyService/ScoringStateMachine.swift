@@ -69,19 +69,22 @@ public struct ScoringStateMachine: Sendable {
     private var pendingCommit: BatchResult?
     private var shutdownRequested = false
     private let batchSize: Int
+    private let retryPolicy: RetryPolicy
     private let backoff: Backoff
     private let randomJitter: @Sendable () -> Double
 
     /// - Parameters:
     ///   - batchSize: the most jobs claimed at once.
+    ///   - retryPolicy: decides, per failed job, between failing now and retrying later.
     ///   - backoff: delays between reconnect attempts.
     ///   - randomJitter: a source of values in 0..<1 for the backoff jitter (fixed in tests).
     public init(
-        batchSize: Int, backoff: Backoff = .reconnect,
+        batchSize: Int, retryPolicy: RetryPolicy, backoff: Backoff = .reconnect,
         randomJitter: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }
     ) {
         precondition(batchSize > 0, "batch size must be at least 1")
         self.batchSize = batchSize
+        self.retryPolicy = retryPolicy
         self.backoff = backoff
         self.randomJitter = randomJitter
     }
@@ -184,7 +187,7 @@ public struct ScoringStateMachine: Sendable {
     /// The engine scored the claimed jobs: one outcome per job, in claim order.
     public mutating func scored(_ outcomes: [JobOutcome]) -> Action {
         guard case .scoring(let jobs) = state else { preconditionFailure("scored() while \(state)") }
-        let batch = BatchResult(jobs: jobs, outcomes: outcomes)
+        let batch = BatchResult(jobs: jobs, outcomes: outcomes, policy: retryPolicy)
         state = .committing(batch)
         return .commit(batch)
     }

@@ -41,6 +41,7 @@ import Testing
         }
     }
 
+    /// Bad bytes are a permanent failure: one attempt, recorded with its code, no retries.
     @Test func aCorruptJPEGFailsAloneWhileTheOthersFinish() throws {
         let f = try ServiceFixture(prefix: "daemon_corrupt")
         let model = try f.addModel("sb", TestModels.constant(label: "Sb"))
@@ -52,11 +53,12 @@ import Testing
         #expect(daemon.stop())
         let good = ids.enumerated().filter { $0.offset != 7 }.map(\.element)
         try expectScoredOnce(f, images: good, model: model)
-        let failed = try f.db.query("select image_id, attempts, error from galaxy.failed_jobs")
+        let failed = try f.db.query("select image_id, attempts, error, error_code from galaxy.failed_jobs")
         #expect(failed.count == 1)
         #expect(try failed.first?.decode(Int64.self, at: 0) == ids[7])
-        #expect(try failed.first?.decode(Int32.self, at: 1) == 3)
+        #expect(try failed.first?.decode(Int32.self, at: 1) == 1)
         #expect(try failed.first?.decode(String.self, at: 2).hasPrefix("decode image \(ids[7]):") == true)
+        #expect(try failed.first?.decode(String.self, at: 3) == "truncated_image")
         #expect(daemon.daemon.metrics.registry.value(ServiceMetrics.jobsFailed) == 1)
     }
 

@@ -30,7 +30,7 @@ final class FakeServer: @unchecked Sendable {
     private(set) var models: [Int64: Model] = [:]
     /// (image, model) -> label and how many times it was written.
     private(set) var predictions: [String: (label: String, writes: Int)] = [:]
-    private(set) var failedJobs: [Int64: String] = [:]
+    private(set) var failedJobs: [Int64: JobError] = [:]
     private(set) var stoppedDaemons: Set<String> = []
     private var notifications: Set<String> = []
     var isDown = false
@@ -104,7 +104,7 @@ final class FakeServer: @unchecked Sendable {
         }
         var failedForGood: [Int64] = []
         for f in batch.failures where jobs[f.jobID]?.leaseOwner == daemon {
-            if jobs[f.jobID]!.attempts >= jobs[f.jobID]!.maxAttempts {
+            if f.retryAfterSeconds == nil || jobs[f.jobID]!.attempts >= jobs[f.jobID]!.maxAttempts {
                 failedJobs[f.jobID] = f.error
                 jobs[f.jobID] = nil
                 failedForGood.append(f.jobID)
@@ -154,10 +154,7 @@ final class FakeDatabase: DaemonDatabase {
     func claimJobs(daemon: String, maxJobs: Int, leaseSeconds: Double) throws -> [ClaimedJob] {
         try call { $0.claim(daemon, maxJobs) }
     }
-    func commit(daemon: String, batch: BatchResult, preprocessing: [Int64: String], retryBaseSeconds: Double)
-        throws
-        -> CommitReceipt
-    {
+    func commit(daemon: String, batch: BatchResult, preprocessing: [Int64: String]) throws -> CommitReceipt {
         if let hook = server.locked({ $0.commitHook }) { hook(batch) }
         return try call { $0.commit(daemon, batch) }
     }
@@ -208,7 +205,7 @@ struct FakeLoader: ScoringModelLoader {
         func score(jpegs: [[UInt8]], imageIDs: [Int64]) -> [JobOutcome] {
             zip(jpegs, imageIDs).map { jpeg, id in
                 guard jpeg.starts(with: [0xFF, 0xD8]) else {
-                    return .failed("decode image \(id): not a JPEG file")
+                    return .failed(JobError(.notJPEG, "decode image \(id): not a JPEG file"))
                 }
                 return .scored(
                     JobScore(

@@ -69,6 +69,8 @@ import Testing
         let result = sqlState { _ = try f.db.query("select predict_galaxy(\(id))") }
         #expect(result.state == "GZ005")
         #expect(result.message.contains("decode image \(id)"))
+        // Reported after the first attempt, not after retries that cannot help.
+        #expect(result.message.contains("failed (truncated_image) after 1 attempts"))
         #expect(daemon.stop())
     }
 

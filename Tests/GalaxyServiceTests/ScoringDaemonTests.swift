@@ -62,7 +62,8 @@ import Testing
         #expect(running.stop())
         for image in 1...9 { #expect(server.prediction(image: Int64(image), model: 1)?.writes == 1) }
         #expect(server.prediction(image: 10, model: 1) == nil)
-        #expect(server.locked { $0.failedJobs.values.first } == "decode image 10: not a JPEG file")
+        #expect(
+            server.locked { $0.failedJobs.values.first } == JobError(.notJPEG, "decode image 10: not a JPEG file"))
         #expect(server.locked { $0.stoppedDaemons } == ["d1"])
         #expect(running.daemon.metrics.registry.value(ServiceMetrics.jobsCompleted) == 9)
         #expect(running.daemon.metrics.registry.value(ServiceMetrics.jobsFailed) == 1)

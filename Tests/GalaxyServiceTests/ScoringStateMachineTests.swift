@@ -12,7 +12,7 @@ import Testing
     }
 
     private func machine(batchSize: Int = 2) -> ScoringStateMachine {
-        ScoringStateMachine(batchSize: batchSize, randomJitter: { 0 })
+        ScoringStateMachine(batchSize: batchSize, retryPolicy: RetryPolicy(retryBaseSeconds: 2), randomJitter: { 0 })
     }
 
     /// Drives a fresh machine to the point where it claims.
@@ -29,16 +29,17 @@ import Testing
         let jobs = [job(1), job(2)]
         #expect(m.claimed(jobs) == .score(jobs))
         #expect(m.holdsWork)
-        let action = m.scored([score("Sa"), .failed("decode image 20: Premature end of JPEG file")])
+        let truncated = JobError(.truncatedImage, "decode image 20: Premature end of JPEG file")
+        let action = m.scored([score("Sa"), .failed(truncated)])
         guard case .commit(let batch) = action else {
             Issue.record("expected a commit, got \(action)")
             return
         }
         #expect(batch.completions.map(\.jobID) == [1])
         #expect(
-            batch.failures == [JobFailure(jobID: 2, error: "decode image 20: Premature end of JPEG file")])
-        let (next, summary) = m.committed(CommitReceipt(completed: [1], failedForGood: []))
-        #expect(summary == .init(completed: 1, retried: 1, failedForGood: 0, lostLease: 0))
+            batch.failures == [JobFailure(jobID: 2, error: truncated, retryAfterSeconds: nil)])
+        let (next, summary) = m.committed(CommitReceipt(completed: [1], failedForGood: [2]))
+        #expect(summary == .init(completed: 1, retried: 0, failedForGood: 1, lostLease: 0))
         // A non-empty batch is followed by another claim at once.
         #expect(next == .claim(maxJobs: 2))
         #expect(m.claimed([]) == .waitForWork)
@@ -67,7 +68,8 @@ import Testing
     @Test func failuresPastMaxAttemptsAreCountedAsFailedForGood() {
         var m = started()
         _ = m.claimed([job(1), job(2)])
-        _ = m.scored([.failed("corrupt"), .failed("corrupt")])
+        let unusable = JobError(.modelUnusable, "model 1 could not be loaded")
+        _ = m.scored([.failed(unusable), .failed(unusable)])
         let (_, summary) = m.committed(CommitReceipt(completed: [], failedForGood: [2]))
         #expect(summary == .init(completed: 0, retried: 1, failedForGood: 1, lostLease: 0))
     }

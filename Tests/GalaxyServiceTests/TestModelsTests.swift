@@ -33,7 +33,8 @@ import Testing
         }
         #expect(first.label == "Sb" && first.galaxyClass == "Spiral" && third.label == "Sb")
         #expect(abs(first.probabilities.values.reduce(0, +) - 1) < 1e-4)
-        #expect(error.hasPrefix("decode image 8: "))
+        #expect(error.code == .truncatedImage)
+        #expect(error.message.hasPrefix("decode image 8: "))
         #expect(model.preprocessingJSON == #"{"crop_fraction":0.26,"decode_scale":"1","size":8}"#)
         #expect(model.metadataJSON.contains(#""output":"logits""#))
     }

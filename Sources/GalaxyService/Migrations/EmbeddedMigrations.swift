@@ -57,7 +57,7 @@ begin
             ('galaxy_daemon', 'galaxy.daemon_stopped(text)'),
             ('galaxy_daemon', 'galaxy.claim_jobs(text, integer, double precision)'),
             ('galaxy_daemon', 'galaxy.complete_jobs(text, bigint[], text[], text[], jsonb[], real[], jsonb)'),
-            ('galaxy_daemon', 'galaxy.fail_jobs(text, bigint[], text[], double precision)'),
+            ('galaxy_daemon', 'galaxy.fail_jobs(text, bigint[], text[], text[], double precision[])'),
             ('galaxy_daemon', 'galaxy.release_jobs(text)'),
             ('galaxy_daemon', 'galaxy.model_validated(bigint, jsonb, text[])'),
             ('galaxy_daemon', 'galaxy.model_rejected(bigint, text)'),
@@ -467,11 +467,11 @@ begin
         delete from galaxy.queue q using abandoned a where q.id = a.id returning q.*
     ), moved as (
         insert into galaxy.failed_jobs (job_id, image_id, model_id, batch_id, priority, attempts,
-                                        max_attempts, error, failed_by, enqueued_at)
+                                        max_attempts, error, error_code, failed_by, enqueued_at)
         select g.id, g.image_id, g.model_id, g.batch_id, g.priority, g.attempts, g.max_attempts,
                format('lease of daemon %s expired on attempt %s of %s (the daemon stopped while scoring)%s',
                       g.lease_owner, g.attempts, g.max_attempts, coalesce('; last error: ' || g.last_error, '')),
-               g.lease_owner, g.enqueued_at
+               'lease_expired', g.lease_owner, g.enqueued_at
         from gone g
         returning batch_id
     )
@@ -639,8 +639,12 @@ begin
 end;
 $$;
 
-create or replace function galaxy.fail_jobs(daemon text, job_ids bigint[], errors text[],
-                                            retry_base_seconds double precision)
+-- Applies the daemon's decision for each failed job: a retry_after_seconds of 'Infinity' (a
+-- permanent failure such as a corrupt JPEG) or a job out of attempts moves to failed_jobs with its
+-- error and code; any other job is queued again after retry_after_seconds. The policy itself lives
+-- in the daemon (RetryPolicy, docs/daemon.md).
+create or replace function galaxy.fail_jobs(daemon text, job_ids bigint[], errors text[], error_codes text[],
+                                            retry_after_seconds double precision[])
 returns bigint[]
 language plpgsql volatile security definer
 set search_path = pg_catalog, galaxy
@@ -650,14 +654,19 @@ declare
     final_ids bigint[];
     batch_ids bigint[];
     n integer := coalesce(cardinality(job_ids), 0);
-    base double precision := greatest(coalesce(retry_base_seconds, 1), 0);
 begin
     if n = 0 then
         return '{}';
     end if;
-    if coalesce(cardinality(errors), 0) <> n then
-        raise exception 'fail_jobs: % job ids but % errors', n, cardinality(errors)
-            using errcode = 'GZ016', hint = 'Pass one error per job.';
+    if coalesce(cardinality(errors), 0) <> n or coalesce(cardinality(error_codes), 0) <> n
+       or coalesce(cardinality(retry_after_seconds), 0) <> n then
+        raise exception 'fail_jobs: % job ids but % errors, % codes, % retry delays', n, cardinality(errors),
+                        cardinality(error_codes), cardinality(retry_after_seconds)
+            using errcode = 'GZ016', hint = 'Pass one error, code and retry delay per job.';
+    end if;
+    if exists (select 1 from unnest(retry_after_seconds) as d(seconds) where d.seconds is null or d.seconds < 0) then
+        raise exception 'fail_jobs: a retry delay is null or negative'
+            using errcode = 'GZ016', hint = 'Pass seconds >= 0, or ''Infinity'' to fail the job now.';
     end if;
 
     mine := array(
@@ -669,18 +678,22 @@ begin
         return '{}';
     end if;
 
-    -- Out of attempts: move to failed_jobs with the error.
-    with gone as (
+    with decided as (
+        select distinct on (u.job_id) u.job_id, u.error, u.code, u.seconds
+        from unnest(job_ids, errors, error_codes, retry_after_seconds) as u(job_id, error, code, seconds)
+        where u.job_id = any(mine)
+        order by u.job_id
+    ), gone as (
+        -- Permanent or out of attempts: move to failed_jobs with the error.
         delete from galaxy.queue q
-        where q.id = any(mine) and q.attempts >= q.max_attempts
-        returning q.*
+        using decided d
+        where q.id = d.job_id and (d.seconds = 'Infinity' or q.attempts >= q.max_attempts)
+        returning q.*, d.error as failure, d.code as failure_code
     ), moved as (
         insert into galaxy.failed_jobs (job_id, image_id, model_id, batch_id, priority, attempts,
-                                        max_attempts, error, failed_by, enqueued_at)
+                                        max_attempts, error, error_code, failed_by, enqueued_at)
         select g.id, g.image_id, g.model_id, g.batch_id, g.priority, g.attempts, g.max_attempts,
-               coalesce((select e.error from unnest(job_ids, errors) as e(job_id, error)
-                         where e.job_id = g.id limit 1), 'unknown error'),
-               daemon, g.enqueued_at
+               coalesce(g.failure, 'unknown error'), g.failure_code, daemon, g.enqueued_at
         from gone g
         returning job_id, batch_id
     )
@@ -691,16 +704,17 @@ begin
     using galaxy.batches b
     where q.id = any(mine) and q.batch_id = b.id and b.status = 'cancelled';
 
-    -- Otherwise retry after base * 2^(attempt - 1) seconds, at most an hour.
+    -- Otherwise queue it again after the daemon's delay.
     update galaxy.queue q
     set lease_owner = null,
         lease_expires_at = null,
-        last_error = e.error,
-        run_after = clock_timestamp()
-                    + make_interval(secs => least(3600, base * power(2, least(greatest(q.attempts - 1, 0), 30))))
-    from (select distinct on (u.job_id) u.job_id, u.error
-          from unnest(job_ids, errors) as u(job_id, error)) e
-    where q.id = e.job_id and q.id = any(mine);
+        last_error = d.error,
+        last_error_code = d.code,
+        run_after = clock_timestamp() + make_interval(secs => d.seconds)
+    from (select distinct on (u.job_id) u.job_id, u.error, u.code, u.seconds
+          from unnest(job_ids, errors, error_codes, retry_after_seconds) as u(job_id, error, code, seconds)
+          order by u.job_id) d
+    where q.id = d.job_id and q.id = any(mine);
 
     perform galaxy.count_batch_results('{}', batch_ids);
     return coalesce(final_ids, '{}');
@@ -828,7 +842,8 @@ begin
     order by fj.failed_at desc, fj.id desc
     limit 1;
     if found then
-        raise exception 'scoring image % with model "%" failed after % attempts: %', image_id, m.name, f.attempts, f.error
+        raise exception 'scoring image % with model "%" failed (%) after % attempts: %', image_id, m.name,
+                        coalesce(f.error_code, 'no code'), f.attempts, f.error
             using errcode = 'GZ005',
                   detail = format('Failed job %s, last tried by %s.', f.job_id, coalesce(f.failed_by, 'unknown')),
                   hint = 'Replace the image bytes if they are corrupt, then score it again with ' || galaxy.score_hint(image_id, m) || '.';
@@ -1737,6 +1752,22 @@ CREATE UNIQUE INDEX api_tokens_live_name ON galaxy.api_tokens (name) WHERE revok
 
 COMMENT ON TABLE galaxy.api_tokens IS
     'HTTP API bearer tokens (hashed); managed with galaxy token create/revoke';
+
+"""#
+        ),
+        (
+            "V0003__job_error_codes.sql",
+#"""
+-- Failed jobs say what kind of failure ended them. The daemon decides, with its one retry
+-- policy, whether a failure is permanent (bad image bytes: the job fails at once) or transient
+-- (retried after a backoff), and galaxy.fail_jobs only applies that decision.
+alter table galaxy.queue add column last_error_code text;
+alter table galaxy.failed_jobs add column error_code text;
+comment on column galaxy.queue.last_error_code is 'Code of the last failed attempt (docs/daemon.md lists them)';
+comment on column galaxy.failed_jobs.error_code is 'Why the job failed: corrupt_image, truncated_image, ... (docs/daemon.md); null for jobs failed before version 3';
+
+-- Replaced by fail_jobs(daemon, job_ids, errors, error_codes, retry_after_seconds) in R__0100_queue.sql.
+drop function if exists galaxy.fail_jobs(text, bigint[], text[], double precision);
 
 """#
         ),

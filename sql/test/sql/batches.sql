@@ -52,7 +52,8 @@ delete from galaxy.queue where batch_id is null;
 select cardinality(pg_temp.score_all('d1', 2)) as scored;
 select job_id as failing_job from galaxy.claim_jobs('d1', 1, 60) \gset
 update galaxy.queue set max_attempts = 1 where id = :failing_job;
-select galaxy.fail_jobs('d1', array[:failing_job::bigint], array['corrupt JPEG'], 1) = array[:failing_job::bigint]
+select galaxy.fail_jobs('d1', array[:failing_job::bigint], array['corrupt JPEG'], array['corrupt_image'],
+                        array['Infinity'::float8]) = array[:failing_job::bigint]
     as failed_for_good;
 select id, status, total, done, failed, remaining, percent, rate_per_second > 0 as has_rate,
        eta is not null as has_eta, finished_at is null as unfinished

@@ -76,9 +76,9 @@ set galaxy.predict_timeout = 0.05;
 select pg_temp.error_of('select predict_galaxy(1)');
 reset galaxy.predict_timeout;
 
--- A job waiting out a retry backoff longer than the timeout fails at once, with its last error.
+-- A job waiting out a retry delay longer than the timeout fails at once, with its last error.
 select job_id from galaxy.claim_jobs('d1', 1, 60);
-select galaxy.fail_jobs('d1', array[1::bigint], array['decode image 1: Corrupt JPEG data'], 600);
+select galaxy.fail_jobs('d1', array[1::bigint], array['model m1 could not be loaded'], array['model_unusable'], array[600::float8]);
 select pg_temp.error_of('select predict_galaxy(1)');
 update galaxy.queue set run_after = now() where id = 1;
 
@@ -112,7 +112,8 @@ select pg_temp.error_of($$select predict_galaxy(1, model => 'm2')$$);
 -- Failed scoring: the error is reported.
 insert into galaxy.queue (image_id, model_id, max_attempts) values (1, 3, 1);
 select job_id from galaxy.claim_jobs('d1', 10, 60);
-select galaxy.fail_jobs('d1', array[4::bigint], array['decode image 1: Premature end of JPEG file'], 1);
+select galaxy.fail_jobs('d1', array[4::bigint], array['decode image 1: Premature end of JPEG file'], array['truncated_image'],
+                        array['Infinity'::float8]);
 select pg_temp.error_of($$select predict_galaxy(1, model => 'm2')$$);
 
 -- A job removed while queued (e.g. a cancelled batch) is reported as not queued.

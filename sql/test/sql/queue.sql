@@ -40,7 +40,7 @@ select * from galaxy.claim_jobs('d2', 10, 60);
 -- Another daemon cannot complete or fail them.
 select galaxy.complete_jobs('d2', array[1::bigint], array['E0'], array['elliptical'],
                             array['{"E0": 0.9, "Sc": 0.1}'::jsonb], array[2.5::real], '{}');
-select galaxy.fail_jobs('d2', array[1::bigint], array['nope'], 1);
+select galaxy.fail_jobs('d2', array[1::bigint], array['nope'], array['corrupt_image'], array['Infinity'::float8]);
 
 -- Mismatched arrays are refused.
 select galaxy.complete_jobs('d1', array[1::bigint], array['E0', 'Sc'], array['elliptical'],
@@ -62,22 +62,28 @@ select galaxy.complete_jobs('d1', array[4::bigint], array['Sc'], array['spiral']
                             array['{"E0": 0.2, "Sc": 0.8}'::jsonb], array[1.5::real], '{"size": 50}');
 select image_id, model_id, label, class from galaxy.predictions;
 
--- A failure is retried with exponential backoff until max_attempts, then moves to failed_jobs.
-select galaxy.fail_jobs('d1', array[2::bigint], array['corrupt JPEG: premature end'], 10);
-select id, attempts, lease_owner, last_error,
+-- A transient failure is queued again after the daemon's delay until max_attempts, then moves to
+-- failed_jobs with its code.
+select galaxy.fail_jobs('d1', array[2::bigint], array['model m1 could not be loaded'], array['model_unusable'], array[10::float8]);
+select id, attempts, lease_owner, last_error, last_error_code,
        run_after between now() + interval '9 seconds' and clock_timestamp() + interval '10 seconds' as backoff_10s
 from galaxy.queue;
 select * from galaxy.claim_jobs('d1', 10, 60);  -- not runnable yet
 update galaxy.queue set run_after = now() - interval '1 second';
 select job_id, attempt from galaxy.claim_jobs('d1', 10, 60);
-select galaxy.fail_jobs('d1', array[2::bigint], array['corrupt JPEG: premature end'], 10);
+select galaxy.fail_jobs('d1', array[2::bigint], array['model m1 could not be loaded'], array['model_unusable'], array[20::float8]);
 select run_after between now() + interval '19 seconds' and clock_timestamp() + interval '20 seconds' as backoff_20s
 from galaxy.queue;
 update galaxy.queue set run_after = now() - interval '1 second';
 select job_id, attempt from galaxy.claim_jobs('d1', 10, 60);
-select galaxy.fail_jobs('d1', array[2::bigint], array['corrupt JPEG: premature end'], 10);
+select galaxy.fail_jobs('d1', array[2::bigint], array['model m1 could not be loaded'], array['model_unusable'], array[40::float8]);
 select count(*) as queued from galaxy.queue;
-select job_id, image_id, model_id, attempts, max_attempts, error, failed_by from galaxy.failed_jobs;
+select job_id, image_id, model_id, attempts, max_attempts, error, error_code, failed_by from galaxy.failed_jobs;
+
+-- A delay that is missing or negative is refused.
+select galaxy.fail_jobs('d1', array[2::bigint], array['x'], array['model_unusable'], array[-1::float8]);
+select galaxy.fail_jobs('d1', array[2::bigint], array['x'], array['model_unusable'], array[null::float8]);
+select galaxy.fail_jobs('d1', array[2::bigint], array['x'], array['model_unusable'], array[]::float8[]);
 
 -- release_jobs gives the leases back without counting the attempt.
 insert into galaxy.queue (image_id, max_attempts) values (1, 5);
@@ -100,7 +106,7 @@ insert into galaxy.queue (image_id, max_attempts) values (2, 1);
 select job_id, attempt from galaxy.claim_jobs('d1', 10, 60);
 update galaxy.queue set lease_expires_at = now() - interval '1 second';
 select * from galaxy.claim_jobs('d2', 10, 60);
-select job_id, image_id, attempts, error from galaxy.failed_jobs where job_id = 6;
+select job_id, image_id, attempts, error, error_code from galaxy.failed_jobs where job_id = 6;
 
 -- A later success supersedes the failure.
 insert into galaxy.queue (image_id) values (2);
@@ -112,7 +118,7 @@ select count(*) as failures_left from galaxy.failed_jobs where image_id = 2;
 -- Failed jobs can be queued again; new JPEG bytes queue the image again.
 insert into galaxy.queue (image_id, max_attempts) values (1, 1);
 select job_id from galaxy.claim_jobs('d2', 10, 60);
-select galaxy.fail_jobs('d2', array[8::bigint], array['corrupt'], 1);
+select galaxy.fail_jobs('d2', array[8::bigint], array['corrupt'], array['corrupt_image'], array['Infinity'::float8]);
 select galaxy.retry_failed(array[2::bigint]);
 select galaxy.retry_failed();
 select galaxy.retry_failed();
@@ -126,6 +132,15 @@ select count(*) as queued_after_same_bytes from galaxy.queue;
 update galaxy.images set jpeg = '\xffd8ee' where id = 1;
 select image_id, model_id, priority from galaxy.queue;
 delete from galaxy.queue;
+
+-- A permanent failure (bad image bytes) moves to failed_jobs at once, though attempts are left.
+insert into galaxy.queue (image_id, max_attempts) values (1, 5);
+select job_id as bad_bytes_job from galaxy.claim_jobs('d2', 10, 60) \gset
+select galaxy.fail_jobs('d2', array[:bad_bytes_job::bigint], array['decode image 1: Premature end of JPEG file'],
+                        array['truncated_image'], array['Infinity'::float8]) = array[:bad_bytes_job::bigint]
+    as failed_at_once;
+select count(*) as queued from galaxy.queue;
+select attempts, max_attempts, error, error_code from galaxy.failed_jobs where job_id = :bad_bytes_job;
 
 -- Heartbeats and stop.
 select name, host, pid, version, stopped_at is null as running from galaxy.daemons order by name;
