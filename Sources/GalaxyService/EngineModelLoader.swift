@@ -23,8 +23,8 @@ public struct EngineModelLoader: ScoringModelLoader {
             "output": JSONText.string(metadata.output.rawValue),
             "decode_scale": JSONText.string(metadata.decodeScale.metadataValue),
         ]
-        if let mean = metadata.mean { members["mean"] = JSONText.array(mean.map(Double.init)) }
-        if let std = metadata.std { members["std"] = JSONText.array(std.map(Double.init)) }
+        if let mean = metadata.mean { members["mean"] = JSONText.array(mean) }
+        if let std = metadata.std { members["std"] = JSONText.array(std) }
         return JSONText.object(encoded: members)
     }
 
@@ -35,8 +35,8 @@ public struct EngineModelLoader: ScoringModelLoader {
             "size": JSONText.number(Double(options.size)),
             "decode_scale": JSONText.string(options.decodeScale.metadataValue),
         ]
-        if let mean = options.mean { members["mean"] = JSONText.array(mean.map(Double.init)) }
-        if let std = options.std { members["std"] = JSONText.array(std.map(Double.init)) }
+        if let mean = options.mean { members["mean"] = JSONText.array(mean) }
+        if let std = options.std { members["std"] = JSONText.array(std) }
         return JSONText.object(encoded: members)
     }
 }

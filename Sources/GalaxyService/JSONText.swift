@@ -6,7 +6,7 @@ public enum JSONText {
     /// `{"label": probability, ...}` with keys sorted.
     public static func object(_ values: [String: Float]) -> String {
         "{"
-            + values.keys.sorted().map { "\(string($0)):\(number(Double(values[$0]!)))" }.joined(
+            + values.keys.sorted().map { "\(string($0)):\(number(values[$0]!))" }.joined(
                 separator: ",") + "}"
     }
 
@@ -23,6 +23,19 @@ public enum JSONText {
     /// A JSON array of numbers.
     public static func array(_ values: [Double]) -> String {
         "[" + values.map(number).joined(separator: ",") + "]"
+    }
+
+    /// A JSON array of float32 numbers, each written as `number(_: Float)` does.
+    public static func array(_ values: [Float]) -> String {
+        "[" + values.map(number).joined(separator: ",") + "]"
+    }
+
+    /// A float32 as the shortest decimal that reads back as the same float32: 0.1 stays `0.1`,
+    /// where going through `Double` would write 0.10000000149011612.
+    public static func number(_ value: Float) -> String {
+        guard value.isFinite else { return "null" }
+        if value == value.rounded(), abs(value) < 1e7 { return String(Int64(value)) }
+        return value.description
     }
 
     /// A JSON number; non-finite values (which JSON cannot hold) become null.
