@@ -1,4 +1,5 @@
 import Foundation
+import GalaxyCore
 import Logging
 
 /// The scoring daemon: performs the actions of `ScoringStateMachine` against PostgreSQL and the
@@ -329,14 +330,18 @@ public final class ScoringDaemon: @unchecked Sendable {
     private struct ScoringInFlight {
         let jobIDs: [Int64]
         let modelIDs: Set<Int64>
-        let work: BackgroundWork<[JobOutcome]>
+        let work: PendingWork<[JobOutcome]>
     }
 
     /// Scoring started on the prefetched batch while the previous batch commits.
     private var ahead: ScoringInFlight?
 
+    /// Scores claimed batches while this thread talks to the database; one kept thread for the
+    /// daemon's life, fanning out to the worker pool.
+    private let scorer = SerialWorker(name: "galaxy.scorer")
+
     /// Groups jobs by model, loads what is missing, pins the models and starts scoring each group
-    /// on all cores, on a thread of its own.
+    /// on all cores, on the scoring thread.
     private func startScoring(_ jobs: [ClaimedJob]) throws -> ScoringInFlight {
         let modelIDs = Set(jobs.map(\.modelID))
         for id in cache.missing(modelIDs) { try load(id) }
@@ -345,7 +350,7 @@ public final class ScoringDaemon: @unchecked Sendable {
         let plan = modelIDs.sorted().map { id in
             (jobs.indices.filter { jobs[$0].modelID == id }, cache.lookup(id), id)
         }
-        let work = BackgroundWork { () -> [JobOutcome] in
+        let work = scorer.submit { () -> [JobOutcome] in
             var outcomes = [JobOutcome?](repeating: nil, count: jobs.count)
             for (indices, lookup, id) in plan {
                 switch lookup {
@@ -450,25 +455,5 @@ public final class ScoringDaemon: @unchecked Sendable {
             if left <= 0 { return }
             Thread.sleep(forTimeInterval: min(left, 0.1))
         }
-    }
-}
-
-/// Runs a closure on a thread of its own; `wait()` returns its result.
-final class BackgroundWork<Value: Sendable>: @unchecked Sendable {
-    private let done = DispatchSemaphore(value: 0)
-    private var value: Value?
-
-    init(_ body: @escaping @Sendable () -> Value) {
-        let thread = Thread { [self] in
-            self.value = body()
-            self.done.signal()
-        }
-        thread.stackSize = 8 << 20
-        thread.start()
-    }
-
-    func wait() -> Value {
-        done.wait()
-        return value!
     }
 }
