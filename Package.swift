@@ -18,6 +18,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        // Already in the graph through Hummingbird: the one lifecycle of `galaxy serve` and `galaxy web`.
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         // C libraries, each reached through exactly one Swift module.
@@ -68,6 +70,7 @@ let package = Package(
             dependencies: [
                 "GalaxyCore", "GalaxyImage", "GalaxyEngine", "GalaxyPostgres",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]),
         // Synthetic Galaxy Zoo-like images and catalogs.
         .target(
@@ -86,6 +89,7 @@ let package = Package(
                 "GalaxyCore", "GalaxyImage", "GalaxyPostgres",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             resources: [
                 .embedInCode("Page/index.html"), .embedInCode("Page/app.js"),
@@ -99,6 +103,7 @@ let package = Package(
                 "GalaxyService", "GalaxySynth", "GalaxyTraining", "GalaxyWeb",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]),
         // Benchmark programs driven by scripts/bench-*.
         .executableTarget(

@@ -20,7 +20,7 @@ public struct WebRequestContext: RequestContext {
 public func buildApplication(_ config: WebConfiguration) async throws -> some ApplicationProtocol {
     let store = WebStore(
         database: config.database, connections: config.databaseConnections, logger: config.logger)
-    let metrics = HTTPMetrics()
+    let metrics = HTTPMetrics(registry: config.metrics)
     let router = Router(context: WebRequestContext.self)
     router.add(middleware: MetricsMiddleware(metrics: metrics))
     router.add(middleware: JSONErrorMiddleware())

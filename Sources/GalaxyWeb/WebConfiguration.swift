@@ -1,4 +1,5 @@
 import Foundation
+import GalaxyCore
 import Logging
 
 /// Everything `buildApplication` needs; the CLI fills it from flags, tests set a few fields.
@@ -23,9 +24,9 @@ public struct WebConfiguration: Sendable {
     public var openRead: Bool = false
     /// Seconds between live status events on `/v1/events`.
     public var eventInterval: Duration = .seconds(1)
-    /// Metrics of the process around the web app (the scoring daemon's registry under
-    /// `galaxy serve --http`), appended to `/metrics`.
-    public var extraMetrics: (@Sendable () -> String)?
+    /// The process's registry: the app adds its HTTP series, and `/metrics` renders all of it (the
+    /// scoring daemon's series too under `galaxy serve --http`).
+    public var metrics: MetricsRegistry = MetricsRegistry()
     /// Called with the bound port once the server listens.
     public var onListening: (@Sendable (Int) async -> Void)?
     /// Where the app logs.

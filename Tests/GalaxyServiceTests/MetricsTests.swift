@@ -1,4 +1,5 @@
 import Foundation
+import GalaxyCore
 import GalaxyService
 import Testing
 
@@ -43,6 +44,16 @@ import Testing
         #expect(text.contains(#"# HELP g A "gauge"\nwith two lines."#))
     }
 
+    @Test func aFamilyDeclaredTwiceKeepsItsSeries() {
+        let registry = MetricsRegistry()
+        registry.declareGauge("in_flight", help: "Requests.")
+        registry.add("in_flight", by: 2)
+        registry.declareGauge("in_flight", help: "Requests.")
+        registry.add("in_flight", by: -1)
+        #expect(registry.value("in_flight") == 1)
+        #expect(registry.prometheusText().components(separatedBy: "# TYPE in_flight").count == 2)
+    }
+
     @Test func serviceMetricsCountCommittedBatches() {
         let metrics = ServiceMetrics()
         metrics.record(.init(completed: 60, retried: 2, failedForGood: 1, lostLease: 1), batchSize: 64)
@@ -56,31 +67,5 @@ import Testing
         #expect(text.contains("galaxy_jobs_completed_total 63\n"))
         #expect(text.contains("galaxy_batch_size_bucket{le=\"4\"} 1\n"))
         #expect(text.contains("galaxy_batch_size_bucket{le=\"64\"} 2\n"))
-    }
-
-    @Test func metricsServerAnswersScrapes() throws {
-        let metrics = ServiceMetrics()
-        metrics.registry.set(ServiceMetrics.queueDepth, to: 7)
-        let server = try MetricsServer(address: HostPort(host: "127.0.0.1", port: 0)) {
-            metrics.prometheusText()
-        }
-        defer { server.stop() }
-        #expect(server.port > 0)
-        let response = try HTTPGet.fetch(port: server.port, path: "/metrics")
-        #expect(response.hasPrefix("HTTP/1.1 200 OK\r\n"))
-        #expect(response.contains("Content-Type: text/plain; version=0.0.4"))
-        #expect(response.contains("galaxy_queue_depth 7\n"))
-        let missing = try HTTPGet.fetch(port: server.port, path: "/nothing")
-        #expect(missing.hasPrefix("HTTP/1.1 404"))
-    }
-
-    @Test func aTakenPortIsAClearError() throws {
-        let first = try MetricsServer(address: HostPort(host: "127.0.0.1", port: 0)) { "" }
-        defer { first.stop() }
-        #expect {
-            _ = try MetricsServer(address: HostPort(host: "127.0.0.1", port: first.port)) { "" }
-        } throws: { error in
-            "\(error)".contains("bind failed") && "\(error)".contains("--metrics-address")
-        }
     }
 }

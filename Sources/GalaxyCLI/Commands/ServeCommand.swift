@@ -106,64 +106,28 @@ struct ServeCommand: AsyncParsableCommand {
             },
             loader: EngineModelLoader(), logger: logger)
 
-        var server: MetricsServer?
+        var parts: [ServiceRunner.Part] = []
         if let address = config.metricsAddress {
-            do {
-                server = try MetricsServer(address: address) { daemon.metrics.prometheusText() }
-            } catch {
-                throw ValidationError(error.description)
-            }
-            logger.info("serving metrics", metadata: [LogKey.address: "\(address.host):\(server!.port)"])
+            let metricsApp = buildMetricsApplication(
+                host: address.host, port: address.port, registry: daemon.metrics.registry, logger: logger,
+                onListening: { port in
+                    logger.info("serving metrics", metadata: [LogKey.address: "\(address.host):\(port)"])
+                })
+            parts.append(.init(service: metricsApp, name: "metrics listener (--metrics-address \(address))"))
         }
-        defer { server?.stop() }
-
-        var webService: WebService?
+        parts.append(.init(service: ScoringService(daemon: daemon), name: "scoring daemon"))
         if let http {
             var webConfig = try web.configuration(address: http, database: config.database)
-            webConfig.extraMetrics = { daemon.metrics.prometheusText() }
-            webService = try await WebService.start(webConfig, logger: logger)
+            webConfig.metrics = daemon.metrics.registry
+            let host = webConfig.host
+            webConfig.onListening = { port in logger.info("serving HTTP", metadata: [LogKey.address: "\(host):\(port)"]) }
+            parts.append(.init(service: try await buildApplication(webConfig), name: "HTTP server (--http \(http))"))
         }
-        defer { webService?.stop() }
-
-        let signals = ShutdownSignals { daemon.requestShutdown() }
-        defer { signals.cancel() }
-        // The daemon blocks on libpq and the engine: it gets a thread of its own.
-        let failure: String? = await withCheckedContinuation {
-            (continuation: CheckedContinuation<String?, Never>) in
-            let thread = Thread {
-                do {
-                    try daemon.run()
-                    continuation.resume(returning: nil)
-                } catch {
-                    continuation.resume(returning: "\(error)")
-                }
-            }
-            thread.name = "galaxy-daemon"
-            thread.stackSize = 8 << 20
-            thread.start()
-        }
-        if let failure {
-            FileHandle.standardError.write(Data("error: \(failure)\n".utf8))
+        do {
+            try await ServiceRunner.run(parts, logger: logger)
+        } catch {
+            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
             throw ExitCode(2)
         }
-    }
-}
-
-/// SIGTERM and SIGINT call `handler` once each time they arrive instead of killing the process.
-final class ShutdownSignals: @unchecked Sendable {
-    private var sources: [DispatchSourceSignal] = []
-
-    init(handler: @escaping @Sendable () -> Void) {
-        for signalNumber in [SIGTERM, SIGINT] {
-            signal(signalNumber, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
-            source.setEventHandler(handler: handler)
-            source.resume()
-            sources.append(source)
-        }
-    }
-
-    func cancel() {
-        for source in sources { source.cancel() }
     }
 }

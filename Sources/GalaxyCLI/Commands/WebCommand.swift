@@ -1,7 +1,9 @@
 import ArgumentParser
 import Foundation
+import GalaxyService
 import GalaxyWeb
 import Logging
+import ServiceLifecycle
 
 /// The flags `galaxy web` and `galaxy serve --http` share.
 struct WebOptions: ParsableArguments {
@@ -73,31 +75,11 @@ struct WebCommand: AsyncParsableCommand {
             FileHandle.standardError.write(Data("galaxy web listening on http://\(host):\(port)/\n".utf8))
         }
         let app = try await buildApplication(config)
-        try await app.runService()
-    }
-}
-
-/// The web app running beside another part of the process (`galaxy serve --http`), stopped by
-/// that part rather than by signals.
-struct WebService {
-    private let task: Task<Void, Never>
-
-    static func start(_ config: WebConfiguration, logger: Logger) async throws -> WebService {
-        var config = config
-        let host = config.host
-        config.onListening = { port in
-            logger.info("serving HTTP", metadata: ["address": "\(host):\(port)"])
+        do {
+            try await ServiceRunner.run([.init(service: app, name: "HTTP server (--address \(address))")], logger: config.logger)
+        } catch {
+            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            throw ExitCode(2)
         }
-        let app = try await buildApplication(config)
-        let task = Task {
-            do {
-                try await app.run()
-            } catch {
-                logger.error("the HTTP server stopped", metadata: ["error": "\(error)"])
-            }
-        }
-        return WebService(task: task)
     }
-
-    func stop() { task.cancel() }
 }

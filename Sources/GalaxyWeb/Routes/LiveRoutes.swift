@@ -1,17 +1,19 @@
 import Foundation
 import Hummingbird
 import NIOCore
+import ServiceLifecycle
 
 extension WebAPI {
     /// `GET /v1/events`: server-sent events, one `status` event (queue, batches, counts) per
-    /// interval until the client goes away.
+    /// interval until the client goes away or the server shuts down (then the stream ends cleanly
+    /// within an interval, so a shutdown never waits on a client that listens forever).
     func events() -> Response {
         let store = self.store
         let interval = config.eventInterval
         let body = ResponseBody { writer in
             var lastSent = ""
             var quietTicks = 0
-            while !Task.isCancelled {
+            while !Task.isCancelled && !Task.isShuttingDownGracefully {
                 let text: String
                 do {
                     let status = try await store.status()

@@ -23,7 +23,7 @@ struct WebAPI: Sendable {
         router.get("/app.js") { _, _ in PageRoutes.file(PageFiles.script, type: "text/javascript; charset=utf-8") }
         router.get("/style.css") { _, _ in PageRoutes.file(PageFiles.style, type: "text/css; charset=utf-8") }
         router.get("/openapi.json") { _, _ in PageRoutes.file(PageFiles.openAPI, type: "application/json") }
-        router.get("/healthz") { _, _ in try JSONResponse.make(["status": "ok"]) }
+        router.get("/healthz") { _, _ in try MetricsRoutes.health() }
         router.get("/readyz") { _, _ in try await readiness() }
         router.get("/metrics") { request, _ in
             try await auth.authorize(request, scope: .read)
@@ -129,13 +129,7 @@ struct WebAPI: Sendable {
             body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 
-    func metricsResponse() -> Response {
-        var text = metrics.prometheusText()
-        if let extra = config.extraMetrics?() { text += extra }
-        return Response(
-            status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8", .cacheControl: "no-store"],
-            body: .init(byteBuffer: ByteBuffer(string: text)))
-    }
+    func metricsResponse() -> Response { MetricsRoutes.scrape(metrics.registry) }
 
     func readiness() async throws -> Response {
         struct Ready: Encodable {

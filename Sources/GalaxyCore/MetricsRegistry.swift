@@ -1,7 +1,8 @@
 import Foundation
 
-/// A small Prometheus registry: counters, gauges and histograms, rendered in the text exposition
-/// format (version 0.0.4). Thread-safe; series are created on first use.
+/// A Prometheus registry: counters, gauges and histograms, rendered in the text exposition format
+/// (version 0.0.4). One per process: the daemon's and the web app's series live side by side and
+/// every `/metrics` endpoint renders it. Thread-safe; series are created on first use.
 public final class MetricsRegistry: @unchecked Sendable {
     private enum Kind: String { case counter, gauge, histogram }
 
@@ -53,6 +54,11 @@ public final class MetricsRegistry: @unchecked Sendable {
     /// Sets a gauge.
     public func set(_ name: String, to value: Double, labels: [(String, String)] = []) {
         update(name, .gauge) { family in family.values[Self.labelText(labels)] = value }
+    }
+
+    /// Adds `delta` (either sign) to a gauge.
+    public func add(_ name: String, by delta: Double, labels: [(String, String)] = []) {
+        update(name, .gauge) { family in family.values[Self.labelText(labels), default: 0] += delta }
     }
 
     /// Records one observation in a histogram.
@@ -114,11 +120,18 @@ public final class MetricsRegistry: @unchecked Sendable {
         return out
     }
 
+    /// Declaring a family again (two parts of one process sharing the registry) keeps its series.
     private func declare(_ name: String, _ family: Family) {
         precondition(Self.isValidName(name), "'\(name)' is not a Prometheus metric name")
         lock.lock()
         defer { lock.unlock() }
-        if families[name] == nil { order.append(name) }
+        if let existing = families[name] {
+            precondition(
+                existing.kind == family.kind && existing.buckets == family.buckets,
+                "metric \(name) is declared twice with different kinds or buckets")
+            return
+        }
+        order.append(name)
         families[name] = family
     }
 
@@ -167,55 +180,4 @@ public final class MetricsRegistry: @unchecked Sendable {
         if value == value.rounded(), abs(value) < 1e15 { return String(Int64(value)) }
         return String(value)
     }
-}
-
-/// The daemon's metrics, by name. `prometheusText()` is what `/metrics` serves (the daemon's own
-/// `--metrics-address` listener, or `galaxy web`).
-public final class ServiceMetrics: Sendable {
-    public static let jobsCompleted = "galaxy_jobs_completed_total"
-    public static let jobsFailed = "galaxy_jobs_failed_total"
-    public static let jobsRetried = "galaxy_jobs_retried_total"
-    public static let jobsLostLease = "galaxy_jobs_lost_lease_total"
-    public static let scoringLatency = "galaxy_scoring_latency_seconds"
-    public static let batchSize = "galaxy_batch_size"
-    public static let queueDepth = "galaxy_queue_depth"
-    public static let reconnects = "galaxy_database_reconnects_total"
-    public static let modelsLoaded = "galaxy_models_loaded"
-    public static let up = "galaxy_daemon_up"
-
-    /// The registry the series live in.
-    public let registry: MetricsRegistry
-
-    public init(registry: MetricsRegistry = MetricsRegistry()) {
-        self.registry = registry
-        registry.declareCounter(Self.jobsCompleted, help: "Jobs scored and written to galaxy.predictions.")
-        registry.declareCounter(Self.jobsFailed, help: "Jobs that failed for good after their last attempt.")
-        registry.declareCounter(Self.jobsRetried, help: "Job attempts that failed and were queued again.")
-        registry.declareCounter(
-            Self.jobsLostLease,
-            help: "Scored jobs dropped because another daemon had taken over their lease.")
-        registry.declareHistogram(
-            Self.scoringLatency, help: "Decode, preprocess and inference time per image.",
-            buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5])
-        registry.declareHistogram(
-            Self.batchSize, help: "Jobs per claimed batch.",
-            buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512])
-        registry.declareGauge(Self.queueDepth, help: "Jobs in galaxy.queue at the last look.")
-        registry.declareCounter(
-            Self.reconnects, help: "Connections to PostgreSQL opened again after a failure.")
-        registry.declareGauge(Self.modelsLoaded, help: "Models loaded in this daemon's cache.")
-        registry.declareGauge(Self.up, help: "1 while the daemon is connected and scoring.")
-    }
-
-    /// Records the counts of one committed batch.
-    public func record(_ summary: ScoringStateMachine.CommitSummary, batchSize: Int) {
-        registry.increment(Self.jobsCompleted, by: Double(summary.completed))
-        registry.increment(Self.jobsFailed, by: Double(summary.failedForGood))
-        registry.increment(Self.jobsRetried, by: Double(summary.retried))
-        registry.increment(Self.jobsLostLease, by: Double(summary.lostLease))
-        registry.observe(Self.batchSize, Double(batchSize))
-    }
-
-    /// Every series in the Prometheus text exposition format.
-    public func prometheusText() -> String { registry.prometheusText() }
 }
