@@ -65,6 +65,22 @@ public struct PostgresError: Error, CustomStringConvertible, Sendable {
         return code.hasPrefix("08") || code == "57P01" || code == "57P02" || code == "57P03"
     }
 
+    /// True when retrying the same call cannot succeed: bad credentials, a missing database, role
+    /// or function, missing privileges, a malformed connection string. Decided by SQLSTATE when
+    /// the server sent one; failures before a session exists carry only libpq's text, so those few
+    /// messages are recognised by their wording.
+    public var isPermanent: Bool {
+        if let state = sqlState {
+            // invalid authorization / password, unknown database, insufficient privilege,
+            // undefined function, unknown schema
+            return ["28000", "28P01", "3D000", "42501", "42883", "3F000"].contains(state)
+        }
+        let m = message.lowercased()
+        return m.contains("password authentication failed") || m.contains("does not exist")
+            || m.contains("no pg_hba.conf entry") || m.contains("invalid connection option")
+            || m.contains("invalid uri") || m.contains("missing \"=\"")
+    }
+
     public var description: String {
         var text: String
         switch kind {

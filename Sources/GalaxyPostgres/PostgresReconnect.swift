@@ -70,7 +70,7 @@ extension PostgresConnection {
         try retryingConnectionLoss(policy: policy, logger: logger, what: "connect", shouldStop: shouldStop) {
             do {
                 return try PostgresConnection(conninfo: conninfo, applicationName: applicationName, logger: logger)
-            } catch let error as PostgresError where Self.isPermanent(error) {
+            } catch let error as PostgresError where error.isPermanent {
                 // Wrong credentials or database: retrying cannot help.
                 throw PostgresError(kind: .usage, message: error.message)
             }
@@ -94,12 +94,5 @@ extension PostgresConnection {
             }
             logger.info("reconnected to PostgreSQL", metadata: ["postgres.target": "\(target)"])
         }
-    }
-
-    static func isPermanent(_ error: PostgresError) -> Bool {
-        let m = error.message
-        return m.contains("password authentication failed") || m.contains("does not exist")
-            || m.contains("no pg_hba.conf entry") || m.contains("invalid connection option")
-            || m.contains("invalid URI") || m.contains("missing \"=\"")
     }
 }

@@ -13,22 +13,10 @@ public final class PostgresDaemonDatabase: DaemonDatabase {
         do {
             connection = try PostgresConnection(
                 conninfo: conninfo, applicationName: applicationName, logger: logger)
-        } catch let error as PostgresError where Self.isPermanent(error) {
+        } catch let error as PostgresError where error.isPermanent {
             throw ServiceError.refused(
                 target: PostgresConnection.resolveConnInfo(conninfo), reason: error.message)
         }
-    }
-
-    /// Errors that a reconnect cannot fix: bad credentials, a missing database, missing privileges
-    /// or functions.
-    static func isPermanent(_ error: PostgresError) -> Bool {
-        guard let state = error.sqlState else {
-            // libpq reports authentication failures before any SQLSTATE exists.
-            let message = error.message.lowercased()
-            return message.contains("password authentication failed") || message.contains("does not exist")
-                || message.contains("no pg_hba.conf entry")
-        }
-        return ["28000", "28P01", "3D000", "42501", "42883", "3F000"].contains(state)
     }
 
     /// Wraps an open connection.
@@ -40,7 +28,7 @@ public final class PostgresDaemonDatabase: DaemonDatabase {
         try SchemaCheck.requireDaemonProtocol(on: connection)
         do {
             _ = try connection.query("select galaxy.daemon_register(\(daemon), \(host), \(pid), \(version))")
-        } catch let error as PostgresError where Self.isPermanent(error) {
+        } catch let error as PostgresError where error.isPermanent {
             throw ServiceError.refused(target: connection.target, reason: error.message)
         }
         if listen {

@@ -61,6 +61,20 @@ struct ErrorTests {
         #expect(error?.description.contains("DATABASE_URL") == true)
     }
 
+    /// One rule for "retrying cannot help", used by connect() and by the daemon alike.
+    @Test func permanenceComesFromTheSQLStateOrLibpqsWording() throws {
+        let db = try TestDatabase.connect()
+        let undefined = #expect(throws: PostgresError.self) { try db.query("select no_such_function_here()") }
+        #expect(undefined?.isPermanent == true)
+        let syntax = #expect(throws: PostgresError.self) { try db.query("selec 1") }
+        #expect(syntax?.isPermanent == false)
+        let refused = PostgresError(kind: .connection, message: "connection to server failed: Connection refused")
+        #expect(!refused.isPermanent && refused.isConnectionLoss)
+        let password = PostgresError(kind: .connection, message: "FATAL:  password authentication failed for user \"x\"")
+        #expect(password.isPermanent)
+        #expect(PostgresError(kind: .usage, message: "invalid connection option \"hots\"").isPermanent)
+    }
+
     @Test func permanentConnectErrorsAreNotRetried() throws {
         let url = try TestDatabase.url()
         let connection = try PostgresConnection(conninfo: url)
