@@ -115,25 +115,22 @@ public final class ScoringDaemon: @unchecked Sendable {
                 return machine.staleLeasesReleased()
             }
         case .claim(let maxJobs):
-            if let jobs = prefetched, !jobs.isEmpty {
-                prefetched = nil
-                return machine.claimed(jobs)
-            }
-            prefetched = nil
             return withDatabaseFailure {
                 try heartbeatIfDue()
                 let jobs = try database!.claimJobs(
                     daemon: config.name, maxJobs: maxJobs, leaseSeconds: config.leaseSeconds)
                 return machine.claimed(jobs)
             }
-        case .score(let jobs):
-            return withDatabaseFailure { machine.scored(try score(jobs)) }
-        case .commit(let batch):
-            return withDatabaseFailure { try commit(batch) }
+        case .score(let jobs, let startedAhead, let claimAhead):
+            return withDatabaseFailure { try score(jobs, startedAhead: startedAhead, claimAhead: claimAhead) }
+        case .commit(let batch, let scoreAhead):
+            return withDatabaseFailure { try commit(batch, scoreAhead: scoreAhead) }
+        case .abandonAhead:
+            finishAhead()
+            return machine.aheadAbandoned()
         case .waitForWork:
             return withDatabaseFailure { try waitForWork() }
         case .releaseLeasesAndStop:
-            finishAhead()
             return withDatabaseFailure {
                 try database!.releaseJobs(daemon: config.name)
                 try database!.markStopped(daemon: config.name)
@@ -152,15 +149,11 @@ public final class ScoringDaemon: @unchecked Sendable {
         } catch let error as any DaemonFatalError {
             fatal = error
             database = nil
-            prefetched = nil
             finishAhead()
             return nil
         } catch {
             logger.error("database call failed", metadata: [LogKey.error: "\(error)"])
             database = nil
-            // Prefetched jobs stay leased; they are released after reconnecting.
-            prefetched = nil
-            finishAhead()
             return machine.databaseFailed()
         }
     }
@@ -304,26 +297,37 @@ public final class ScoringDaemon: @unchecked Sendable {
         ]
     }
 
-    /// Scores a claimed batch and returns one outcome per job in claim order. Scoring runs on the
-    /// engine's threads; meanwhile this thread claims the next batch when more work is likely, so
-    /// the database round trip overlaps with scoring instead of leaving the cores idle. A batch
-    /// whose scoring `commit` already started (`ahead`) is only waited for.
-    private func score(_ jobs: [ClaimedJob]) throws -> [JobOutcome] {
+    /// Scores the batch in hand (started here, or by the commit before it when `startedAhead`) on
+    /// the scoring thread; meanwhile this thread claims `claimAhead` more jobs, so the database
+    /// round trip overlaps with scoring instead of leaving the cores idle. A failed claim ahead is
+    /// reported to the machine after the scores, so the scored batch is committed after
+    /// reconnecting.
+    private func score(_ jobs: [ClaimedJob], startedAhead: Bool, claimAhead: Int?) throws
+        -> ScoringStateMachine.Action
+    {
         let flight: ScoringInFlight
-        if let ahead, ahead.jobIDs == jobs.map(\.jobID) {
-            flight = ahead
-            self.ahead = nil
+        if startedAhead {
+            guard let started = ahead, started.jobIDs == jobs.map(\.jobID) else {
+                preconditionFailure("the machine named a batch scored ahead that is not in flight")
+            }
+            flight = started
+            ahead = nil
         } else {
-            finishAhead()
             flight = try startScoring(jobs)
         }
-        if prefetched == nil, jobs.count >= config.batchSize, !shouldStop {
-            // A failure here surfaces again at the commit, which then reconnects; the leases of
-            // anything claimed are given back after reconnecting.
-            prefetched = try? database!.claimJobs(
-                daemon: config.name, maxJobs: config.batchSize, leaseSeconds: config.leaseSeconds)
+        var claimedAhead: [ClaimedJob] = []
+        var claimFailure: (any Error)?
+        if let claimAhead {
+            do {
+                claimedAhead = try database!.claimJobs(
+                    daemon: config.name, maxJobs: claimAhead, leaseSeconds: config.leaseSeconds)
+            } catch {
+                claimFailure = error
+            }
         }
-        return finish(flight, jobs)
+        let next = machine.scored(finish(flight, jobs), claimedAhead: claimedAhead)
+        if let claimFailure { throw claimFailure }
+        return next
     }
 
     /// A batch being scored on a background thread, with the models it pinned.
@@ -333,7 +337,7 @@ public final class ScoringDaemon: @unchecked Sendable {
         let work: PendingWork<[JobOutcome]>
     }
 
-    /// Scoring started on the prefetched batch while the previous batch commits.
+    /// Scoring started on the batch claimed ahead while the batch in hand commits.
     private var ahead: ScoringInFlight?
 
     /// Scores claimed batches while this thread talks to the database; one kept thread for the
@@ -391,8 +395,9 @@ public final class ScoringDaemon: @unchecked Sendable {
         return outcomes
     }
 
-    /// Waits out scoring started ahead whose batch will not be committed (a failure, a shutdown):
-    /// its jobs stay leased and are released or taken over like any claimed job.
+    /// Waits out scoring started ahead whose batch will not be committed (the machine's
+    /// `abandonAhead`, or a fatal stop): its jobs stay leased and are released or taken over like
+    /// any claimed job.
     private func finishAhead() {
         guard let ahead else { return }
         self.ahead = nil
@@ -406,13 +411,10 @@ public final class ScoringDaemon: @unchecked Sendable {
         return outcomes
     }
 
-    /// Jobs claimed ahead while the previous batch was scoring; they answer the next claim.
-    private var prefetched: [ClaimedJob]?
-
-    private func commit(_ batch: BatchResult) throws -> ScoringStateMachine.Action {
-        // The next batch is already claimed: score it while this one commits.
-        if ahead == nil, let next = prefetched, !next.isEmpty, !shouldStop {
-            ahead = try startScoring(next)
+    private func commit(_ batch: BatchResult, scoreAhead: [ClaimedJob]) throws -> ScoringStateMachine.Action {
+        // The batch claimed ahead is scored while this one commits.
+        if !scoreAhead.isEmpty {
+            ahead = try startScoring(scoreAhead)
         }
         var preprocessing: [Int64: String] = [:]
         for modelID in Set(batch.completions.map(\.modelID)) {

@@ -7,6 +7,13 @@
 /// or `fail_jobs` (retry later, or failed for good) in one transaction. A batch scored while the
 /// connection dropped is committed again after reconnecting; `complete_jobs` only completes jobs
 /// this daemon still leases, so a job rescued meanwhile by another daemon is never completed twice.
+///
+/// Pipelining is part of the machine: while a full batch is scored it asks for the next batch to be
+/// claimed ahead (`score(_:startedAhead:claimAhead:)`), and that batch starts scoring while the
+/// first one commits (`commit(_:scoreAhead:)`). Work ahead is never committed after a shutdown
+/// request or a lost connection: scoring started ahead is waited out and dropped (`abandonAhead`)
+/// and its leases are given back with `release_jobs` (on stopping, or after reconnecting), so the
+/// jobs are claimed again with their attempt returned.
 public struct ScoringStateMachine: Sendable {
     /// What the driver does next.
     public enum Action: Sendable, Hashable {
@@ -20,10 +27,17 @@ public struct ScoringStateMachine: Sendable {
         case releaseStaleLeases
         /// Call `claim_jobs`, then report `claimed(_:)`.
         case claim(maxJobs: Int)
-        /// Score the jobs with the engine (no database), then report `scored(_:)`.
-        case score([ClaimedJob])
-        /// Call `complete_jobs` and `fail_jobs` in one transaction, then report `committed(_:)`.
-        case commit(BatchResult)
+        /// Score the jobs with the engine (no database); `startedAhead` says the previous commit
+        /// already started it. Meanwhile, when `claimAhead` is set, claim up to that many more
+        /// jobs. Then report `scored(_:claimedAhead:)`, and `databaseFailed()` right after it if
+        /// the claim ahead failed.
+        case score([ClaimedJob], startedAhead: Bool, claimAhead: Int?)
+        /// Start scoring `scoreAhead` (unless empty), then call `complete_jobs` and `fail_jobs` in
+        /// one transaction and report `committed(_:)`.
+        case commit(BatchResult, scoreAhead: [ClaimedJob])
+        /// Wait for the scoring started ahead to end and drop its results (its jobs stay leased
+        /// until released), then report `aheadAbandoned()`.
+        case abandonAhead
         /// Wait on the connection for a notification or the poll interval, then report `wokeUp()`.
         case waitForWork
         /// Graceful stop: `release_jobs` and `daemon_stopped`, then report `stopped()`.
@@ -64,7 +78,17 @@ public struct ScoringStateMachine: Sendable {
         case stopped
     }
 
+    /// Jobs claimed while the batch in hand was scored, and whether their scoring has started.
+    private enum Ahead: Sendable, Hashable {
+        case none
+        case claimed([ClaimedJob])
+        case scoring([ClaimedJob])
+    }
+
     private var state: State = .initial
+    private var ahead: Ahead = .none
+    /// The action to take once scoring started ahead has been abandoned.
+    private var afterAbandon: Action?
     /// A scored batch whose commit did not go through: committed again after reconnecting.
     private var pendingCommit: BatchResult?
     private var shutdownRequested = false
@@ -112,7 +136,7 @@ public struct ScoringStateMachine: Sendable {
         guard case .connecting = state else { preconditionFailure("connected() while \(state)") }
         if let batch = pendingCommit {
             state = .committing(batch)
-            return .commit(batch)
+            return .commit(batch, scoreAhead: [])
         }
         state = .releasingStaleLeases
         return .releaseStaleLeases
@@ -128,6 +152,10 @@ public struct ScoringStateMachine: Sendable {
 
     /// Any database call failed (connection lost, server restarting, query error).
     public mutating func databaseFailed() -> Action {
+        abandoningAhead(afterwards: afterDatabaseFailure())
+    }
+
+    private mutating func afterDatabaseFailure() -> Action {
         var attempt = 1
         switch state {
         case .connecting(let previous):
@@ -169,6 +197,27 @@ public struct ScoringStateMachine: Sendable {
         return .connect
     }
 
+    /// Scoring started ahead (if any) was waited out and dropped.
+    public mutating func aheadAbandoned() -> Action {
+        guard let next = afterAbandon else { preconditionFailure("aheadAbandoned() without abandonAhead") }
+        afterAbandon = nil
+        return next
+    }
+
+    /// Returns `next`, or first `abandonAhead` when scoring was started ahead. Jobs claimed ahead
+    /// but not started are simply forgotten: `release_jobs` gives them back later.
+    private mutating func abandoningAhead(afterwards next: Action) -> Action {
+        defer { ahead = .none }
+        guard case .scoring = ahead else { return next }
+        afterAbandon = next
+        return .abandonAhead
+    }
+
+    /// How many jobs to claim ahead while `jobs` are scored: a full batch suggests more work.
+    private func claimAhead(after jobs: [ClaimedJob]) -> Int? {
+        jobs.count >= batchSize && !shutdownRequested ? batchSize : nil
+    }
+
     /// `claim_jobs` returned these jobs (possibly none).
     public mutating func claimed(_ jobs: [ClaimedJob]) -> Action {
         guard state == .claiming else { preconditionFailure("claimed() while \(state)") }
@@ -181,15 +230,26 @@ public struct ScoringStateMachine: Sendable {
             return .waitForWork
         }
         state = .scoring(jobs)
-        return .score(jobs)
+        return .score(jobs, startedAhead: false, claimAhead: claimAhead(after: jobs))
     }
 
-    /// The engine scored the claimed jobs: one outcome per job, in claim order.
-    public mutating func scored(_ outcomes: [JobOutcome]) -> Action {
+    /// The engine scored the jobs in hand: one outcome per job, in claim order; `claimedAhead` are
+    /// the jobs claimed meanwhile.
+    public mutating func scored(_ outcomes: [JobOutcome], claimedAhead: [ClaimedJob] = []) -> Action {
         guard case .scoring(let jobs) = state else { preconditionFailure("scored() while \(state)") }
         let batch = BatchResult(jobs: jobs, outcomes: outcomes, policy: retryPolicy)
         state = .committing(batch)
-        return .commit(batch)
+        if claimedAhead.isEmpty {
+            ahead = .none
+            return .commit(batch, scoreAhead: [])
+        }
+        if shutdownRequested {
+            // Not scored: given back by release_jobs when the daemon stops.
+            ahead = .claimed(claimedAhead)
+            return .commit(batch, scoreAhead: [])
+        }
+        ahead = .scoring(claimedAhead)
+        return .commit(batch, scoreAhead: claimedAhead)
     }
 
     /// The batch's transaction committed with this receipt.
@@ -205,12 +265,18 @@ public struct ScoringStateMachine: Sendable {
             lostLease: batch.completions.filter { !completed.contains($0.jobID) }.count)
         if wasRecommit {
             // Back from a lost connection: give back whatever else is still leased to this daemon.
+            ahead = .none
             state = .releasingStaleLeases
             return (.releaseStaleLeases, summary)
         }
+        if case .scoring(let next) = ahead, !shutdownRequested {
+            ahead = .none
+            state = .scoring(next)
+            return (.score(next, startedAhead: true, claimAhead: claimAhead(after: next)), summary)
+        }
         // Claim again at once: an empty claim costs one query, and work that arrived while this
         // batch was scored is picked up without waiting for a notification.
-        return (claimOrStop(), summary)
+        return (abandoningAhead(afterwards: claimOrStop()), summary)
     }
 
     /// A notification arrived or the poll interval passed. Returns nil while busy: the loop claims
@@ -225,6 +291,8 @@ public struct ScoringStateMachine: Sendable {
     /// first (the loop then stops instead of claiming more).
     public mutating func requestShutdown() -> Action? {
         shutdownRequested = true
+        // Let the abandon finish: the action after it sees the request.
+        if afterAbandon != nil { return nil }
         switch state {
         case .initial:
             state = .stopped

@@ -27,14 +27,16 @@ import Testing
     @Test func claimsScoresAndCommitsOneTransactionPerBatch() {
         var m = started()
         let jobs = [job(1), job(2)]
-        #expect(m.claimed(jobs) == .score(jobs))
+        // A full batch: the next one is claimed ahead while this one scores.
+        #expect(m.claimed(jobs) == .score(jobs, startedAhead: false, claimAhead: 2))
         #expect(m.holdsWork)
         let truncated = JobError(.truncatedImage, "decode image 20: Premature end of JPEG file")
         let action = m.scored([score("Sa"), .failed(truncated)])
-        guard case .commit(let batch) = action else {
+        guard case .commit(let batch, let scoreAhead) = action else {
             Issue.record("expected a commit, got \(action)")
             return
         }
+        #expect(scoreAhead.isEmpty)
         #expect(batch.completions.map(\.jobID) == [1])
         #expect(
             batch.failures == [JobFailure(jobID: 2, error: truncated, retryAfterSeconds: nil)])
@@ -52,7 +54,8 @@ import Testing
         #expect(m.wokeUp() == .claim(maxJobs: 2))
         // A notification while claiming is absorbed: the loop claims again after its batch.
         #expect(m.wokeUp() == nil)
-        #expect(m.claimed([job(1)]) == .score([job(1)]))
+        // Less than a batch: nothing is claimed ahead.
+        #expect(m.claimed([job(1)]) == .score([job(1)], startedAhead: false, claimAhead: nil))
         #expect(m.wokeUp() == nil)
     }
 
@@ -165,6 +168,92 @@ import Testing
         _ = m.claimed([])
         _ = m.requestShutdown()
         #expect(m.databaseFailed() == .exit)
+    }
+
+    // MARK: pipelining
+
+    private func full(_ ids: [Int64]) -> [ClaimedJob] { ids.map { job($0) } }
+
+    @Test func aBatchClaimedAheadScoresWhileThePreviousCommitsAndIsNotClaimedAgain() {
+        var m = started()
+        #expect(m.claimed(full([1, 2])) == .score(full([1, 2]), startedAhead: false, claimAhead: 2))
+        let commit = m.scored([score("Sa"), score("Sb")], claimedAhead: full([3, 4]))
+        guard case .commit(let batch, let scoreAhead) = commit else {
+            Issue.record("expected a commit, got \(commit)")
+            return
+        }
+        #expect(batch.jobIDs == [1, 2] && scoreAhead == full([3, 4]))
+        let (next, _) = m.committed(CommitReceipt(completed: [1, 2], failedForGood: []))
+        // The batch ahead is already scoring: the machine waits for it instead of claiming.
+        #expect(next == .score(full([3, 4]), startedAhead: true, claimAhead: 2))
+        guard case .commit(let second, let nothingAhead) = m.scored([score("Sa"), score("Sb")], claimedAhead: []) else {
+            Issue.record("expected the batch ahead to commit")
+            return
+        }
+        #expect(second.jobIDs == [3, 4] && nothingAhead.isEmpty)
+        let (after, _) = m.committed(CommitReceipt(completed: [3, 4], failedForGood: []))
+        #expect(after == .claim(maxJobs: 2))
+    }
+
+    @Test func shutdownLeavesJobsClaimedAheadUnscoredForReleaseJobs() {
+        var m = started()
+        _ = m.claimed(full([1, 2]))
+        #expect(m.requestShutdown() == nil)
+        // Claimed ahead before the request was seen: committed without scoring them.
+        #expect(
+            m.scored([score("Sa"), score("Sb")], claimedAhead: full([3, 4]))
+                == .commit(BatchResult(jobs: full([1, 2]), outcomes: [score("Sa"), score("Sb")], policy: .init(retryBaseSeconds: 2)), scoreAhead: []))
+        let (next, _) = m.committed(CommitReceipt(completed: [1, 2], failedForGood: []))
+        // release_jobs gives their leases (and attempts) back.
+        #expect(next == .releaseLeasesAndStop)
+        #expect(m.stopped() == .exit)
+    }
+
+    @Test func shutdownWhileABatchScoresAheadAbandonsItThenReleasesTheLeases() {
+        var m = started()
+        _ = m.claimed(full([1, 2]))
+        _ = m.scored([score("Sa"), score("Sb")], claimedAhead: full([3, 4]))
+        // The request arrives while the first batch commits and the second scores.
+        #expect(m.requestShutdown() == nil)
+        let (next, _) = m.committed(CommitReceipt(completed: [1, 2], failedForGood: []))
+        #expect(next == .abandonAhead)
+        #expect(m.aheadAbandoned() == .releaseLeasesAndStop)
+        #expect(m.stopped() == .exit)
+    }
+
+    @Test func aLostConnectionDuringTheCommitAbandonsTheBatchAheadAndCommitsTheFirstAgain() {
+        var m = started()
+        _ = m.claimed(full([1, 2]))
+        let commit = m.scored([score("Sa"), score("Sb")], claimedAhead: full([3, 4]))
+        #expect(m.databaseFailed() == .abandonAhead)
+        #expect(m.aheadAbandoned() == .waitToReconnect(seconds: 0.25, attempt: 1))
+        #expect(m.reconnectDelayElapsed() == .connect)
+        // The first batch is committed again, never the one ahead, whose leases are released.
+        guard case .commit(let batch, _) = commit else { return }
+        #expect(m.connected() == .commit(batch, scoreAhead: []))
+        let (next, _) = m.committed(CommitReceipt(completed: [1, 2], failedForGood: []))
+        #expect(next == .releaseStaleLeases)
+        #expect(m.staleLeasesReleased() == .claim(maxJobs: 2))
+    }
+
+    @Test func aFailedClaimAheadStillCommitsTheScoredBatchAfterReconnecting() {
+        var m = started()
+        _ = m.claimed(full([1, 2]))
+        // The daemon reports the scores, then the claim ahead's failure.
+        let commit = m.scored([score("Sa"), score("Sb")], claimedAhead: [])
+        #expect(m.databaseFailed() == .waitToReconnect(seconds: 0.25, attempt: 1))
+        #expect(m.reconnectDelayElapsed() == .connect)
+        #expect(m.connected() == commit)
+    }
+
+    @Test func aShutdownRequestDuringAnAbandonWaitsForIt() {
+        var m = started()
+        _ = m.claimed(full([1, 2]))
+        _ = m.scored([score("Sa"), score("Sb")], claimedAhead: full([3, 4]))
+        #expect(m.databaseFailed() == .abandonAhead)
+        #expect(m.requestShutdown() == nil)
+        // Then it stops: the server is away and no batch is left to save.
+        #expect(m.aheadAbandoned() == .waitToReconnect(seconds: 0.25, attempt: 1))
     }
 }
 
