@@ -38,15 +38,11 @@ public final class JPEGDecoder {
     private func decode(_ jpeg: UnsafeBufferPointer<UInt8>, maxPixels: Int) throws(ImageError) -> RGBImage {
         // libjpeg reads the header: the same classification of errors as the preprocessing,
         // and the size is checked before TurboJPEG allocates anything.
+        try JPEGValidation.checkMarkers(UnsafeRawBufferPointer(jpeg))
         let info = try headerReader.readHeader(UnsafeRawBufferPointer(jpeg))
         headerReader.abort()
+        try JPEGValidation.checkPixels(info, maxPixels: maxPixels)
         let pixelCount = info.width * info.height
-        guard pixelCount <= maxPixels else {
-            throw ImageError(
-                .tooLarge,
-                "the JPEG is \(info.width)x\(info.height) = \(pixelCount) pixels, above the limit of \(maxPixels)"
-            )
-        }
         let width = Int32(info.width), height = Int32(info.height)
         let cmyk = info.colorModel == .cmyk
         let channels = cmyk ? 4 : 3

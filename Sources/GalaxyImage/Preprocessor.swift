@@ -208,14 +208,13 @@ public final class Preprocessor {
     /// Reads the header and checks the pixel limit and that something is left after the crop.
     /// On success the decoder waits for `decodeRegion`; on failure it is reset.
     func readGeometry(_ jpeg: UnsafeRawBufferPointer) throws(ImageError) -> Geometry {
+        try JPEGValidation.checkMarkers(jpeg)
         let info = try decoder.readHeader(jpeg)
-        let pixelCount = info.width * info.height
-        guard pixelCount <= options.maxPixels else {
+        do {
+            try JPEGValidation.checkPixels(info, maxPixels: options.maxPixels)
+        } catch {
             decoder.abort()
-            throw ImageError(
-                .tooLarge,
-                "the JPEG is \(info.width)x\(info.height) = \(pixelCount) pixels, above the limit of \(options.maxPixels)"
-            )
+            throw error
         }
         let scale = options.decodeScale
         let width = scale.scaled(info.width)

@@ -13,31 +13,15 @@ public struct EngineModelLoader: ScoringModelLoader {
         return EngineScoringModel(model: model, threads: threads)
     }
 
-    /// The metadata `model_validated` records, as JSON.
+    /// The metadata `model_validated` records, as JSON: labels, their classes, the output kind
+    /// and the preprocessing in its one recorded form (`PreprocessOptions.json`).
     public static func metadataJSON(_ metadata: ModelMetadata) -> String {
-        var members: [String: String] = [
+        JSONText.object(encoded: [
             "labels": JSONText.array(metadata.labels),
             "classes": JSONText.array(metadata.classes),
-            "input_size": JSONText.number(Double(metadata.inputSize)),
-            "crop_fraction": JSONText.number(metadata.cropFraction),
             "output": JSONText.string(metadata.output.rawValue),
-            "decode_scale": JSONText.string(metadata.decodeScale.metadataValue),
-        ]
-        if let mean = metadata.mean { members["mean"] = JSONText.array(mean) }
-        if let std = metadata.std { members["std"] = JSONText.array(std) }
-        return JSONText.object(encoded: members)
-    }
-
-    /// The preprocessing parameters recorded with every prediction, as JSON.
-    public static func preprocessingJSON(_ options: PreprocessOptions) -> String {
-        var members: [String: String] = [
-            "crop_fraction": JSONText.number(options.cropFraction),
-            "size": JSONText.number(Double(options.size)),
-            "decode_scale": JSONText.string(options.decodeScale.metadataValue),
-        ]
-        if let mean = options.mean { members["mean"] = JSONText.array(mean) }
-        if let std = options.std { members["std"] = JSONText.array(std) }
-        return JSONText.object(encoded: members)
+            "preprocessing": metadata.preprocessOptions.json,
+        ])
     }
 }
 
@@ -54,7 +38,7 @@ final class EngineScoringModel: ScoringModel {
         self.model = model
         self.threads = threads
         self.classifier = Classifier(model: model, threads: threads)
-        self.preprocessingJSON = EngineModelLoader.preprocessingJSON(model.metadata.preprocessOptions)
+        self.preprocessingJSON = model.metadata.preprocessOptions.json
         self.metadataJSON = EngineModelLoader.metadataJSON(model.metadata)
     }
 

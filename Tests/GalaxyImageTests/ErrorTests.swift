@@ -7,8 +7,16 @@ import Testing
     static let jpeg = try! JPEGEncoder.encode(
         rgb: Fixtures.galaxy(width: 64, height: 64), width: 64, height: 64, quality: 90)
 
-    /// Both decoders must fail with `code`.
+    /// Both decoders and the validator (what ingest and the web API check) must fail with `code`.
     func expectFailure(_ bytes: [UInt8], _ code: ImageError.Code, maxPixels: Int = 50_000_000) {
+        for depth in [JPEGValidator.Depth.headers, .decode] {
+            do {
+                try JPEGValidator().validate(bytes, maxPixels: maxPixels, depth: depth)
+                Issue.record("the validator (\(depth)) accepted input that should fail with \(code)")
+            } catch {
+                #expect(error.code == code, "validate (\(depth)): \(error)")
+            }
+        }
         do {
             _ = try Preprocessor(options: PreprocessOptions(maxPixels: maxPixels)).preprocess(jpeg: bytes)
             Issue.record("preprocess accepted input that should fail with \(code)")
@@ -92,9 +100,17 @@ import Testing
             _ = try Preprocessor().preprocess(jpeg: Array(Self.jpeg.prefix(300)))
         } catch {
             #expect(error.description.contains("truncated"))
-            #expect(error.description.contains("Premature end"))
+            #expect(error.description.contains("end-of-image marker"))
             #expect(error.description.contains("again"))
         }
+    }
+
+    /// Bytes after the end-of-image marker (camera trailers) do not make a file invalid.
+    @Test func trailingBytesAfterTheEndMarkerAreAccepted() throws {
+        let trailed = Self.jpeg + Array("trailer written by some camera".utf8)
+        let info = try JPEGValidator().validate(trailed, depth: .decode)
+        #expect(info.width == 64 && info.height == 64)
+        #expect(try Preprocessor().preprocess(jpeg: trailed) == (try Preprocessor().preprocess(jpeg: Self.jpeg)))
     }
 
     @Test func preprocessorStaysUsableAfterFailures() throws {

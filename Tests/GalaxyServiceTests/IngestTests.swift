@@ -31,6 +31,24 @@ struct IngestTests {
         return (url, db)
     }
 
+    /// Ingest refuses what the web API and the scorer refuse, with the same words.
+    @Test func aCutShortOrOversizedJPEGIsRefusedByTheOneValidator() throws {
+        let dir = try Self.makeDataSet(count: 3)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let whole = Array(try Data(contentsOf: URL(fileURLWithPath: dir + "/images/1000.jpg")))
+        try Data(whole.prefix(whole.count - 30)).write(to: URL(fileURLWithPath: dir + "/images/cut.jpg"))
+        let (_, db) = try Self.migratedDatabase()
+        var options = IngestOptions()
+        options.chunkFiles = 2
+        let summary = try Ingester(connection: db, options: options).run(IngestSource.scan(directory: dir))
+        #expect(summary.ingested == 3)
+        #expect(summary.badFiles.map(\.name) == ["cut.jpg"])
+        let reason = try #require(summary.badFiles.first?.reason)
+        let expected = try? JPEGValidator().validate(Array(whole.prefix(whole.count - 30)))
+        #expect(expected == nil)
+        #expect(reason.hasPrefix("truncated: ") && reason.contains("end-of-image marker"), "\(reason)")
+    }
+
     @Test func badFilesAreReportedAndSkippedWhileGoodOnesLoad() throws {
         let dir = try Self.makeDataSet(count: 40)
         defer { try? FileManager.default.removeItem(atPath: dir) }
@@ -54,7 +72,7 @@ struct IngestTests {
         #expect(summary.ingested == 41)
         #expect(summary.badFiles.map(\.name) == ["empty.jpg", "folder.jpg", "png-in-disguise.jpg"])
         #expect(reported.sorted == ["empty.jpg", "folder.jpg", "png-in-disguise.jpg"])
-        #expect(summary.badFiles.first { $0.name == "png-in-disguise.jpg" }?.reason.contains("not a JPEG") == true)
+        #expect(summary.badFiles.first { $0.name == "png-in-disguise.jpg" }?.reason.contains("not with the JPEG marker ff d8 ff") == true)
         let row = try db.query(
             "select count(*), count(specobjid), count(label), count(*) filter (where label = 'Ei'), min(file_name) from galaxy.images")[0]
         #expect(try row.decode(Int.self, at: 0) == 41)

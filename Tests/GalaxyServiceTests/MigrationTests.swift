@@ -1,4 +1,5 @@
 import Foundation
+import GalaxyImage
 import GalaxyPostgres
 import GalaxyService
 import GalaxyTestSupport
@@ -125,6 +126,36 @@ struct MigrationTests {
         #expect(reports.map(\.applied.count).reduce(0, +) == migrator.migrations.count)
         let db = try PostgresConnection(conninfo: url)
         #expect(try db.query("select count(*) from galaxy_migrations.history").scalar(Int.self) == migrator.migrations.count)
+    }
+
+    /// A database that ran the first two versions keeps its models' preprocessing readable in the
+    /// one recorded form after V0003, and its old predictions too.
+    @Test func version3RewritesEarlierModelMetadataIntoTheRecordedForm() throws {
+        let db = try freshDatabase()
+        let shipped = try EmbeddedMigrations.all()
+        let early = shipped.filter { ["V0001__schema.sql", "V0002__api_tokens.sql"].contains($0.fileName) }
+        #expect(early.count == 2)
+        try Migrator(migrations: early).migrate(db)
+        let legacy = #"{"labels":["Er","Sa"],"input_size":50,"crop_fraction":0.26,"decode_scale":"1/4","output":"logits"}"#
+        let model = try db.query(
+            """
+            insert into galaxy.models (name, onnx, status, metadata)
+            values ('old', '\\x01', 'ready', \(PostgresJSONB(legacy))) returning id
+            """
+        ).scalar(Int64.self)
+        let image = try db.query("insert into galaxy.images (jpeg) values ('\\xffd8ff') returning id").scalar(Int64.self)
+        try db.query(
+            """
+            insert into galaxy.predictions (image_id, model_id, label, class, probabilities, model_sha256,
+                                            image_sha256, preprocessing)
+            values (\(image), \(model), 'Sa', 'Spiral', '{}', '\\x00', '\\x00', '{"crop_fraction":0.26,"size":50}')
+            """)
+        try Migrator().migrate(db)
+        let recorded = try db.query("select (metadata -> 'preprocessing')::text from galaxy.models where id = \(model)")
+            .scalar(String.self)
+        #expect(try PreprocessOptions(json: recorded) == PreprocessOptions(cropFraction: 0.26, size: 50, decodeScale: .quarter))
+        let predicted = try db.query("select preprocessing::text from galaxy.predictions").scalar(String.self)
+        #expect(try PreprocessOptions(json: predicted) == PreprocessOptions(cropFraction: 0.26, size: 50, decodeScale: .full))
     }
 
     @Test func shippedMigrationsCreateTheDaemonProtocol() throws {

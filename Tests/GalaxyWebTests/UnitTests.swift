@@ -1,18 +1,29 @@
+import GalaxyImage
 import Testing
 @testable import GalaxyWeb
 
-@Suite struct JPEGCheckTests {
+/// Uploads are refused by the one JPEG validator, with the status its code calls for.
+@Suite struct UploadRefusalTests {
+    static func code(_ bytes: [UInt8]) -> String? {
+        do throws(ImageError) {
+            try JPEGValidator().validate(bytes, depth: .decode)
+            return nil
+        } catch {
+            return ImageValidation.refusal(error, name: "x.jpg").code
+        }
+    }
+
     @Test func acceptsACompleteJPEG() {
-        #expect(JPEGCheck.check(Fixtures.jpeg()) == nil)
+        #expect(Self.code(Fixtures.jpeg()) == nil)
     }
 
     @Test func refusesEmptyForeignAndTruncatedBodies() {
         let jpeg = Fixtures.jpeg()
-        #expect(JPEGCheck.check([]) == .empty)
-        #expect(JPEGCheck.check(Array("GIF89a not a jpeg at all".utf8)) == .notJPEG)
-        #expect(JPEGCheck.check([0x89, 0x50, 0x4E, 0x47] + jpeg) == .notJPEG)
-        #expect(JPEGCheck.check(Array(jpeg.prefix(jpeg.count / 2))) == .truncated)
-        #expect(JPEGCheck.check(Array(jpeg.prefix(40))) == .truncated)
+        #expect(Self.code([]) == "empty_body")
+        #expect(Self.code(Array("GIF89a not a jpeg at all".utf8)) == "not_jpeg")
+        #expect(Self.code([0x89, 0x50, 0x4E, 0x47] + jpeg) == "not_jpeg")
+        #expect(Self.code(Array(jpeg.prefix(jpeg.count / 2))) == "truncated_jpeg")
+        #expect(Self.code(Array(jpeg.prefix(40))) == "truncated_jpeg")
     }
 }
 

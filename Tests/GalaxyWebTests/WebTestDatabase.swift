@@ -14,7 +14,7 @@ final class WebTestDatabase: @unchecked Sendable {
         conninfo = try cluster.createDatabase(prefix: prefix)
         admin = try PostgresConnection(conninfo: conninfo)
         try Self.migrate(admin)
-        let metadata = #"{"labels": ["A","Er","Ei","Ec","Sa","Sb","Sc","Sd","Se","SBa","SBb","SBc","SBd"], "input_size": 50, "crop_fraction": 0.26}"#
+        let metadata = #"{"labels": ["A","Er","Ei","Ec","Sa","Sb","Sc","Sd","Se","SBa","SBb","SBc","SBd"], "output": "logits", "preprocessing": {"crop_fraction": 0.26, "decode_scale": "1", "size": 50}}"#
         modelID = try admin.query("select galaxy.add_model('test-cnn', '\\x0102'::bytea)").scalar(Int64.self)
         try admin.query(
             "select galaxy.model_validated(\(modelID)::bigint, \(PostgresJSONB(metadata)), \(GalaxyTestLabels.all))")
@@ -88,7 +88,7 @@ final class SimulatedScorer: @unchecked Sendable {
                         """
                         select galaxy.complete_jobs('test-scorer', \(ids), \(ids.map { _ in "Sb" }),
                             \(ids.map { _ in "Spiral" }), \(ids.map { _ in PostgresJSONB(json) }),
-                            \(ids.map { _ in Float(3.5) }), '{"crop_fraction": 0.26, "size": 50}'::jsonb)
+                            \(ids.map { _ in Float(3.5) }), '{"crop_fraction": 0.26, "decode_scale": "1", "size": 50}'::jsonb)
                         """)
                 } catch {
                     Thread.sleep(forTimeInterval: 0.05)

@@ -1,5 +1,6 @@
 import Foundation
 import GalaxyCore
+import GalaxyImage
 import GalaxyPostgres
 import Logging
 
@@ -233,9 +234,10 @@ public final class Ingester: Sendable {
     static func readChunk(_ files: ArraySlice<IngestFile>, onBadFile: (IngestBadFile) -> Void) -> EncodedChunk {
         var encoder = PostgresBinaryCopyEncoder(reservingCapacity: files.count * 40_000, includeHeader: false)
         var chunk = EncodedChunk()
+        let validator = JPEGValidator()
         for file in files {
             chunk.files += 1
-            switch readJPEG(file.path) {
+            switch readJPEG(file.path, validator: validator) {
             case .failure(let reason):
                 chunk.bad += 1
                 onBadFile(IngestBadFile(name: file.name, path: file.path, reason: reason.message))
@@ -255,8 +257,9 @@ public final class Ingester: Sendable {
 
     struct ReadFailure: Error { var message: String }
 
-    /// The file's bytes if it can be read and starts like a JPEG (FF D8 FF).
-    static func readJPEG(_ path: String) -> Result<[UInt8], ReadFailure> {
+    /// The file's bytes if it can be read and the one JPEG validator accepts its markers,
+    /// headers and size (the scorer decodes it later; damaged image data fails that job alone).
+    static func readJPEG(_ path: String, validator: JPEGValidator) -> Result<[UInt8], ReadFailure> {
         let fd = open(path, O_RDONLY)
         guard fd >= 0 else { return .failure(ReadFailure(message: "cannot open: \(String(cString: strerror(errno)))")) }
         defer { close(fd) }
@@ -281,9 +284,10 @@ public final class Ingester: Sendable {
             count = offset
         }
         if readError != 0 { return .failure(ReadFailure(message: "cannot read: \(String(cString: strerror(readError)))")) }
-        guard bytes.count >= 3, bytes[0] == 0xFF, bytes[1] == 0xD8, bytes[2] == 0xFF else {
-            let head = bytes.prefix(4).map { String(format: "%02x", $0) }.joined(separator: " ")
-            return .failure(ReadFailure(message: "not a JPEG (starts with \(head.isEmpty ? "nothing" : head), expected ff d8 ff)"))
+        do {
+            try validator.validate(bytes)
+        } catch {
+            return .failure(ReadFailure(message: "\(error)"))
         }
         return .success(bytes)
     }

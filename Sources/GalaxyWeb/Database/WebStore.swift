@@ -1,4 +1,5 @@
 import Foundation
+import GalaxyImage
 import GalaxyPostgres
 import Logging
 
@@ -180,8 +181,8 @@ final class WebStore: Sendable {
         }
     }
 
-    /// An image's JPEG and the preprocessing that applies to it: the one recorded with its latest
-    /// prediction, else the active model's metadata. Nil when there is no such image.
+    /// An image's JPEG and the preprocessing that applies to it (`PreprocessOptions.json`): the one
+    /// recorded with its latest prediction, else the active model's. Nil when there is no such image.
     func jpegAndPreprocessing(imageID: Int64) async throws -> (jpeg: [UInt8], preprocessing: String)? {
         try await run { db in
             let rows = try db.query(
@@ -190,8 +191,8 @@ final class WebStore: Sendable {
                        coalesce((select p.preprocessing::text from galaxy.predictions p
                                    where p.image_id = i.id and p.preprocessing <> '{}'::jsonb
                                    order by p.scored_at desc limit 1),
-                                (select m.metadata::text from galaxy.models m where m.active),
-                                '{}')
+                                (select (m.metadata -> 'preprocessing')::text from galaxy.models m where m.active),
+                                \(PreprocessOptions().json))
                 from galaxy.images i where i.id = \(imageID)
                 """)
             guard let row = rows.first else { return nil }

@@ -4,34 +4,56 @@ import GalaxyImage
 /// Image work that needs the JPEG decoder. It runs on its own threads (one decoder each), never
 /// on NIO's event loops or Swift's cooperative threads.
 enum ImageValidation {
-    private static let pool = BlockingPool<JPEGDecoder>(threads: 2, name: "galaxy-web-image") { JPEGDecoder() }
+    private static let pool = BlockingPool<JPEGValidator>(threads: 2, name: "galaxy-web-image") { JPEGValidator() }
 
-    /// Decodes every image once, so files the decoder refuses are rejected before anything is stored.
-    /// - Throws: `APIError` 422 naming the file and the decoder's complaint.
+    /// Checks every image with the one JPEG validator, decoding it fully, so a file the scorer
+    /// would refuse is refused before anything is stored.
+    /// - Throws: `APIError` naming the file and what is wrong with it.
     static func validate(_ images: [WebAPI.UploadedImage]) async throws {
         for image in images {
             let bytes = image.bytes
-            let problem: String? = try await pool.run { decoder -> String? in
-                do {
-                    _ = try decoder.decodeRGB(jpeg: bytes, maxPixels: 50_000_000)
+            let problem: ImageError? = try await pool.run { validator -> ImageError? in
+                do throws(ImageError) {
+                    try validator.validate(bytes, depth: .decode)
                     return nil
                 } catch {
-                    return "\(error)"
+                    return error
                 }
             }
-            if let problem {
-                let what = image.name.map { "'\($0)'" } ?? "The request body"
-                throw APIError(
-                    .unprocessableContent, code: "invalid_jpeg",
-                    "\(what) cannot be decoded as a JPEG image (\(problem)); upload an intact JPEG file.")
-            }
+            if let problem { throw refusal(problem, name: image.name) }
+        }
+    }
+
+    /// The JSON error for a refused image: the validator's code decides the status.
+    static func refusal(_ error: ImageError, name: String?) -> APIError {
+        let what = name.map { "'\($0)'" } ?? "The request body"
+        switch error.code {
+        case .empty:
+            return APIError(.badRequest, code: "empty_body", "\(what) is empty; send the bytes of a JPEG file.")
+        case .notJPEG:
+            return APIError(
+                .unsupportedMediaType, code: "not_jpeg",
+                "\(what) is not a JPEG file (\(error.message)); only JPEG images are accepted.")
+        case .truncated:
+            return APIError(
+                .unprocessableContent, code: "truncated_jpeg",
+                "\(what) is a truncated JPEG file (\(error.message)); upload the complete file.")
+        case .unsupported, .tooLarge, .corrupt:
+            return APIError(
+                .unprocessableContent, code: "invalid_jpeg",
+                "\(what) cannot be decoded as a JPEG image (\(error)); upload an intact JPEG file.")
         }
     }
 
     /// The crop the model sees, as a PNG, with the preprocessing recorded for the image (or the
-    /// active model's).
+    /// active model's), read strictly: a record that cannot be read is an error, not a default.
     static func inputPNG(jpeg: [UInt8], preprocessingJSON: String) async throws -> [UInt8] {
-        let options = preprocessOptions(json: preprocessingJSON)
+        let options: PreprocessOptions
+        do {
+            options = try PreprocessOptions(json: preprocessingJSON)
+        } catch {
+            throw APIError(.internalServerError, code: "invalid_preprocessing", "\(error)")
+        }
         let result: Result<[UInt8], ImageError> = try await pool.run { _ -> Result<[UInt8], ImageError> in
             do throws(ImageError) {
                 let rgb = try Preprocessor(options: options).preprocessedRGB(jpeg: jpeg)
@@ -45,20 +67,5 @@ enum ImageValidation {
         case .failure(let error):
             throw APIError(.unprocessableContent, code: "invalid_jpeg", "The stored image cannot be preprocessed: \(error)")
         }
-    }
-
-    /// Reads `crop_fraction`, `size` (or the model metadata's `input_size`) and `decode_scale`;
-    /// missing fields keep their defaults.
-    static func preprocessOptions(json: String) -> PreprocessOptions {
-        var options = PreprocessOptions()
-        guard let object = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any] else {
-            return options
-        }
-        if let crop = object["crop_fraction"] as? Double, crop > 0, crop < 0.5 { options.cropFraction = crop }
-        if let size = (object["size"] ?? object["input_size"]) as? Int, (8...512).contains(size) { options.size = size }
-        if let scale = (object["decode_scale"] as? String).flatMap(DecodeScale.init(metadataValue:)) {
-            options.decodeScale = scale
-        }
-        return options
     }
 }

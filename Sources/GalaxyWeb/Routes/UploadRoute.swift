@@ -22,9 +22,6 @@ extension WebAPI {
         }
 
         let images = try Self.images(in: body, contentType: request.headers[.contentType], maxImages: config.maxImagesPerUpload)
-        for image in images {
-            if let failure = JPEGCheck.check(image.bytes) { throw JPEGCheck.error(failure, name: image.name) }
-        }
         try await ImageValidation.validate(images)
 
         let storeStart = ContinuousClock.now
