@@ -64,11 +64,14 @@ let package = Package(
         .target(
             name: "GalaxyPostgres",
             dependencies: ["CLibPQ", .product(name: "Logging", package: "swift-log")]),
-        // Migrations, model registry, queue and the scoring daemon.
+        // The one typed API over the galaxy schema: models, validation, activation, batches,
+        // tokens, images, predictions, the queue and the daemon protocol; its SQL in one place.
+        .target(name: "GalaxyStore", dependencies: ["GalaxyCore", "GalaxyPostgres"]),
+        // Migrations, the retry policy, the lifecycle and the scoring daemon.
         .target(
             name: "GalaxyService",
             dependencies: [
-                "GalaxyCore", "GalaxyImage", "GalaxyEngine", "GalaxyPostgres",
+                "GalaxyCore", "GalaxyImage", "GalaxyEngine", "GalaxyPostgres", "GalaxyStore",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]),
@@ -86,7 +89,7 @@ let package = Package(
         .target(
             name: "GalaxyWeb",
             dependencies: [
-                "GalaxyCore", "GalaxyImage", "GalaxyPostgres",
+                "GalaxyCore", "GalaxyImage", "GalaxyPostgres", "GalaxyStore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -100,7 +103,7 @@ let package = Package(
             name: "GalaxyCLI",
             dependencies: [
                 "GalaxyCore", "GalaxyImage", "GalaxyEngine", "GalaxyPostgres",
-                "GalaxyService", "GalaxySynth", "GalaxyTraining", "GalaxyWeb",
+                "GalaxyService", "GalaxyStore", "GalaxySynth", "GalaxyTraining", "GalaxyWeb",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -128,7 +131,7 @@ let package = Package(
             name: "GalaxyPostgresTests", dependencies: ["GalaxyPostgres", "GalaxyTestSupport"]),
         .testTarget(
             name: "GalaxyServiceTests",
-            dependencies: ["GalaxyService", "GalaxyEngine", "GalaxyTestSupport"]),
+            dependencies: ["GalaxyService", "GalaxyStore", "GalaxyEngine", "GalaxyTestSupport"]),
         .testTarget(
             name: "GalaxySynthTests", dependencies: ["GalaxySynth", "GalaxyImage", "GalaxyCore"]),
         .testTarget(
@@ -137,7 +140,7 @@ let package = Package(
         .testTarget(
             name: "GalaxyWebTests",
             dependencies: [
-                "GalaxyWeb", "GalaxyService", "GalaxyEngine", "GalaxyImage", "GalaxyTestSupport",
+                "GalaxyWeb", "GalaxyService", "GalaxyStore", "GalaxyEngine", "GalaxyImage", "GalaxyTestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],

@@ -1,3 +1,5 @@
+import GalaxyStore
+
 /// The daemon's view of PostgreSQL: the protocol functions of docs/architecture.md, one call each.
 /// `PostgresDaemonDatabase` implements it over GalaxyPostgres; tests may use a fake. Every method
 /// blocks and runs on the daemon's own thread; any thrown error means "reconnect".
@@ -25,37 +27,11 @@ public protocol DaemonDatabase: AnyObject {
     /// A model's ONNX bytes, name and sha256 (hex); nil when the model is gone.
     func model(id: Int64) throws -> StoredModel?
     /// `model_validated`.
-    func modelValidated(id: Int64, metadataJSON: String, labels: [String]) throws
+    func modelValidated(id: Int64, validated: ValidatedModel) throws
     /// `model_rejected`.
     func modelRejected(id: Int64, error: String) throws
     /// Jobs in the queue now (for the queue-depth gauge).
     func queueDepth() throws -> Int
-}
-
-/// The model registry as the daemon needs it.
-public struct RegistrySnapshot: Sendable, Hashable {
-    public var activeModelID: Int64?
-    public var pendingModelIDs: [Int64]
-    public var knownModelIDs: Set<Int64>
-    public init(activeModelID: Int64?, pendingModelIDs: [Int64], knownModelIDs: Set<Int64>) {
-        self.activeModelID = activeModelID
-        self.pendingModelIDs = pendingModelIDs
-        self.knownModelIDs = knownModelIDs
-    }
-}
-
-/// A model row: its bytes and identity.
-public struct StoredModel: Sendable, Hashable {
-    public var id: Int64
-    public var name: String
-    public var sha256: String
-    public var onnx: [UInt8]
-    public init(id: Int64, name: String, sha256: String, onnx: [UInt8]) {
-        self.id = id
-        self.name = name
-        self.sha256 = sha256
-        self.onnx = onnx
-    }
 }
 
 /// A model ready to score: decodes, preprocesses and infers a batch on all cores.

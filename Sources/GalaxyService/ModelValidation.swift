@@ -1,16 +1,5 @@
 import GalaxyEngine
-
-/// A model after the engine loaded it: what `model_validated` records.
-public struct ValidatedModel: Sendable, Hashable {
-    /// The low-level labels, in output order.
-    public var labels: [String]
-    /// The metadata read from the ONNX, as a JSON object.
-    public var metadataJSON: String
-    public init(labels: [String], metadataJSON: String) {
-        self.labels = labels
-        self.metadataJSON = metadataJSON
-    }
-}
+import GalaxyStore
 
 /// Local validation of a model file with the engine, before anything touches the database.
 public enum ModelValidation {

@@ -279,7 +279,8 @@ public final class ScoringDaemon: @unchecked Sendable {
             return
         }
         do {
-            try database!.modelValidated(id: id, metadataJSON: model.metadataJSON, labels: model.labels)
+            try database!.modelValidated(
+                id: id, validated: ValidatedModel(labels: model.labels, metadataJSON: model.metadataJSON))
         } catch {
             cache.validationInterrupted(id)
             throw error

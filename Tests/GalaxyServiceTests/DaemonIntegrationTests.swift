@@ -71,20 +71,20 @@ import Testing
         #expect(daemon.stop())
 
         // With no daemon running, a batch waits: its progress says so; then cancel it.
-        let registry = ModelRegistry(connection: f.db)
+        let registry = GalaxyStore(connection: f.db)
         let cancelled = try registry.startBatch(selection: "all", model: nil, priority: 10)
-        var progress = try #require(try registry.batchProgress(id: cancelled).first)
+        var progress = try #require(try registry.batches(id: cancelled).first)
         #expect(progress.total == 30 && progress.done == 0 && progress.status == "running")
         #expect(try registry.cancelBatch(id: cancelled) == 30)
-        #expect(try registry.batchProgress(id: cancelled).first?.status == "cancelled")
+        #expect(try registry.batches(id: cancelled).first?.status == "cancelled")
         #expect(try f.scalar("select count(*) from galaxy.queue", as: Int64.self) == 0)
 
         // A batch chosen by a query runs to the end, counted and summarised.
         let chosen = try registry.startBatch(
             selection: "select id from galaxy.images where id % 2 = 0", model: "sb", priority: 10)
         daemon = f.startDaemon()
-        #expect(try eventually { try registry.batchProgress(id: chosen).first?.status == "done" })
-        progress = try #require(try registry.batchProgress(id: chosen).first)
+        #expect(try eventually { try registry.batches(id: chosen).first?.status == "done" })
+        progress = try #require(try registry.batches(id: chosen).first)
         let even = ids.filter { $0 % 2 == 0 }
         #expect(
             progress.total == Int64(even.count) && progress.done == Int64(even.count) && progress.failed == 0)
@@ -107,8 +107,8 @@ import Testing
         _ = try eventually(timeout: 30) {
             try f.scalar("select count(*) from galaxy.predictions", as: Int64.self) > 0
         }
-        let registry = ModelRegistry(connection: f.db)
-        #expect(try registry.activate(name: "v2", rescore: false) == nil)
+        let registry = GalaxyStore(connection: f.db)
+        #expect(try registry.activateModel(name: "v2", rescore: false) == nil)
         let late = try f.insertImages(count: 40, from: 100)
         #expect(try eventually { try f.scalar("select count(*) from galaxy.queue", as: Int64.self) == 0 })
         #expect(daemon.stop())

@@ -177,7 +177,7 @@ final class FakeDatabase: DaemonDatabase {
     func model(id: Int64) throws -> StoredModel? {
         try call { s in s.models[id].map { StoredModel(id: id, name: $0.name, sha256: "00", onnx: $0.onnx) } }
     }
-    func modelValidated(id: Int64, metadataJSON: String, labels: [String]) throws {
+    func modelValidated(id: Int64, validated: ValidatedModel) throws {
         try call { $0.setStatus(id, "ready", nil) }
     }
     func modelRejected(id: Int64, error: String) throws { try call { $0.setStatus(id, "rejected", error) } }

@@ -55,7 +55,7 @@ final class ServiceFixture: @unchecked Sendable {
     @discardableResult
     func addModel(_ name: String, _ onnx: [UInt8], activate: Bool = true) throws -> Int64 {
         let validated = try ModelValidation.validate(onnx: onnx)
-        return try ModelRegistry(connection: db).add(
+        return try GalaxyStore(connection: db).addModel(
             name: name, onnx: onnx, validated: validated, activate: activate
         ).id
     }

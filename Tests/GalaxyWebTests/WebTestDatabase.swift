@@ -37,13 +37,7 @@ final class WebTestDatabase: @unchecked Sendable {
 
     /// A new token with `scope`; returns its secret.
     func token(_ name: String, scope: TokenScope) throws -> String {
-        let secret = APITokenSecret.generate()
-        try admin.query(
-            """
-            insert into galaxy.api_tokens (name, token_sha256, scope)
-            values (\(name), sha256(\(PostgresBytea(Array(secret.utf8)))), \(scope.rawValue))
-            """)
-        return secret
+        try GalaxyStore(connection: admin).createToken(name: name, scope: scope)
     }
 
     func count(_ table: String) throws -> Int64 {

@@ -40,11 +40,11 @@ struct BatchCommand: AsyncParsableCommand {
             let (selection, model, priority) = (
                 all ? "all" : (query ?? "unscored"), self.model, self.priority
             )
-            let (id, progress) = try await connection.withRegistry { registry in
-                let id = try registry.startBatch(selection: selection, model: model, priority: priority)
-                return (id, try registry.batchProgress(id: id).first)
+            let (id, progress) = try await connection.withStore { store in
+                let id = try store.startBatch(selection: selection, model: model, priority: priority)
+                return (id, try store.batches(id: id, limit: 1).first)
             }
-            print("batch \(id) queued \(progress?.total ?? 0) images for model '\(progress?.model ?? "?")'")
+            print("batch \(id) queued \(progress?.total ?? 0) images for model '\(progress?.modelName ?? "?")'")
             print("watch it with: galaxy batch status \(id) --watch")
         }
     }
@@ -60,7 +60,7 @@ struct BatchCommand: AsyncParsableCommand {
         func run() async throws {
             guard let id else {
                 if watch { throw ValidationError("Please give a batch id to --watch.") }
-                let rows = try await connection.withRegistry { try $0.batchProgress(id: nil) }
+                let rows = try await connection.withStore { try $0.batches() }
                 if rows.isEmpty {
                     print("no batches yet: start one with 'galaxy batch start --unscored'")
                     return
@@ -70,13 +70,13 @@ struct BatchCommand: AsyncParsableCommand {
                         header: ["id", "model", "status", "done", "failed", "total", "started", "selection"],
                         rows: rows.map {
                             [
-                                "\($0.id)", $0.model, $0.status, "\($0.done)", "\($0.failed)", "\($0.total)",
-                                $0.createdAt, String($0.selection.prefix(40)),
+                                "\($0.id)", $0.modelName, $0.status, "\($0.done)", "\($0.failed)", "\($0.total)",
+                                CLIDates.seconds($0.createdAt), String($0.selection.prefix(40)),
                             ]
                         }))
                 return
             }
-            guard var batch = try await connection.withRegistry({ try $0.batchProgress(id: id) }).first else {
+            guard var batch = try await connection.withStore({ try $0.batches(id: id, limit: 1) }).first else {
                 throw ServiceCommandError(ServiceError.unknownBatch(id))
             }
             if watch && batch.status == "running" {
@@ -86,7 +86,7 @@ struct BatchCommand: AsyncParsableCommand {
                 bar.advance(by: Int(seenDone + seenFailed), failed: Int(seenFailed))
                 while batch.status == "running" {
                     try await Task.sleep(nanoseconds: UInt64(max(0.1, interval) * 1e9))
-                    guard let next = try await connection.withRegistry({ try $0.batchProgress(id: id) }).first
+                    guard let next = try await connection.withStore({ try $0.batches(id: id, limit: 1) }).first
                     else { break }
                     batch = next
                     let newDone = batch.done - seenDone
@@ -100,11 +100,11 @@ struct BatchCommand: AsyncParsableCommand {
                 bar.finish()
             }
             print(
-                "batch \(batch.id) (\(batch.model)): \(batch.status), \(batch.done) done, \(batch.failed) failed of \(batch.total)"
+                "batch \(batch.id) (\(batch.modelName)): \(batch.status), \(batch.done) done, \(batch.failed) failed of \(batch.total)"
             )
             if batch.status != "running" {
-                let summary = try await connection.withRegistry { registry in
-                    try registry.batchSummary(id: id).map { "  \($0.galaxyClass): \($0.images)" }
+                let summary = try await connection.withStore { store in
+                    try store.batchSummary(id: id).map { "  \($0.galaxyClass): \($0.images)" }
                 }
                 for line in summary { print(line) }
                 if batch.failed > 0 {
@@ -124,7 +124,7 @@ struct BatchCommand: AsyncParsableCommand {
 
         func run() async throws {
             let id = self.id
-            let removed = try await connection.withRegistry { try $0.cancelBatch(id: id) }
+            let removed = try await connection.withStore { try $0.cancelBatch(id: id) }
             print("batch \(id) cancelled; \(removed) queued jobs removed")
         }
     }

@@ -16,7 +16,7 @@ struct ModelCommand: AsyncParsableCommand {
         var database: String?
 
         /// Connects and runs `body` on a dedicated thread (libpq blocks); errors become one clear line.
-        func withRegistry<T: Sendable>(_ body: @escaping @Sendable (ModelRegistry) throws -> T) async throws
+        func withStore<T: Sendable>(_ body: @escaping @Sendable (GalaxyStore) throws -> T) async throws
             -> T
         {
             let conninfo = database
@@ -28,7 +28,7 @@ struct ModelCommand: AsyncParsableCommand {
                     } catch {
                         throw ServiceCommandError(description: "cannot connect to PostgreSQL: \(error)")
                     }
-                    return try body(ModelRegistry(connection: connection))
+                    return try body(GalaxyStore(connection: connection))
                 }
             }
         }
@@ -60,8 +60,8 @@ struct ModelCommand: AsyncParsableCommand {
                 throw ServiceCommandError(ServiceError.invalidModel(file: file, reason: "\(error)"))
             }
             let (name, activate) = (self.name, self.activate)
-            let added = try await connection.withRegistry { registry in
-                try registry.add(name: name, onnx: onnx, validated: validated, activate: activate)
+            let added = try await connection.withStore { store in
+                try store.addModel(name: name, onnx: onnx, validated: validated, activate: activate)
             }
             print(
                 "added model '\(name)' (id \(added.id), sha256 \(added.sha256.prefix(12)), \(validated.labels.count) labels)"
@@ -83,15 +83,16 @@ struct ModelCommand: AsyncParsableCommand {
         @OptionGroup var connection: Connection
 
         func run() async throws {
-            let models = try await connection.withRegistry { try $0.list() }
+            let models = try await connection.withStore { try $0.models() }
             if models.isEmpty {
                 print("no models yet: add one with 'galaxy model add NAME FILE.onnx --activate'")
                 return
             }
-            let rows = models.map { m in
-                [
+            let rows = models.map { (m: ModelRow) -> [String] in
+                let created = CLIDates.minutes(m.createdAt)
+                return [
                     m.active ? "*" : "", "\(m.id)", m.name, m.status, String(m.sha256.prefix(12)),
-                    "\(m.labels.count)", m.createdAt, m.error ?? "",
+                    "\(m.labels?.count ?? 0)", created, m.error ?? "",
                 ]
             }
             print(
@@ -109,7 +110,7 @@ struct ModelCommand: AsyncParsableCommand {
 
         func run() async throws {
             let (name, rescore) = (self.name, !noRescore)
-            let batch = try await connection.withRegistry { try $0.activate(name: name, rescore: rescore) }
+            let batch = try await connection.withStore { try $0.activateModel(name: name, rescore: rescore) }
             print("'\(name)' is the active model; running daemons switch without restarting")
             if let batch {
                 print("rescoring every image as batch \(batch): galaxy batch status \(batch) --watch")
@@ -125,7 +126,7 @@ struct ModelCommand: AsyncParsableCommand {
 
         func run() async throws {
             let name = self.name
-            try await connection.withRegistry { try $0.remove(name: name) }
+            try await connection.withStore { try $0.removeModel(name: name) }
             print("removed model '\(name)'")
         }
     }

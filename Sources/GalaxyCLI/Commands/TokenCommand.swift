@@ -31,7 +31,7 @@ struct TokenCommand: AsyncParsableCommand {
             let (url, name) = (database, name)
             do {
                 let secret = try await DedicatedThread.run(name: "galaxy.token") { () throws -> String in
-                    try TokenAdmin.create(try PostgresConnection(conninfo: url), name: name, scope: scope)
+                    try GalaxyStore(connection: try PostgresConnection(conninfo: url)).createToken(name: name, scope: scope)
                 }
                 print(secret)
                 FileHandle.standardError.write(
@@ -54,7 +54,7 @@ struct TokenCommand: AsyncParsableCommand {
         func run() async throws {
             let (url, name) = (database, name)
             let revoked = try await DedicatedThread.run(name: "galaxy.token") { () throws -> Bool in
-                try TokenAdmin.revoke(try PostgresConnection(conninfo: url), name: name)
+                try GalaxyStore(connection: try PostgresConnection(conninfo: url)).revokeToken(name: name)
             }
             guard revoked else { throw ValidationError("No live token is named '\(name)'; 'galaxy token list' shows them.") }
             print("revoked token '\(name)' (servers forget it within 5 seconds)")
@@ -69,8 +69,8 @@ struct TokenCommand: AsyncParsableCommand {
 
         func run() async throws {
             let url = database
-            let tokens = try await DedicatedThread.run(name: "galaxy.token") { () throws -> [TokenAdmin.Listed] in
-                try TokenAdmin.list(try PostgresConnection(conninfo: url))
+            let tokens = try await DedicatedThread.run(name: "galaxy.token") { () throws -> [TokenRow] in
+                try GalaxyStore(connection: try PostgresConnection(conninfo: url)).tokens()
             }
             let format = ISO8601DateFormatter()
             for t in tokens {

@@ -71,24 +71,3 @@ extension WebAPI {
 enum BatchSelection {
     static let allowed = ["unscored", "all"]
 }
-
-extension WebStore {
-    func activateModel(id: Int64, rescore: Bool) async throws {
-        try await run { db in
-            _ = try db.query("select galaxy.activate_model_id(\(id)::bigint, \(rescore)::boolean)")
-        }
-    }
-
-    func startBatch(model: String?, selection: String) async throws -> Int64 {
-        try await run { db in
-            try db.query("select galaxy.start_batch(selection => \(selection)::text, model => \(model)::text)")
-                .scalar(Int64.self)
-        }
-    }
-
-    func cancelBatch(id: Int64) async throws {
-        try await run { db in
-            _ = try db.query("select galaxy.cancel_batch(\(id))")
-        }
-    }
-}

@@ -3,11 +3,12 @@ import GalaxyPostgres
 import Testing
 @testable import GalaxyWeb
 
-@Suite(.serialized) struct TokenAdminTests {
+@Suite(.serialized) struct TokenTests {
     @Test func createdTokensAuthenticateUntilRevokedAndOnlyTheirHashIsStored() async throws {
         let db = try WebTestDatabase(prefix: "tokens")
         defer { db.drop() }
-        let secret = try TokenAdmin.create(db.admin, name: "ci", scope: .write)
+        let tokens = GalaxyStore(connection: db.admin)
+        let secret = try tokens.createToken(name: "ci", scope: .write)
         #expect(APITokenSecret.isWellFormed(secret))
         let stored = try db.admin.query("select token_sha256 from galaxy.api_tokens where name = 'ci'").scalar([UInt8].self)
         #expect(stored.count == 32)
@@ -16,15 +17,15 @@ import Testing
         let store = WebStore(database: db.conninfo, connections: 1, logger: .init(label: "test"))
         defer { store.shutdown() }
         #expect(try await store.token(secret: secret) == TokenIdentity(id: 1, name: "ci", scope: .write))
-        #expect(throws: PostgresError.self) { try TokenAdmin.create(db.admin, name: "ci", scope: .read) }
+        #expect(throws: PostgresError.self) { try tokens.createToken(name: "ci", scope: .read) }
 
-        #expect(try TokenAdmin.revoke(db.admin, name: "ci"))
-        #expect(try !TokenAdmin.revoke(db.admin, name: "ci"))
+        #expect(try tokens.revokeToken(name: "ci"))
+        #expect(try !tokens.revokeToken(name: "ci"))
         #expect(try await store.token(secret: secret) == nil)
-        let listed = try TokenAdmin.list(db.admin)
+        let listed = try tokens.tokens()
         #expect(listed.count == 1)
         #expect(listed[0].revokedAt != nil)
         // The name is free again once revoked.
-        _ = try TokenAdmin.create(db.admin, name: "ci", scope: .read)
+        _ = try tokens.createToken(name: "ci", scope: .read)
     }
 }

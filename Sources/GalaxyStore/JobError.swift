@@ -1,5 +1,3 @@
-import GalaxyImage
-
 /// Why one job could not be scored. The code is what `RetryPolicy` decides on and what
 /// `galaxy.failed_jobs.error_code` records; the message says what was wrong with which row.
 public struct JobError: Error, Sendable, Hashable, CustomStringConvertible {
@@ -32,20 +30,6 @@ public struct JobError: Error, Sendable, Hashable, CustomStringConvertible {
     public init(_ code: Code, _ message: String) {
         self.code = code
         self.message = message
-    }
-
-    /// A decoding failure of image `imageID`, keeping the decoder's reason.
-    public init(imageID: Int64, imageError: ImageError) {
-        let code: Code
-        switch imageError.code {
-        case .empty: code = .emptyImage
-        case .notJPEG: code = .notJPEG
-        case .truncated: code = .truncatedImage
-        case .unsupported: code = .unsupportedImage
-        case .tooLarge: code = .oversizedImage
-        case .corrupt: code = .corruptImage
-        }
-        self.init(code, "decode image \(imageID): \(imageError)")
     }
 
     public var description: String { message }

@@ -5,19 +5,25 @@ public enum TokenScope: String, Sendable, CaseIterable, Codable {
     case read, write
 
     /// True when a token with this scope may do what `needed` asks.
-    func allows(_ needed: TokenScope) -> Bool {
+    public func allows(_ needed: TokenScope) -> Bool {
         self == .write || needed == .read
     }
 }
 
 /// The token a request was authenticated with (never the secret itself).
-struct TokenIdentity: Sendable, Hashable {
+public struct TokenIdentity: Sendable, Hashable {
     /// The token's row id; `0` for anonymous reads under `--open-read`.
-    var id: Int64
-    var name: String
-    var scope: TokenScope
+    public var id: Int64
+    public var name: String
+    public var scope: TokenScope
 
-    static let anonymousReader = TokenIdentity(id: 0, name: "anonymous", scope: .read)
+    public init(id: Int64, name: String, scope: TokenScope) {
+        self.id = id
+        self.name = name
+        self.scope = scope
+    }
+
+    public static let anonymousReader = TokenIdentity(id: 0, name: "anonymous", scope: .read)
 }
 
 /// Secrets for new API tokens: `gxy_` followed by 43 characters of base64url (256 random bits).
@@ -37,7 +43,7 @@ public enum APITokenSecret {
     }
 
     /// True when `text` has the shape of a token (so garbage never reaches the database).
-    static func isWellFormed(_ text: String) -> Bool {
+    public static func isWellFormed(_ text: String) -> Bool {
         guard text.hasPrefix(prefix), text.utf8.count == prefix.utf8.count + 43 else { return false }
         return text.utf8.dropFirst(prefix.utf8.count).allSatisfy { c in
             (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A) || c == 0x2D || c == 0x5F

@@ -42,13 +42,6 @@ public struct JobScore: Sendable, Hashable {
     }
 }
 
-/// The result of scoring one claimed job: a score, or the error that stops it (a corrupt JPEG, a
-/// model that cannot be loaded).
-public enum JobOutcome: Sendable, Hashable {
-    case scored(JobScore)
-    case failed(JobError)
-}
-
 /// A scored job, ready for `galaxy.complete_jobs`.
 public struct JobCompletion: Sendable, Hashable {
     public var jobID: Int64
@@ -86,26 +79,6 @@ public struct BatchResult: Sendable, Hashable {
     public init(completions: [JobCompletion], failures: [JobFailure]) {
         self.completions = completions
         self.failures = failures
-    }
-
-    /// Pairs each job with its outcome, `policy` deciding each failure; `outcomes` must have one
-    /// entry per job.
-    public init(jobs: [ClaimedJob], outcomes: [JobOutcome], policy: RetryPolicy) {
-        precondition(jobs.count == outcomes.count, "one outcome per claimed job")
-        var completions: [JobCompletion] = []
-        var failures: [JobFailure] = []
-        for (job, outcome) in zip(jobs, outcomes) {
-            switch outcome {
-            case .scored(let score):
-                completions.append(JobCompletion(jobID: job.jobID, modelID: job.modelID, score: score))
-            case .failed(let error):
-                failures.append(
-                    JobFailure(
-                        jobID: job.jobID, error: error,
-                        retryAfterSeconds: policy.retryDelay(after: error.code, attempt: job.attempt)))
-            }
-        }
-        self.init(completions: completions, failures: failures)
     }
 
     /// Every job id in the batch.
