@@ -1,4 +1,5 @@
 import ArgumentParser
+import GalaxyEngine
 
 /// Benchmark programs (never timed tests). The scripts in scripts/bench-* run these and the
 /// Python references in one run and print ratios.
@@ -8,4 +9,19 @@ struct GalaxyBench: AsyncParsableCommand {
         commandName: "galaxy-bench",
         abstract: "Measure the engine, preprocessing and training against their references.",
         subcommands: [EngineBench.self, PreprocessBench.self, TrainBench.self, AugmentBench.self])
+
+    /// Benchmarks measure what `galaxy` runs, so they take the same OpenBLAS kernels.
+    static func main() async {
+        OpenBLASCoreChoice.restartWithBetterCoreIfNeeded()
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: error)
+        }
+    }
 }

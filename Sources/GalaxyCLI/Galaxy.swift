@@ -1,4 +1,5 @@
 import ArgumentParser
+import GalaxyEngine
 
 @main
 struct Galaxy: AsyncParsableCommand {
@@ -18,5 +19,22 @@ struct Galaxy: AsyncParsableCommand {
             ServeCommand.self,
             WebCommand.self,
             TokenCommand.self,
+            DoctorCommand.self,
         ])
+
+    /// Runs the command, after starting again with better OpenBLAS kernels when the library
+    /// picked slow ones for this CPU (OpenBLASCoreChoice).
+    static func main() async {
+        OpenBLASCoreChoice.restartWithBetterCoreIfNeeded()
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: error)
+        }
+    }
 }

@@ -3,7 +3,8 @@
 // Winograd F(2x2, 3x3) tile transforms and 2x2 max pooling, the engine's hottest loops outside GEMM. They are C so
 // that each can be compiled several times for different vector widths (AVX-512, AVX2, baseline)
 // and the widest the CPU supports is picked when the program loads; Swift has no per-function
-// target attributes. Only GalaxyEngine includes this header.
+// target attributes. Also here: the CPU features the engine's choices rest on (cpuid, xgetbv).
+// Only GalaxyEngine includes this header.
 #include <stddef.h>
 
 #ifdef __cplusplus
@@ -25,6 +26,22 @@ void galaxy_winograd_output_plane(const float *m, ptrdiff_t m_stride, int tiles_
 /// guarantees 2 * out_h <= height and 2 * out_w <= width (odd last rows and columns are dropped).
 void galaxy_max_pool_2x2(const float *input, int planes, int height, int width, int out_h, int out_w,
                          float *output);
+
+/// What the processor offers and the operating system lets programs use (x86-64; all zero
+/// elsewhere). Read with cpuid and xgetbv, never from a table of CPU models.
+typedef struct {
+    int avx2, fma, avx512f, avx512bw, avx512vl, avx512_vnni, avx512_bf16, avx512_fp16;
+    int amx_tile, amx_bf16, amx_int8;
+    /// The OS saves the AVX (ymm) and AVX-512 (zmm, mask) registers on a context switch.
+    int os_saves_avx, os_saves_avx512;
+    /// Linux offers AMX tile state to processes that ask for it.
+    int os_offers_amx;
+} galaxy_cpu_features;
+
+void galaxy_read_cpu_features(galaxy_cpu_features *out);
+
+/// The clone of the kernels above that the loader picked: "avx512f", "avx2" or "default".
+const char *galaxy_vector_clone(void);
 
 #ifdef __cplusplus
 }

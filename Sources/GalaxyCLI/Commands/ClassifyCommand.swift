@@ -45,6 +45,7 @@ struct ClassifyCommand: ParsableCommand {
         let engine = choice.engine
         // Standard error, so the table and the JSON lines stay as they were for scripts.
         FileHandle.standardError.write(Data("classify: model \(choice.summary)\n".utf8))
+        KernelAnnouncement.write(for: "classify")
         let classifier = Classifier(model: engine, threads: threads ?? WorkerPool.defaultThreadCount)
 
         // Files that cannot be read are reported like images that cannot be decoded.

@@ -95,6 +95,7 @@ struct EvaluateCommand: ParsableCommand {
             + (heldOutFraction.map { " (held out at \($0) of \(loaded.count))" } ?? "")
             + "; \(threads) threads on \(CPUDescription.current)"
         FileHandle.standardError.write(Data((note + "\n").utf8))
+        KernelAnnouncement.write(for: "evaluate")
         let bar = quiet ? nil : ProgressBar(title: "evaluate", total: images.count)
         let run = try ModelEvaluation.run(
             model: choice.engine, images: images, rotations: rotations, threads: threads, progress: bar)

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import GalaxyEngine
 import GalaxyPostgres
 import GalaxyService
 import GalaxyWeb
@@ -97,6 +98,9 @@ struct ServeCommand: AsyncParsableCommand {
             return handler
         }
         let logger = Logger(label: "galaxy.serve")
+        let kernels = KernelPaths.current()
+        logger.info("kernel paths", metadata: ["kernels": "\(kernels.summary)"])
+        for warning in kernels.warnings { logger.warning("slow kernel path", metadata: [LogKey.error: "\(warning)"]) }
         let daemon = ScoringDaemon(
             config: config,
             connect: {

@@ -163,6 +163,7 @@ struct TrainCommand: ParsableCommand {
         pipeline.testFraction = testFraction
         pipeline.checkpoint = checkpointURL
         pipeline.log = { message in FileHandle.standardError.write(Data((message + "\n").utf8)) }
+        KernelAnnouncement.write(for: "train")
         if let resume { pipeline.resume = try Checkpoint.read(from: URL(fileURLWithPath: resume)) }
 
         let sources = try data.map { try DataSource(argument: $0) } + (fromDb ? [try DataSource(location: .database)] : [])
