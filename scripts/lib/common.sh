@@ -93,3 +93,13 @@ pg_cluster_stop() {
     [ -f "$dir/data/PG_VERSION" ] || return 0
     as_pg_user "$GALAXY_PG_BIN/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null 2>&1 || true
 }
+
+# The machine, printed before any figure: figures from different CPUs do not compare.
+describe_cpu() {
+    local model flags="" f
+    model="$(lscpu 2>/dev/null | sed -n 's/^Model name:[[:space:]]*//p' | head -1)"
+    for f in avx2 fma avx512f avx512bw avx512vl avx512_vnni avx512_bf16 avx512_fp16 amx_tile amx_bf16 amx_int8; do
+        grep -qw "$f" /proc/cpuinfo 2>/dev/null && flags="$flags $f"
+    done
+    echo "CPU: ${model:-unknown} ($(nproc) cores visible); features:${flags:- none of avx2/avx512/amx}"
+}
