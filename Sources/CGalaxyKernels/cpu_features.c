@@ -55,14 +55,6 @@ void galaxy_read_cpu_features(galaxy_cpu_features *out) {
 #endif
 }
 
-const char *galaxy_vector_clone(void) {
-    // The same order as the target_clones resolver of the kernels above.
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx512f")) return "avx512f";
-    if (__builtin_cpu_supports("avx2")) return "avx2";
-    return "default";
-}
 #else
 void galaxy_read_cpu_features(galaxy_cpu_features *out) { *out = (galaxy_cpu_features){0}; }
-const char *galaxy_vector_clone(void) { return "default"; }
 #endif

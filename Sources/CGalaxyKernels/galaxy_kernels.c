@@ -1,40 +1,117 @@
 #include "galaxy_kernels.h"
 
+#include <stdlib.h>
 #include <string.h>
 
-// One clone per vector width on x86-64; the loader picks the best through an ifunc.
-#if defined(__x86_64__) && defined(__linux__)
-#define GALAXY_VECTOR_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define GALAXY_VECTOR_CLONES
+// Same comparison as Swift's max(a, b): b when b >= a, else a.
+static inline float larger(float a, float b) { return b >= a ? b : a; }
+
+// One copy of the loops per instruction set, each compiled for it; the path in use is chosen
+// once, by CPU features (or GALAXY_KERNELS), and can be switched for tests.
+#define GALAXY_LOOP(name) name##_baseline
+#define GALAXY_TARGET
+#include "vector_loops.h"
+#undef GALAXY_LOOP
+#undef GALAXY_TARGET
+
+#if defined(__x86_64__)
+#define GALAXY_LOOP(name) name##_avx2
+#define GALAXY_TARGET __attribute__((target("avx2,fma")))
+#include "vector_loops.h"
+#undef GALAXY_LOOP
+#undef GALAXY_TARGET
+
+#define GALAXY_LOOP(name) name##_avx512
+#define GALAXY_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx2,fma")))
+#include "vector_loops.h"
+#undef GALAXY_LOOP
+#undef GALAXY_TARGET
 #endif
 
-// Bᵀ d B for one tile row: the loops over tx read stride-2 columns and store contiguously for
-// each of the 16 outputs, which the vectoriser turns into full-width operations.
-GALAXY_VECTOR_CLONES
-static void input_tile_row(const float *restrict r0, const float *restrict r1, const float *restrict r2,
-                           const float *restrict r3, int tiles_w, float *restrict v, ptrdiff_t ks) {
-    for (int tx = 0; tx < tiles_w; tx++) {
-        const int x = 2 * tx;
-        float t[4][4];
-        for (int j = 0; j < 4; j++) {
-            t[0][j] = r0[x + j] - r2[x + j];
-            t[1][j] = r1[x + j] + r2[x + j];
-            t[2][j] = r2[x + j] - r1[x + j];
-            t[3][j] = r1[x + j] - r3[x + j];
+typedef struct {
+    const char *name;
+    void (*input_tile_row)(const float *restrict, const float *restrict, const float *restrict,
+                           const float *restrict, int, float *restrict, ptrdiff_t);
+    void (*output_tile_row)(const float *restrict, ptrdiff_t, int, float *restrict, float *restrict);
+    void (*max_pool_2x2)(const float *, int, int, int, int, int, float *);
+} kernel_path;
+
+static const kernel_path paths[] = {
+    {"baseline", input_tile_row_baseline, output_tile_row_baseline, max_pool_2x2_baseline},
+#if defined(__x86_64__)
+    {"avx2", input_tile_row_avx2, output_tile_row_avx2, max_pool_2x2_avx2},
+    {"avx512", input_tile_row_avx512, output_tile_row_avx512, max_pool_2x2_avx512},
+#endif
+};
+static const int path_count = (int)(sizeof(paths) / sizeof(paths[0]));
+
+int galaxy_kernel_path_supported(const char *name) {
+    if (strcmp(name, "baseline") == 0) return 1;
+#if defined(__x86_64__)
+    __builtin_cpu_init();
+    const int avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    if (strcmp(name, "avx2") == 0) return avx2;
+    if (strcmp(name, "avx512") == 0) {
+        return avx2 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+               __builtin_cpu_supports("avx512vl");
+    }
+#endif
+    return 0;
+}
+
+static const kernel_path *find_path(const char *name) {
+    for (int i = 0; i < path_count; i++) {
+        if (strcmp(paths[i].name, name) == 0) return &paths[i];
+    }
+    return NULL;
+}
+
+// Written once before the first kernel call (or by galaxy_set_kernel_path in tests); every path
+// computes the same values, so a switch while another thread runs a kernel changes only speed.
+static const kernel_path *_Atomic current_path;
+static const char *_Atomic ignored_request;
+
+static const kernel_path *chosen_path(void) {
+    const kernel_path *path = current_path;
+    if (path) return path;
+    const char *requested = getenv("GALAXY_KERNELS");
+    if (requested && *requested) {
+        const kernel_path *wanted = find_path(requested);
+        if (wanted && galaxy_kernel_path_supported(requested)) {
+            current_path = wanted;
+            return wanted;
         }
-        for (int i = 0; i < 4; i++) {
-            float *restrict o = v + 4 * i * ks + tx;
-            o[0] = t[i][0] - t[i][2];
-            o[ks] = t[i][1] + t[i][2];
-            o[2 * ks] = t[i][2] - t[i][1];
-            o[3 * ks] = t[i][1] - t[i][3];
+        ignored_request = requested;
+    }
+    path = &paths[0];
+    for (int i = path_count - 1; i > 0; i--) {
+        if (galaxy_kernel_path_supported(paths[i].name)) {
+            path = &paths[i];
+            break;
         }
     }
+    current_path = path;
+    return path;
+}
+
+const char *galaxy_kernel_path(void) { return chosen_path()->name; }
+
+const char *galaxy_kernel_path_ignored_request(void) {
+    (void)chosen_path();
+    return ignored_request;
+}
+
+int galaxy_set_kernel_path(const char *name) {
+    const kernel_path *path = find_path(name);
+    if (!path) return -1;
+    if (!galaxy_kernel_path_supported(name)) return -2;
+    current_path = path;
+    return 0;
 }
 
 void galaxy_winograd_input_plane(const float *plane, int height, int width, int pad_top, int pad_left,
                                  int tiles_h, int tiles_w, float *v, ptrdiff_t k_stride, float *rows) {
+    const kernel_path *path = chosen_path();
     const int row_length = 2 * tiles_w + 2;
     // Columns x read input column x - pad_left when that lies in [0, width).
     int first = pad_left < 0 ? 0 : (pad_left > row_length ? row_length : pad_left);
@@ -54,32 +131,14 @@ void galaxy_winograd_input_plane(const float *plane, int height, int width, int 
             memcpy(dst + first, src + first, sizeof(float) * (size_t)(last - first));
             memset(dst + last, 0, sizeof(float) * (size_t)(row_length - last));
         }
-        input_tile_row(rows, rows + row_length, rows + 2 * row_length, rows + 3 * row_length, tiles_w,
+        path->input_tile_row(rows, rows + row_length, rows + 2 * row_length, rows + 3 * row_length, tiles_w,
                        v + (ptrdiff_t)ty * tiles_w, k_stride);
-    }
-}
-
-// Aᵀ m A for the tiles of one row whose 2x2 block lies inside the output; the caller clips the rest.
-GALAXY_VECTOR_CLONES
-static void output_tile_row(const float *restrict m, ptrdiff_t ms, int count, float *restrict top,
-                            float *restrict bottom) {
-    for (int tx = 0; tx < count; tx++) {
-        const float *p = m + tx;
-        float s0[4], s1[4];
-        for (int j = 0; j < 4; j++) {
-            const float a = p[j * ms], b = p[(4 + j) * ms], c = p[(8 + j) * ms], d = p[(12 + j) * ms];
-            s0[j] = a + b + c;
-            s1[j] = b - c - d;
-        }
-        top[2 * tx] = s0[0] + s0[1] + s0[2];
-        top[2 * tx + 1] = s0[1] - s0[2] - s0[3];
-        bottom[2 * tx] = s1[0] + s1[1] + s1[2];
-        bottom[2 * tx + 1] = s1[1] - s1[2] - s1[3];
     }
 }
 
 void galaxy_winograd_output_plane(const float *m, ptrdiff_t m_stride, int tiles_h, int tiles_w,
                                   float *out, int out_h, int out_w) {
+    const kernel_path *path = chosen_path();
     // Whole tiles go through the vector loop; an odd last column or row is written here.
     float spare_row[2 * tiles_w + 2];
     const int whole = out_w / 2;
@@ -88,7 +147,7 @@ void galaxy_winograd_output_plane(const float *m, ptrdiff_t m_stride, int tiles_
         const int oy = 2 * ty;
         float *top = out + (ptrdiff_t)oy * out_w;
         float *bottom = oy + 1 < out_h ? top + out_w : spare_row;
-        output_tile_row(src, m_stride, whole, top, bottom);
+        path->output_tile_row(src, m_stride, whole, top, bottom);
         if (whole < tiles_w) {
             const float *p = src + whole;
             float s0[4], s1[4];
@@ -104,22 +163,7 @@ void galaxy_winograd_output_plane(const float *m, ptrdiff_t m_stride, int tiles_
     }
 }
 
-// Same comparison as Swift's max(a, b): b when b >= a, else a.
-static inline float larger(float a, float b) { return b >= a ? b : a; }
-
-GALAXY_VECTOR_CLONES
 void galaxy_max_pool_2x2(const float *input, int planes, int height, int width, int out_h, int out_w,
                          float *output) {
-    for (int p = 0; p < planes; p++) {
-        const float *src = input + (ptrdiff_t)p * height * width;
-        float *dst = output + (ptrdiff_t)p * out_h * out_w;
-        for (int y = 0; y < out_h; y++) {
-            const float *restrict r0 = src + (ptrdiff_t)2 * y * width;
-            const float *restrict r1 = r0 + width;
-            float *restrict out = dst + (ptrdiff_t)y * out_w;
-            for (int x = 0; x < out_w; x++) {
-                out[x] = larger(larger(r0[2 * x], r0[2 * x + 1]), larger(r1[2 * x], r1[2 * x + 1]));
-            }
-        }
-    }
+    chosen_path()->max_pool_2x2(input, planes, height, width, out_h, out_w, output);
 }

@@ -63,7 +63,7 @@ public struct CPUFeatures: Sendable, Hashable {
 }
 
 /// Which kernels this process runs and why: the CPU's features, OpenBLAS's core (its SGEMM
-/// kernels, chosen by OpenBLAS when it loads) and the clone of the engine's own C kernels. A
+/// kernels, chosen by OpenBLAS when it loads) and the instruction set of the engine's own C loops. A
 /// known slow combination comes with a warning that says what to do.
 public struct KernelPaths: Sendable, Hashable {
     public var cpu: String
@@ -72,8 +72,10 @@ public struct KernelPaths: Sendable, Hashable {
     public var openBLASCore: String
     /// `openblas_get_config()`: version and build options.
     public var openBLASConfig: String
-    /// The engine's Winograd and pooling clone: `avx512f`, `avx2` or `default`.
-    public var vectorClone: String
+    /// The instruction set of the engine's Winograd and pooling loops: `avx512`, `avx2` or `baseline`.
+    public var engineKernels: String
+    /// A `GALAXY_KERNELS` value this CPU cannot run (then the best path it can run is used).
+    public var ignoredKernelRequest: String?
     /// `OPENBLAS_CORETYPE` as this process was started with.
     public var forcedCore: String?
     public var warnings: [String]
@@ -86,8 +88,12 @@ public struct KernelPaths: Sendable, Hashable {
         return KernelPaths(
             cpu: CPUDescription.current, features: features, openBLASCore: core,
             openBLASConfig: String(cString: openblas_get_config()).trimmingCharacters(in: .whitespaces),
-            vectorClone: String(cString: galaxy_vector_clone()), forcedCore: forced,
-            warnings: warnings(features: features, openBLASCore: core, forcedCore: forced))
+            engineKernels: String(cString: galaxy_kernel_path()),
+            ignoredKernelRequest: galaxy_kernel_path_ignored_request().map { String(cString: $0) }, forcedCore: forced,
+            warnings: warnings(features: features, openBLASCore: core, forcedCore: forced)
+                + (galaxy_kernel_path_ignored_request().map {
+                    ["GALAXY_KERNELS=\(String(cString: $0)) names kernels this CPU cannot run; running \(String(cString: galaxy_kernel_path())) instead."]
+                } ?? []))
     }
 
     /// OpenBLAS cores whose SGEMM predates AVX2 (SSE or plain AVX).
@@ -130,7 +136,7 @@ public struct KernelPaths: Sendable, Hashable {
 
     /// One line for logs and standard error.
     public var summary: String {
-        "OpenBLAS \(openBLASCore) (\(coreOrigin)), engine kernels \(vectorClone), on \(cpu): "
+        "OpenBLAS \(openBLASCore) (\(coreOrigin)), engine kernels \(engineKernels)\(ProcessInfo.processInfo.environment["GALAXY_KERNELS"] == nil ? "" : " (GALAXY_KERNELS)"), on \(cpu): "
             + (features.names.isEmpty ? "no AVX2" : features.names.joined(separator: " "))
     }
 }
@@ -172,4 +178,19 @@ public enum OpenBLASCoreChoice {
 
     /// The core OpenBLAS had picked before this process restarted itself with a better one.
     public static var pickedBeforeRestart: String? { ProcessInfo.processInfo.environment[restartedFrom] }
+}
+
+/// The instruction sets of the engine's own C loops, for tests and `GALAXY_KERNELS`.
+public enum EngineKernelPath {
+    public static let all = ["baseline", "avx2", "avx512"]
+
+    /// The paths this CPU can run.
+    public static var supported: [String] { all.filter { galaxy_kernel_path_supported($0) != 0 } }
+
+    /// The path in use.
+    public static var current: String { String(cString: galaxy_kernel_path()) }
+
+    /// Switches the path; false when this CPU cannot run it. Every path computes the same values.
+    @discardableResult
+    public static func use(_ name: String) -> Bool { galaxy_set_kernel_path(name) == 0 }
 }

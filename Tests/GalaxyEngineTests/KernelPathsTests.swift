@@ -27,7 +27,9 @@ import Testing
         #expect(f.avx2 == flags.contains("avx2") && f.fma == flags.contains("fma"))
         #expect(f.avx512f == flags.contains("avx512f"))
         let paths = KernelPaths.current()
-        #expect(paths.vectorClone == (f.avx512f && f.osSavesAVX512 ? "avx512f" : f.hasAVX2 ? "avx2" : "default"))
+        #expect(EngineKernelPath.supported.contains(paths.engineKernels))
+        #expect(EngineKernelPath.supported.contains("avx2") == f.hasAVX2)
+        #expect(EngineKernelPath.supported.contains("avx512") == f.hasAVX512)
         #expect(!paths.openBLASCore.isEmpty && paths.openBLASConfig.contains("OpenBLAS"))
         #expect(paths.summary.contains(paths.openBLASCore) && paths.summary.contains(paths.cpu))
     }
@@ -71,5 +73,39 @@ import Testing
         #expect(forced.status == 0)
         #expect(forced.output.contains("OpenBLAS core:     Prescott (OPENBLAS_CORETYPE)"), "\(forced.output)")
         #expect(forced.output.contains("warning: OpenBLAS runs its Prescott kernels"), "\(forced.output)")
+    }
+}
+
+/// Every instruction set this CPU can run, forced in turn as `GALAXY_KERNELS` would, gives the
+/// baseline loops' results bit for bit (the loops only add, subtract and compare).
+@Suite(.serialized) struct EngineKernelPathTests {
+    @Test func everyPathThisCPURunsMatchesTheBaselineBitForBit() throws {
+        let model = try InferenceModel(model: TestModels.defaultArchitecture(size: 50))
+        var generator = SystemRandomNumberGenerator()
+        let input = (0..<(4 * model.inputCount)).map { _ in Float.random(in: 0...1, using: &generator) }
+        let previous = EngineKernelPath.current
+        defer { EngineKernelPath.use(previous) }
+        #expect(EngineKernelPath.use("baseline"))
+        let reference = try model.run(input, batch: 4, threads: 1)
+        for path in EngineKernelPath.supported {
+            #expect(EngineKernelPath.use(path))
+            #expect(EngineKernelPath.current == path)
+            let output = try model.run(input, batch: 4, threads: 1)
+            #expect(output.map(\.bitPattern) == reference.map(\.bitPattern), "path \(path)")
+        }
+        #expect(!EngineKernelPath.use("sse9"))
+        for path in EngineKernelPath.all where !EngineKernelPath.supported.contains(path) {
+            #expect(!EngineKernelPath.use(path), "\(path) is not runnable here")
+        }
+    }
+
+    @Test func aRequestThisCPUCannotRunIsNamedByDoctor() throws {
+        let galaxy = try BuiltProducts.galaxy()
+        let unsupported = EngineKernelPath.all.first { !EngineKernelPath.supported.contains($0) }
+        let forced = try ChildProcess.run(galaxy, ["doctor"], environment: ["GALAXY_KERNELS": "baseline"], timeout: 120)
+        #expect(forced.output.contains("Winograd transforms and pooling: baseline (GALAXY_KERNELS)"), "\(forced.output)")
+        guard let unsupported else { return }
+        let refused = try ChildProcess.run(galaxy, ["doctor"], environment: ["GALAXY_KERNELS": unsupported], timeout: 120)
+        #expect(refused.output.contains("GALAXY_KERNELS=\(unsupported) names kernels this CPU cannot run"), "\(refused.output)")
     }
 }

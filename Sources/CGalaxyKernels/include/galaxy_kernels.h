@@ -1,9 +1,9 @@
 #ifndef GALAXY_KERNELS_H
 #define GALAXY_KERNELS_H
 // Winograd F(2x2, 3x3) tile transforms and 2x2 max pooling, the engine's hottest loops outside GEMM. They are C so
-// that each can be compiled several times for different vector widths (AVX-512, AVX2, baseline)
-// and the widest the CPU supports is picked when the program loads; Swift has no per-function
-// target attributes. Also here: the CPU features the engine's choices rest on (cpuid, xgetbv).
+// that each can be compiled several times for different instruction sets (AVX-512, AVX2,
+// baseline), one of which runs, chosen by CPU features; Swift has no per-function target
+// attributes. Also here: the CPU features the engine's choices rest on (cpuid, xgetbv).
 // Only GalaxyEngine includes this header.
 #include <stddef.h>
 
@@ -40,8 +40,19 @@ typedef struct {
 
 void galaxy_read_cpu_features(galaxy_cpu_features *out);
 
-/// The clone of the kernels above that the loader picked: "avx512f", "avx2" or "default".
-const char *galaxy_vector_clone(void);
+/// The instruction set the kernels above run with: "avx512", "avx2" or "baseline". Chosen at the
+/// first call by CPU features, or by the environment variable GALAXY_KERNELS when the CPU can run
+/// what it names; every path gives bit-identical results.
+const char *galaxy_kernel_path(void);
+
+/// Whether this CPU can run the path named ("baseline", "avx2", "avx512").
+int galaxy_kernel_path_supported(const char *name);
+
+/// Switches the path (tests): 0 done, -1 no such path, -2 this CPU cannot run it.
+int galaxy_set_kernel_path(const char *name);
+
+/// The GALAXY_KERNELS value that was ignored because this CPU cannot run it, or NULL.
+const char *galaxy_kernel_path_ignored_request(void);
 
 #ifdef __cplusplus
 }

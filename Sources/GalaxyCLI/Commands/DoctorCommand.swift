@@ -7,7 +7,7 @@ struct DoctorCommand: ParsableCommand {
         commandName: "doctor", abstract: "Show the CPU, its features and the kernel paths galaxy runs.",
         discussion: """
             Prints what the processor offers (cpuid) and the operating system allows (xgetbv), which \
-            OpenBLAS core runs the matrix products and which clone of the engine's own kernels was \
+            OpenBLAS core runs the matrix products and which path of the engine's own kernels was \
             picked, and a warning for each known slow combination with what to do. Never a table of \
             CPU models: everything is read from this machine.
             """)
@@ -23,7 +23,10 @@ struct DoctorCommand: ParsableCommand {
                 + "AMX tiles \(f.amxTile ? (f.osOffersAMX ? "offered" : "not offered") : "no hardware")")
         print("OpenBLAS core:     \(paths.openBLASCore) (\(paths.coreOrigin)); best for these features: \(KernelPaths.suggestedCore(for: f) ?? "its generic kernels")")
         print("OpenBLAS build:    \(paths.openBLASConfig)")
-        print("engine kernels:    Winograd transforms and pooling: \(paths.vectorClone) clone; GEMM: OpenBLAS")
+        print(
+            "engine kernels:    Winograd transforms and pooling: \(paths.engineKernels)"
+                + (ProcessInfo.processInfo.environment["GALAXY_KERNELS"] == nil ? " (best this CPU runs)" : " (GALAXY_KERNELS)")
+                + "; this CPU runs \(EngineKernelPath.supported.joined(separator: ", ")); GEMM: OpenBLAS")
         print("reduced precision: none (every model runs in float32)")
         if paths.warnings.isEmpty {
             print("warnings:          none")
