@@ -13,15 +13,6 @@ struct GalaxyBench: AsyncParsableCommand {
     /// Benchmarks measure what `galaxy` runs, so they take the same OpenBLAS kernels.
     static func main() async {
         OpenBLASCoreChoice.restartWithBetterCoreIfNeeded()
-        do {
-            var command = try parseAsRoot()
-            if var asyncCommand = command as? AsyncParsableCommand {
-                try await asyncCommand.run()
-            } else {
-                try command.run()
-            }
-        } catch {
-            exit(withError: error)
-        }
+        await main(nil)
     }
 }

@@ -26,15 +26,6 @@ struct Galaxy: AsyncParsableCommand {
     /// picked slow ones for this CPU (OpenBLASCoreChoice).
     static func main() async {
         OpenBLASCoreChoice.restartWithBetterCoreIfNeeded()
-        do {
-            var command = try parseAsRoot()
-            if var asyncCommand = command as? AsyncParsableCommand {
-                try await asyncCommand.run()
-            } else {
-                try command.run()
-            }
-        } catch {
-            exit(withError: error)
-        }
+        await main(nil)
     }
 }
