@@ -45,17 +45,14 @@ static const kernel_path paths[] = {
 };
 static const int path_count = (int)(sizeof(paths) / sizeof(paths[0]));
 
+// The same reading of the CPU as galaxy_read_cpu_features gives `galaxy doctor`.
 int galaxy_kernel_path_supported(const char *name) {
     if (strcmp(name, "baseline") == 0) return 1;
-#if defined(__x86_64__)
-    __builtin_cpu_init();
-    const int avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    galaxy_cpu_features f;
+    galaxy_read_cpu_features(&f);
+    const int avx2 = f.avx2 && f.fma && f.os_saves_avx;
     if (strcmp(name, "avx2") == 0) return avx2;
-    if (strcmp(name, "avx512") == 0) {
-        return avx2 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-               __builtin_cpu_supports("avx512vl");
-    }
-#endif
+    if (strcmp(name, "avx512") == 0) return avx2 && f.avx512f && f.avx512bw && f.avx512vl && f.os_saves_avx512;
     return 0;
 }
 

@@ -74,6 +74,8 @@ public struct KernelPaths: Sendable, Hashable {
     public var openBLASConfig: String
     /// The instruction set of the engine's Winograd and pooling loops: `avx512`, `avx2` or `baseline`.
     public var engineKernels: String
+    /// Whether `GALAXY_KERNELS` chose `engineKernels`.
+    public var engineKernelsForced: Bool
     /// A `GALAXY_KERNELS` value this CPU cannot run (then the best path it can run is used).
     public var ignoredKernelRequest: String?
     /// `OPENBLAS_CORETYPE` as this process was started with.
@@ -84,16 +86,18 @@ public struct KernelPaths: Sendable, Hashable {
     public static func current() -> KernelPaths {
         let features = CPUFeatures.current
         let core = String(cString: openblas_get_corename())
-        let forced = ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"]
+        let environment = ProcessInfo.processInfo.environment
+        let forced = environment["OPENBLAS_CORETYPE"]
+        let kernels = EngineKernelPath.current
+        let ignored = galaxy_kernel_path_ignored_request().map { String(cString: $0) }
         return KernelPaths(
             cpu: CPUDescription.current, features: features, openBLASCore: core,
             openBLASConfig: String(cString: openblas_get_config()).trimmingCharacters(in: .whitespaces),
-            engineKernels: String(cString: galaxy_kernel_path()),
-            ignoredKernelRequest: galaxy_kernel_path_ignored_request().map { String(cString: $0) }, forcedCore: forced,
+            engineKernels: kernels, engineKernelsForced: environment["GALAXY_KERNELS"] != nil && ignored == nil,
+            ignoredKernelRequest: ignored, forcedCore: forced,
             warnings: warnings(features: features, openBLASCore: core, forcedCore: forced)
-                + (galaxy_kernel_path_ignored_request().map {
-                    ["GALAXY_KERNELS=\(String(cString: $0)) names kernels this CPU cannot run; running \(String(cString: galaxy_kernel_path())) instead."]
-                } ?? []))
+                + (ignored.map { ["GALAXY_KERNELS=\($0) names kernels this CPU cannot run; running \(kernels) instead."] }
+                    ?? []))
     }
 
     /// OpenBLAS cores whose SGEMM predates AVX2 (SSE or plain AVX).
@@ -110,10 +114,15 @@ public struct KernelPaths: Sendable, Hashable {
         return nil
     }
 
+    /// The core to run instead of `openBLASCore`, when that one has no AVX2 kernels on a CPU that
+    /// could run better ones; nil when it is fine.
+    static func replacement(forCore openBLASCore: String, features: CPUFeatures) -> String? {
+        coresWithoutAVX2.contains(openBLASCore.lowercased()) ? suggestedCore(for: features) : nil
+    }
+
     /// Why this combination is slow, if it is, and what to do.
     static func warnings(features: CPUFeatures, openBLASCore: String, forcedCore: String?) -> [String] {
-        guard let better = suggestedCore(for: features), coresWithoutAVX2.contains(openBLASCore.lowercased())
-        else { return [] }
+        guard let better = replacement(forCore: openBLASCore, features: features) else { return [] }
         let what =
             "OpenBLAS runs its \(openBLASCore) kernels (no AVX2) on a CPU with "
             + (features.hasAVX512 ? "AVX-512" : "AVX2") + ": matrix products run several times slower"
@@ -136,7 +145,7 @@ public struct KernelPaths: Sendable, Hashable {
 
     /// One line for logs and standard error.
     public var summary: String {
-        "OpenBLAS \(openBLASCore) (\(coreOrigin)), engine kernels \(engineKernels)\(ProcessInfo.processInfo.environment["GALAXY_KERNELS"] == nil ? "" : " (GALAXY_KERNELS)"), on \(cpu): "
+        "OpenBLAS \(openBLASCore) (\(coreOrigin)), engine kernels \(engineKernels)\(engineKernelsForced ? " (GALAXY_KERNELS)" : ""), on \(cpu): "
             + (features.names.isEmpty ? "no AVX2" : features.names.joined(separator: " "))
     }
 }
@@ -155,10 +164,8 @@ public enum OpenBLASCoreChoice {
     public static func betterCore(openBLASCore: String, features: CPUFeatures, environment: [String: String])
         -> String?
     {
-        guard environment["OPENBLAS_CORETYPE"] == nil, environment[restartedFrom] == nil,
-            KernelPaths.coresWithoutAVX2.contains(openBLASCore.lowercased())
-        else { return nil }
-        return KernelPaths.suggestedCore(for: features)
+        guard environment["OPENBLAS_CORETYPE"] == nil, environment[restartedFrom] == nil else { return nil }
+        return KernelPaths.replacement(forCore: openBLASCore, features: features)
     }
 
     /// Restarts this program with the better core when `betterCore` names one; returns

@@ -1,4 +1,5 @@
 import Foundation
+import GalaxyPostgres
 import ServiceLifecycle
 
 /// The scoring daemon as a service of the process's `ServiceGroup`: it runs on a dedicated thread
@@ -17,14 +18,7 @@ public struct ScoringService: Service {
         try await withGracefulShutdownHandler {
             // Cancelled (a second signal, another service failing): stop the same way, sooner.
             try await withTaskCancellationHandler {
-                try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-                    let thread = Thread {
-                        continuation.resume(with: Result { try daemon.run() })
-                    }
-                    thread.name = "galaxy.daemon"
-                    thread.stackSize = 8 << 20
-                    thread.start()
-                }
+                try await DedicatedThread.run(name: "galaxy.daemon", stackSize: 8 << 20) { try daemon.run() }
             } onCancel: {
                 daemon.requestShutdown()
             }

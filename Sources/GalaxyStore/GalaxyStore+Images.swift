@@ -101,16 +101,19 @@ extension GalaxyStore {
 
     /// Where an image without a prediction stands, nil when there is no such image.
     public func pendingImage(id: Int64) throws -> PendingImage? {
-        guard let created = try connection.query("select created_at from galaxy.images where id = \(id)").first?
-            .decode(Date.self, at: 0)
+        guard
+            let row = try connection.query(
+                """
+                select i.created_at,
+                       (select case when q.lease_expires_at > now() then 'scoring' else 'queued' end
+                          from galaxy.queue q where q.image_id = i.id order by q.id desc limit 1)
+                from galaxy.images i where i.id = \(id)
+                """
+            ).first
         else { return nil }
-        let leased = try connection.query(
-            """
-            select q.lease_expires_at > now() from galaxy.queue q where q.image_id = \(id) order by q.id desc limit 1
-            """
-        ).first?.decode(Bool?.self, at: 0)
-        if let leased {
-            return PendingImage(imageID: id, state: leased == true ? .scoring : .queued, error: nil, createdAt: created)
+        let created = try row.decode(Date.self, at: 0)
+        if let queued = try row.decode(String?.self, at: 1).flatMap(PendingImage.State.init(rawValue:)) {
+            return PendingImage(imageID: id, state: queued, error: nil, createdAt: created)
         }
         if let failed = try failures(imageIDs: [id])[id] {
             return PendingImage(imageID: id, state: .failed, error: failed.error, createdAt: created)

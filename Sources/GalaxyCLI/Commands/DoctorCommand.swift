@@ -25,7 +25,7 @@ struct DoctorCommand: ParsableCommand {
         print("OpenBLAS build:    \(paths.openBLASConfig)")
         print(
             "engine kernels:    Winograd transforms and pooling: \(paths.engineKernels)"
-                + (ProcessInfo.processInfo.environment["GALAXY_KERNELS"] == nil ? " (best this CPU runs)" : " (GALAXY_KERNELS)")
+                + (paths.engineKernelsForced ? " (GALAXY_KERNELS)" : " (best this CPU runs)")
                 + "; this CPU runs \(EngineKernelPath.supported.joined(separator: ", ")); GEMM: OpenBLAS")
         print("reduced precision: none (every model runs in float32)")
         if paths.warnings.isEmpty {
