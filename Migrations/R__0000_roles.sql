@@ -73,6 +73,12 @@ begin
             ('galaxy_analyst', 'galaxy.daemon_timeout()'),
             ('galaxy_analyst', 'galaxy.interactive_priority()'),
             ('galaxy_analyst', 'galaxy.batch_priority()'),
+            ('galaxy_analyst', 'galaxy.classify(bytea, text)'),
+            ('galaxy_analyst', 'galaxy.classify_model(text)'),
+            ('galaxy_analyst', 'galaxy.classify_available()'),
+            ('galaxy_analyst', 'galaxy.classify_configured()'),
+            ('galaxy_analyst', 'galaxy.classify_stored_image(bigint, text)'),
+            ('galaxy_analyst', 'galaxy.score_on_insert()'),
             -- Model admins (members of galaxy_analyst) run the registry and batch functions with
             -- their own privileges, so a batch's selection query reads only what they may read.
             ('galaxy_model_admin', 'galaxy.add_model(text, bytea, boolean)'),

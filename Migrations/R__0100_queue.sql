@@ -218,12 +218,17 @@ $$;
 
 -- Triggers --------------------------------------------------------------------------------------------
 
--- Every inserted image gets an interactive job for the active model (resolved at claim time).
+-- Every inserted image gets an interactive job for the active model (resolved at claim time), or,
+-- with galaxy.score_on_insert = sync, its prediction now (R__0500_classify.sql).
 create or replace function galaxy.queue_new_images() returns trigger
 language plpgsql security definer
 set search_path = pg_catalog, galaxy
 as $$
 begin
+    if galaxy.score_on_insert() = 'sync' then
+        perform galaxy.score_inserted_images(array(select n.id from new_images n));
+        return null;
+    end if;
     insert into galaxy.queue (image_id)
     select n.id from new_images n order by n.id;
     return null;

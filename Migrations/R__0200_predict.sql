@@ -36,9 +36,26 @@ begin
 end;
 $$;
 
+-- The class galaxy.classify gives the stored bytes of image_id, storing nothing: for images the
+-- daemons cannot see yet (this transaction wrote them) or that are not queued.
+-- (PL/pgSQL, so that it may be created before R__0500_classify.sql creates galaxy.classify.)
+create or replace function galaxy.classify_stored_image(image_id bigint, model text) returns text
+language plpgsql volatile
+set search_path = pg_catalog, galaxy
+as $$
+declare
+    r galaxy.classification;
+begin
+    select (galaxy.classify(i.jpeg, model)).* into r from galaxy.images i where i.id = image_id;
+    return r.class;
+end;
+$$;
+
 -- The high-level class of image_id under the active model, or under the model called model.
 -- Returns at once when scored, waits (bounded by galaxy.predict_timeout) while the image is queued
--- or being scored, and raises a GZ error otherwise; never returns null.
+-- or being scored; an image the daemons cannot see yet, or not queued, is scored with
+-- galaxy.classify when it is configured (galaxy.classify_configured). Raises a GZ error otherwise; never
+-- returns null.
 create or replace function galaxy.predict(image_id bigint, model text default null)
 returns text
 language plpgsql volatile security definer
@@ -77,6 +94,9 @@ begin
     end if;
 
     if galaxy.written_by_this_transaction(image_xmin) then
+        if galaxy.classify_configured() then
+            return galaxy.classify_stored_image(image_id, model);
+        end if;
         raise exception 'image % was inserted by this transaction, which has not committed: no daemon can see it yet', image_id
             using errcode = 'GZ009',
                   hint = 'COMMIT first, then call predict_galaxy again; or score it with ' || galaxy.score_hint(image_id, m) || '.';
@@ -90,15 +110,24 @@ begin
     limit 1;
     if not found then
         perform galaxy.raise_if_failed(image_id, m);
+        if galaxy.classify_configured() then
+            return galaxy.classify_stored_image(image_id, model);
+        end if;
         raise exception 'image % has no prediction under model "%" and is not queued', image_id, m.name
             using errcode = 'GZ006', hint = 'Score it with ' || galaxy.score_hint(image_id, m) || '.';
     end if;
     if galaxy.written_by_this_transaction(job_xmin) then
+        if galaxy.classify_configured() then
+            return galaxy.classify_stored_image(image_id, model);
+        end if;
         raise exception 'image % was queued by this transaction, which has not committed: no daemon can see the job yet', image_id
             using errcode = 'GZ009',
                   hint = 'COMMIT first, then call predict_galaxy again; or score it with ' || galaxy.score_hint(image_id, m) || '.';
     end if;
     if current_setting('transaction_isolation') in ('repeatable read', 'serializable') then
+        if galaxy.classify_configured() then
+            return galaxy.classify_stored_image(image_id, model);
+        end if;
         raise exception 'image % is queued, but a % transaction cannot see the prediction arrive', image_id,
                 current_setting('transaction_isolation')
             using errcode = 'GZ011',

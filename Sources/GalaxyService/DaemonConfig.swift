@@ -27,6 +27,8 @@ public struct DaemonConfig: Sendable, Hashable {
     public var retryBaseSeconds: Double
     /// Where to serve `/metrics`, if anywhere.
     public var metricsAddress: HostPort?
+    /// The Unix socket `galaxy.classify` sends images to, if any.
+    public var scoringSocket: ScoringSocketConfig?
 
     /// The defaults, for a daemon named `name`.
     public init(name: String) {
@@ -40,6 +42,7 @@ public struct DaemonConfig: Sendable, Hashable {
         self.heartbeatSeconds = 5
         self.retryBaseSeconds = 2
         self.metricsAddress = nil
+        self.scoringSocket = nil
     }
 
     /// The retry policy these settings give.
@@ -65,6 +68,9 @@ public struct DaemonConfig: Sendable, Hashable {
         public var heartbeat: String?
         public var retryBase: String?
         public var metricsAddress: String?
+        public var scoringSocket: String?
+        public var scoringSocketGroup: String?
+        public var scoringSocketMaxBytes: String?
         public init() {}
     }
 
@@ -72,7 +78,8 @@ public struct DaemonConfig: Sendable, Hashable {
     ///
     /// Environment: `DATABASE_URL`, `GALAXY_DAEMON_NAME`, `GALAXY_THREADS`, `GALAXY_BATCH_SIZE`,
     /// `GALAXY_LEASE_SECONDS`, `GALAXY_POLL_INTERVAL`, `GALAXY_POLL_ONLY` (1/true),
-    /// `GALAXY_HEARTBEAT_SECONDS`, `GALAXY_RETRY_BASE_SECONDS`, `GALAXY_METRICS_ADDRESS`.
+    /// `GALAXY_HEARTBEAT_SECONDS`, `GALAXY_RETRY_BASE_SECONDS`, `GALAXY_METRICS_ADDRESS`,
+    /// `GALAXY_SCORING_SOCKET`, `GALAXY_SCORING_SOCKET_GROUP`, `GALAXY_SCORING_SOCKET_MAX_BYTES`.
     /// - Throws: `DaemonConfigError` naming the flag, the value and the fix.
     public static func resolve(
         _ options: Options, environment: [String: String] = ProcessInfo.processInfo.environment,
@@ -131,6 +138,26 @@ public struct DaemonConfig: Sendable, Hashable {
                     expected: "HOST:PORT, for example 127.0.0.1:9464")
             }
             config.metricsAddress = address
+        }
+        if let (value, source) = pick(options.scoringSocket, "GALAXY_SCORING_SOCKET") {
+            guard value.hasPrefix("/"), value.utf8.count < ScoringSocketConfig.maxPathBytes else {
+                throw DaemonConfigError(
+                    flag: "--scoring-socket", environment: source, value: value,
+                    expected: "an absolute path shorter than \(ScoringSocketConfig.maxPathBytes) bytes")
+            }
+            var socket = ScoringSocketConfig(path: value)
+            if let (group, _) = pick(options.scoringSocketGroup, "GALAXY_SCORING_SOCKET_GROUP") {
+                socket.group = group
+            }
+            if let (bytes, source) = pick(options.scoringSocketMaxBytes, "GALAXY_SCORING_SOCKET_MAX_BYTES") {
+                socket.maxImageBytes = try integer(bytes, flag: "--scoring-socket-max-bytes", source, in: 4...(1 << 30))
+            }
+            config.scoringSocket = socket
+        } else if options.scoringSocketGroup != nil || options.scoringSocketMaxBytes != nil {
+            throw DaemonConfigError(
+                flag: options.scoringSocketGroup != nil ? "--scoring-socket-group" : "--scoring-socket-max-bytes",
+                environment: "", value: options.scoringSocketGroup ?? options.scoringSocketMaxBytes ?? "",
+                expected: "to be given together with --scoring-socket PATH")
         }
         // A lease shorter than a heartbeat would let a live daemon's jobs be taken over routinely.
         guard config.leaseSeconds >= 2 * config.heartbeatSeconds else {

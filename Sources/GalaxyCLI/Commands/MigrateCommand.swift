@@ -45,6 +45,7 @@ struct MigrateCommand: AsyncParsableCommand {
         text += report.applied.isEmpty
             ? "\(target) is up to date (\(report.upToDate) migrations, nothing to apply)\n"
             : "\(target): \(report.applied.count) applied, \(report.upToDate) already up to date\n"
+        if let native = report.nativeFunctions { text += native + "\n" }
         return text
     }
 

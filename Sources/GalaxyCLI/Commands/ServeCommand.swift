@@ -59,6 +59,21 @@ struct ServeCommand: AsyncParsableCommand {
     var metricsAddress: String?
 
     @Option(
+        name: .customLong("scoring-socket"),
+        help: "Also serve galaxy.classify on this Unix socket (set galaxy.scoring_socket to the same path).")
+    var scoringSocket: String?
+
+    @Option(
+        name: .customLong("scoring-socket-group"),
+        help: "Group that may use the scoring socket, typically the PostgreSQL server's (default: only this user).")
+    var scoringSocketGroup: String?
+
+    @Option(
+        name: .customLong("scoring-socket-max-bytes"),
+        help: "Largest image the scoring socket accepts (default: 33554432, as galaxy.classify_max_bytes).")
+    var scoringSocketMaxBytes: String?
+
+    @Option(
         name: .customLong("log-level"),
         help: "trace, debug, info, notice, warning, error or critical (default: info, or GALAXY_LOG_LEVEL).")
     var logLevel: String?
@@ -80,6 +95,9 @@ struct ServeCommand: AsyncParsableCommand {
         options.heartbeat = heartbeat
         options.retryBase = retryBase
         options.metricsAddress = metricsAddress
+        options.scoringSocket = scoringSocket
+        options.scoringSocketGroup = scoringSocketGroup
+        options.scoringSocketMaxBytes = scoringSocketMaxBytes
         let config: DaemonConfig
         do {
             config = try DaemonConfig.resolve(options)
@@ -120,6 +138,21 @@ struct ServeCommand: AsyncParsableCommand {
             parts.append(.init(service: metricsApp, name: "metrics listener (--metrics-address \(address))"))
         }
         parts.append(.init(service: ScoringService(daemon: daemon), name: "scoring daemon"))
+        if var socket = config.scoringSocket {
+            socket.maxBatch = config.batchSize
+            let reader = SocketModelReader(conninfo: config.database, logger: Logger(label: "galaxy.postgres"))
+            let scorer = SocketScorer(
+                source: { try reader.model(id: $0) }, loader: EngineModelLoader(), threads: config.threads,
+                maxBatch: socket.maxBatch, logger: logger)
+            do {
+                let service = try ScoringSocketService(config: socket, scorer: scorer, logger: logger)
+                parts.append(.init(service: service, name: "scoring socket (--scoring-socket \(socket.path))"))
+                logger.info("serving the scoring socket", metadata: [LogKey.address: "\(socket.path)"])
+            } catch {
+                FileHandle.standardError.write(Data("error: scoring socket (--scoring-socket \(socket.path)): \(error)\n".utf8))
+                throw ExitCode(2)
+            }
+        }
         if let http {
             var webConfig = try web.configuration(address: http, database: config.database)
             webConfig.metrics = daemon.metrics.registry

@@ -108,6 +108,14 @@ public struct Migrator: Sendable {
                 report.applied.append(.init(fileName: migration.fileName, milliseconds: milliseconds, reapplied: history.contains { $0.script == migration.fileName }))
             }
             report.upToDate = migrations.count - plan.count
+            // On every run, not only when its file changed: the library may have been installed
+            // (or removed) since.
+            if try db.query("select to_regprocedure('galaxy.install_native_functions()') is not null")
+                .first?.decode(Bool.self, at: 0) == true
+            {
+                report.nativeFunctions = try db.query("select galaxy.install_native_functions()")
+                    .first?.decode(String.self, at: 0)
+            }
             return report
         }
     }
@@ -208,6 +216,9 @@ public struct MigrationReport: Sendable {
     public var upToDate = 0
     /// Seconds spent waiting for another migrator's lock.
     public var lockWaitSeconds: Double = 0
+    /// Whether galaxy.classify is the galaxy library's C function, and if not why (from
+    /// `galaxy.install_native_functions()`).
+    public var nativeFunctions: String?
 }
 
 /// One migration's state in a database.

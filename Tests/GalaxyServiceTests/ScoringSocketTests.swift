@@ -1,0 +1,364 @@
+import Foundation
+import GalaxyEngine
+import GalaxyPostgres
+import GalaxyService
+import GalaxyStore
+import GalaxyTestSupport
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// `galaxy.classify` (the galaxy library's C function) against a real server and a scoring socket
+/// served in this process; `make -C sql install` must have installed the library.
+@Suite(.serialized) struct ScoringSocketTests {
+    private func sqlState(_ body: () throws -> Void) -> (state: String?, message: String) {
+        do {
+            try body()
+            return (nil, "")
+        } catch let error as PostgresError {
+            return (error.sqlState, "\(error)")
+        } catch {
+            return ("not a PostgresError", "\(error)")
+        }
+    }
+
+    private struct RollBack: Error {}
+
+    /// Runs `body` in a transaction that is then rolled back.
+    private func rollingBack(_ db: PostgresConnection, _ body: (PostgresConnection) throws -> Void) throws {
+        do {
+            try db.transaction { tx in
+                try body(tx)
+                throw RollBack()
+            }
+        } catch is RollBack {}
+    }
+
+    /// A migrated database with the native function, the default model active, and a socket.
+    private func setUp(_ prefix: String, model: [UInt8]? = nil) throws -> (ServiceFixture, ScoringSocketFixture) {
+        let f = try ServiceFixture(prefix: prefix)
+        #expect(
+            try f.scalar("select galaxy.classify_available()", as: Bool.self),
+            "galaxy.classify is not the library's C function: run make -C sql install, then the tests")
+        try f.addModel("default", try model ?? DefaultModel.onnx())
+        let socket = try ScoringSocketFixture(conninfo: f.conninfo)
+        try socket.start()
+        _ = try f.db.execute(PostgresQuery(unsafeSQL: socket.setSQL))
+        return (f, socket)
+    }
+
+    @Test func classifyReturnsWhatTheEngineComputesAndStoresNothing() throws {
+        let (f, socket) = try setUp("classify_engine")
+        let jpeg = ServiceFixture.jpeg(seed: 3)
+        let row = try #require(
+            try f.db.query(
+                """
+                select label, class, probabilities::text, model, latency_ms, model_id, model_sha256, image_sha256,
+                       preprocessing->>'decode_scale', (timings->>'batch_size')::int
+                from galaxy.classify(\(jpeg))
+                """
+            ).first)
+        let expected = try #require(
+            try Classifier(model: InferenceModel(onnx: DefaultModel.onnx()), threads: 1).classify([jpeg])[0].get())
+        #expect(try row.decode(String.self, at: 0) == expected.label)
+        #expect(try row.decode(String.self, at: 1) == expected.galaxyClass)
+        let probabilities = try JSONDecoder().decode([String: Float].self, from: Data(try row.decode(String.self, at: 2).utf8))
+        #expect(probabilities == expected.probabilities)
+        #expect(try row.decode(String.self, at: 3) == "default")
+        #expect(try row.decode(Double.self, at: 4) > 0)
+        #expect(try row.decode(String.self, at: 6) == SHA256.hex(try DefaultModel.onnx()))
+        #expect(try row.decode(String.self, at: 7) == SHA256.hex(jpeg))
+        #expect(try row.decode(String.self, at: 8) == "1/4")
+        #expect(try row.decode(Int32.self, at: 9) == 1)
+        #expect(try f.scalar("select count(*) from galaxy.predictions", as: Int64.self) == 0)
+        #expect(try f.scalar("select count(*) from galaxy.images", as: Int64.self) == 0)
+        // A named model that cannot score is the caller's GZ error, raised before the socket.
+        #expect(sqlState { _ = try f.db.query("select galaxy.classify(\(jpeg), 'nope')") }.state == "GZ002")
+        // A null image has no class.
+        #expect(try f.db.query("select galaxy.classify(null) is null").scalar(Bool.self))
+        socket.stop()
+    }
+
+    @Test func predictScoresAnImageInsertedByTheOpenTransactionAndARollbackLeavesNothing() throws {
+        let (f, socket) = try setUp("classify_in_tx", model: TestModels.constant(label: "Sb"))
+        try rollingBack(f.db) { tx in
+            let id = try tx.query("insert into galaxy.images (jpeg) values (\(ServiceFixture.jpeg(seed: 1))) returning id")
+                .scalar(Int64.self)
+            #expect(try tx.query("select predict_galaxy(\(id))").scalar(String.self) == "Spiral")
+        }
+        #expect(try f.scalar("select count(*) from galaxy.images", as: Int64.self) == 0)
+        #expect(try f.scalar("select count(*) from galaxy.predictions", as: Int64.self) == 0)
+        // Committed but no longer queued (a daemon-less database with the job removed): scored too.
+        let id = try f.insertImages(count: 1)[0]
+        _ = try f.db.execute("delete from galaxy.queue")
+        #expect(try f.scalar("select predict_galaxy(\(id))", as: String.self) == "Spiral")
+        #expect(try f.scalar("select count(*) from galaxy.predictions", as: Int64.self) == 0)
+        socket.stop()
+    }
+
+    @Test func syncScoringOnInsertWritesThePredictionInTheInsertingTransaction() throws {
+        let (f, socket) = try setUp("classify_sync", model: TestModels.constant(label: "Ei"))
+        let other = try PostgresConnection(conninfo: f.conninfo)
+        _ = try f.db.execute("set galaxy.score_on_insert = sync")
+        try rollingBack(f.db) { tx in
+            let id = try tx.query("insert into galaxy.images (jpeg) values (\(ServiceFixture.jpeg(seed: 2))) returning id")
+                .scalar(Int64.self)
+            #expect(try tx.query("select class from galaxy.predictions where image_id = \(id)").scalar(String.self) == "Elliptical")
+            #expect(try tx.query("select count(*) from galaxy.queue").scalar(Int64.self) == 0)
+            // Another session sees neither the image nor its prediction before COMMIT.
+            #expect(try other.query("select count(*) from galaxy.predictions").scalar(Int64.self) == 0)
+        }
+        #expect(try f.scalar("select count(*) from galaxy.predictions", as: Int64.self) == 0)
+        let id = try f.insertImages(count: 1, from: 5)[0]
+        #expect(try other.query("select scored_by from galaxy.predictions where image_id = \(id)").scalar(String.self) == "galaxy.classify")
+        #expect(try f.scalar("select predict_galaxy(\(id))", as: String.self) == "Elliptical")
+        // A corrupt image refuses its insert, and nothing of it is left.
+        let refused = sqlState { _ = try f.insertImages([ServiceFixture.corruptJPEG]) }
+        #expect(refused.state == "GZ017", "\(refused.message)")
+        #expect(try f.scalar("select count(*) from galaxy.images", as: Int64.self) == 1)
+        // Any other value is refused by name.
+        _ = try f.db.execute("set galaxy.score_on_insert = later")
+        #expect(sqlState { _ = try f.insertImages(count: 1, from: 9) }.state == "GZ016")
+        socket.stop()
+    }
+
+    @Test func aUserTriggerCanClassifyRowsOfItsOwnTable() throws {
+        let (f, socket) = try setUp("classify_trigger", model: TestModels.constant(label: "SBb"))
+        try f.db.executeScript(
+            unsafeSQL: """
+                create table public.uploads (id serial primary key, jpeg bytea, class text);
+                create function public.classify_upload() returns trigger language plpgsql as $$
+                begin
+                    new.class := (galaxy.classify(new.jpeg)).class;
+                    return new;
+                end $$;
+                create trigger classify_upload before insert on public.uploads
+                    for each row execute function public.classify_upload();
+                """)
+        for seed in 0..<3 {
+            _ = try f.db.execute("insert into public.uploads (jpeg) values (\(ServiceFixture.jpeg(seed: seed)))")
+        }
+        #expect(try f.scalar("select string_agg(class, ',' order by id) from public.uploads", as: String.self)
+            == "BarredSpiral,BarredSpiral,BarredSpiral")
+        socket.stop()
+    }
+
+    @Test func bytesThatAreNotAJPEGOrTooLargeAreRefusedBeforeTheSocket() throws {
+        let (f, socket) = try setUp("classify_refused", model: TestModels.constant(label: "Sb"))
+        let notJPEG = sqlState { _ = try f.db.query("select galaxy.classify('\\x89504e470d0a1a0a'::bytea)") }
+        #expect(notJPEG.state == "GZ017")
+        #expect(notJPEG.message.contains("not a JPEG"))
+        _ = try f.db.execute("set galaxy.classify_max_bytes = 100")
+        let large = sqlState { _ = try f.db.query("select galaxy.classify(\(ServiceFixture.jpeg(seed: 1)))") }
+        #expect(large.state == "GZ017")
+        #expect(large.message.contains("galaxy.classify_max_bytes"))
+        _ = try f.db.execute("reset galaxy.classify_max_bytes")
+        // Bytes that start like a JPEG but are not one fail in the daemon, as this image's error.
+        var fuzz = SystemRandomNumberGenerator()
+        for _ in 0..<20 {
+            let bytes = [0xFF, 0xD8, 0xFF] + (0..<Int.random(in: 1...400, using: &fuzz)).map { _ in UInt8.random(in: 0...255, using: &fuzz) }
+            let result = sqlState { _ = try f.db.query("select galaxy.classify(\(bytes))") }
+            #expect(result.state == "GZ017", "\(result.message)")
+        }
+        // The backend and the daemon are still there.
+        #expect(try f.db.query("select (galaxy.classify(\(ServiceFixture.jpeg(seed: 4)))).class").scalar(String.self) == "Spiral")
+        socket.stop()
+    }
+
+    @Test func waitsEndOnTimeoutOnCancelAndWhenTheDaemonGoesAway() throws {
+        let (f, socket) = try setUp("classify_waits", model: TestModels.constant(label: "Sb"))
+        let jpeg = ServiceFixture.jpeg(seed: 1)
+        let silent = MisbehavingSocket(directory: socket.directory, behaviour: .silent)
+        _ = try f.db.execute(PostgresQuery(unsafeSQL: "set galaxy.scoring_socket = '\(silent.path)'"))
+
+        _ = try f.db.execute("set galaxy.predict_timeout = '300ms'")
+        var start = Date()
+        let timedOut = sqlState { _ = try f.db.query("select galaxy.classify(\(jpeg))") }
+        #expect(timedOut.state == "GZ008", "\(timedOut.message)")
+        #expect(Date().timeIntervalSince(start) < 10)
+
+        _ = try f.db.execute("set galaxy.predict_timeout = '1 min'")
+        _ = try f.db.execute("set statement_timeout = '300ms'")
+        start = Date()
+        #expect(sqlState { _ = try f.db.query("select galaxy.classify(\(jpeg))") }.state == "57014")
+        #expect(Date().timeIntervalSince(start) < 10)
+        _ = try f.db.execute("reset statement_timeout")
+
+        // pg_cancel_backend from another session ends the wait.
+        let pid = try f.scalar("select pg_backend_pid()", as: Int32.self)
+        let admin = try PostgresConnection(conninfo: f.conninfo)
+        let canceller = Thread {
+            _ = try? eventually(timeout: 30) {
+                try admin.query("select count(*) from pg_stat_activity where pid = \(pid) and wait_event = 'Extension'")
+                    .scalar(Int64.self) == 1
+            }
+            _ = try? admin.query("select pg_cancel_backend(\(pid))")
+        }
+        canceller.start()
+        start = Date()
+        #expect(sqlState { _ = try f.db.query("select galaxy.classify(\(jpeg))") }.state == "57014")
+        #expect(Date().timeIntervalSince(start) < 30)
+
+        // A daemon that dies mid-request, and one that is not there at all: GZ007 with a hint.
+        let dies = MisbehavingSocket(directory: socket.directory, behaviour: .closesMidRequest)
+        _ = try f.db.execute(PostgresQuery(unsafeSQL: "set galaxy.scoring_socket = '\(dies.path)'"))
+        let died = sqlState { _ = try f.db.query("select galaxy.classify(\(jpeg))") }
+        #expect(died.state == "GZ007", "\(died.message)")
+        _ = try f.db.execute(PostgresQuery(unsafeSQL: "set galaxy.scoring_socket = '\(socket.directory.path)/absent'"))
+        let absent = sqlState { _ = try f.db.query("select galaxy.classify(\(jpeg))") }
+        #expect(absent.state == "GZ007")
+        #expect(absent.message.contains("galaxy serve --scoring-socket"))
+        _ = try f.db.execute("reset galaxy.scoring_socket")
+        #expect(sqlState { _ = try f.db.query("select galaxy.classify(\(jpeg))") }.state == "GZ018")
+
+        // The same backend still scores once pointed at the real daemon.
+        _ = try f.db.execute(PostgresQuery(unsafeSQL: socket.setSQL))
+        #expect(try f.db.query("select (galaxy.classify(\(jpeg))).class").scalar(String.self) == "Spiral")
+        withExtendedLifetime((silent, dies)) {}
+        socket.stop()
+    }
+
+    @Test func aRestartedDaemonServesTheSameBackendAgain() throws {
+        let (f, socket) = try setUp("classify_restart", model: TestModels.constant(label: "Sb"))
+        let jpeg = ServiceFixture.jpeg(seed: 1)
+        #expect(try f.db.query("select (galaxy.classify(\(jpeg))).class").scalar(String.self) == "Spiral")
+        socket.stop()
+        // Between the restart and the call the backend holds a dead connection: it reconnects.
+        let absent = sqlState { _ = try f.db.query("select galaxy.classify(\(jpeg))") }
+        #expect(absent.state == "GZ007")
+        try socket.start()
+        #expect(try f.db.query("select (galaxy.classify(\(jpeg))).class").scalar(String.self) == "Spiral")
+        socket.stop()
+        try socket.start()
+        #expect(try f.db.query("select (galaxy.classify(\(jpeg))).class").scalar(String.self) == "Spiral")
+        socket.stop()
+    }
+
+    @Test func aSecondDaemonOnTheSamePathIsRefusedAndAStaleSocketIsReplaced() throws {
+        let (f, scoring) = try setUp("classify_two", model: TestModels.constant(label: "Sb"))
+        let second = SocketScorer(source: { _ in nil }, loader: EngineModelLoader(), threads: 1, logger: .init(label: "t"))
+        #expect(throws: ScoringSocketError.self) {
+            _ = try ScoringSocketListener(config: scoring.config, scorer: second, logger: .init(label: "t"))
+        }
+        do {
+            _ = try ScoringSocketListener(config: scoring.config, scorer: second, logger: .init(label: "t"))
+        } catch {
+            #expect("\(error)".contains("another daemon serves the scoring socket"))
+        }
+        // The first one still answers.
+        #expect(try f.db.query("select (galaxy.classify(\(ServiceFixture.jpeg(seed: 1)))).class").scalar(String.self) == "Spiral")
+        scoring.stop()
+
+        // A socket file left by a daemon that crashed (no listener, no lock holder) is replaced.
+        let stale = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        var address = ScoringSocketFixture.address(scoring.path)
+        _ = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(stale, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        close(stale)
+        #expect(FileManager.default.fileExists(atPath: scoring.path))
+        try scoring.start()
+        #expect(try f.db.query("select (galaxy.classify(\(ServiceFixture.jpeg(seed: 1)))).class").scalar(String.self) == "Spiral")
+        scoring.stop()
+        #expect(!FileManager.default.fileExists(atPath: scoring.path))
+    }
+
+    @Test func fuzzedBytesOverTheSocketGetErrorsAndTheDaemonKeepsServing() throws {
+        let (f, socket) = try setUp("classify_fuzz", model: TestModels.constant(label: "Sb"))
+        var random = SystemRandomNumberGenerator()
+        let valid = ScoringFrames.encode(
+            ScoringFrames.Request(
+                modelID: try f.scalar("select id from galaxy.models", as: Int64.self), modelName: "default",
+                modelSHA256: SHA256.hex(TestModels.constant(label: "Sb")), jpeg: ServiceFixture.jpeg(seed: 1)))
+        var inputs: [[UInt8]] = [
+            [],
+            Array("GET / HTTP/1.1\r\n\r\n".utf8),
+            Array("GZQ1".utf8) + [0xFF, 0xFF, 0xFF, 0xFF],  // a body far over the limit
+            Array("GZQ1".utf8) + [0, 0, 0, 3, 1, 2, 3],  // cut off in the model id
+            Array(valid.prefix(valid.count - 10)),  // cut off in the image, then closed
+        ]
+        for _ in 0..<40 {
+            var bytes = valid
+            for _ in 0..<Int.random(in: 1...8, using: &random) {
+                bytes[Int.random(in: 0..<bytes.count, using: &random)] = UInt8.random(in: 0...255, using: &random)
+            }
+            inputs.append(bytes)
+            inputs.append((0..<Int.random(in: 1...64, using: &random)).map { _ in UInt8.random(in: 0...255, using: &random) })
+        }
+        for input in inputs {
+            let fd = socket.connectRaw()
+            if input == Array(valid.prefix(valid.count - 10)) {
+                _ = input.withUnsafeBytes { send(fd, $0.baseAddress!, input.count, Int32(MSG_NOSIGNAL)) }
+                close(fd)
+                continue
+            }
+            shutdownIfShort(fd, input)
+            let reply = ScoringSocketFixture.exchange(fd, send: input, timeout: 5)
+            close(fd)
+            if !reply.isEmpty {
+                // Whatever came back is a well-formed reply.
+                #expect(throws: Never.self) { _ = try ScoringFrames.decodeReply(frame: reply) }
+            }
+        }
+        // A valid request on a fresh connection still scores.
+        let fd = socket.connectRaw()
+        let reply = try ScoringFrames.decodeReply(frame: ScoringSocketFixture.exchange(fd, send: valid))
+        close(fd)
+        guard case .scored(let label, _, _, _, _, _, _, _) = reply else {
+            Issue.record("expected a score, got \(reply)")
+            return
+        }
+        #expect(label == "Sb")
+        socket.stop()
+    }
+
+    /// Inputs shorter than a header would leave the daemon waiting for more: end the writing side.
+    private func shutdownIfShort(_ fd: Int32, _ input: [UInt8]) {
+        if input.count < ScoringFrames.headerLength {
+            _ = input.withUnsafeBytes { send(fd, $0.baseAddress, input.count, Int32(MSG_NOSIGNAL)) }
+            shutdown(fd, Int32(SHUT_WR))
+        }
+    }
+
+    @Test func manyBackendsShareBatches() throws {
+        let (f, socket) = try setUp("classify_many", model: TestModels.constant(label: "Sb"))
+        socket.stop()
+        try socket.start(loader: SlowLoader(seconds: 0.02))
+        let connections = try (0..<8).map { _ in try PostgresConnection(conninfo: f.conninfo) }
+        for c in connections { _ = try c.execute(PostgresQuery(unsafeSQL: socket.setSQL)) }
+        let jpeg = ServiceFixture.jpeg(seed: 1)
+        let results = Results()
+        DispatchQueue.concurrentPerform(iterations: connections.count) { index in
+            for _ in 0..<20 {
+                guard let row = try? connections[index].query(
+                    "select class, (timings->>'batch_size')::int from galaxy.classify(\(jpeg))"
+                ).first else { continue }
+                results.add(class: (try? row.decode(String.self, at: 0)) ?? "", batch: (try? row.decode(Int32.self, at: 1)) ?? 0)
+            }
+        }
+        let (classes, largestBatch) = results.snapshot
+        #expect(classes.count == 160)
+        #expect(Set(classes) == ["Spiral"])
+        // Eight backends at once and 20 ms per batch: requests that waited were scored together.
+        #expect(largestBatch > 1)
+        socket.stop()
+    }
+}
+
+/// Classes and batch sizes collected from several threads.
+private final class Results: @unchecked Sendable {
+    private let lock = NSLock()
+    private var classes: [String] = []
+    private var largestBatch: Int32 = 0
+
+    func add(class value: String, batch: Int32) {
+        lock.withLock {
+            classes.append(value)
+            largestBatch = max(largestBatch, batch)
+        }
+    }
+
+    var snapshot: ([String], Int32) { lock.withLock { (classes, largestBatch) } }
+}
