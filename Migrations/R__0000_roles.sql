@@ -74,6 +74,8 @@ begin
             ('galaxy_analyst', 'galaxy.interactive_priority()'),
             ('galaxy_analyst', 'galaxy.batch_priority()'),
             ('galaxy_analyst', 'galaxy.classify(bytea, text)'),
+            ('galaxy_analyst', 'galaxy.classify_many(bytea[], text)'),
+            ('galaxy_analyst', 'galaxy.raise_library_missing()'),
             ('galaxy_analyst', 'galaxy.classify_model(text)'),
             ('galaxy_analyst', 'galaxy.classify_available()'),
             ('galaxy_analyst', 'galaxy.classify_configured()'),

@@ -1,5 +1,6 @@
 import Foundation
 import GalaxyEngine
+import GalaxyPostgres
 import GalaxyService
 import GalaxyTestSupport
 import Testing
@@ -77,5 +78,52 @@ import Testing
                 == 0)
         first.send(signal: SIGTERM)
         #expect(first.wait(timeout: 60) == 0)
+    }
+
+    @Test func theScoringSocketIsOneMoreServiceRefusesASecondDaemonAndSurvivesAKill() throws {
+        let f = try ServiceFixture(prefix: "lifecycle_socket")
+        try f.addModel("sb", TestModels.constant(label: "Sb"))
+        let socket = try ScoringSocketFixture(conninfo: f.conninfo)
+        let group = ScoringSocketFixture.serverGroup.map { ["--scoring-socket-group", $0] } ?? []
+        let options = ["--scoring-socket", socket.path] + group
+        _ = try f.db.execute(PostgresQuery(unsafeSQL: socket.setSQL))
+        let jpeg = ServiceFixture.jpeg(seed: 1)
+
+        let first = try f.spawnDaemon(name: "first", extra: options)
+        defer { if first.isRunning { first.send(signal: SIGKILL) } }
+        #expect(try eventually { FileManager.default.fileExists(atPath: socket.path) || !first.isRunning })
+        #expect(try f.db.query("select (galaxy.classify(\(jpeg))).class").scalar(String.self) == "Spiral")
+
+        let second = try f.spawnDaemon(name: "second", extra: options)
+        defer { if second.isRunning { second.send(signal: SIGKILL) } }
+        #expect(second.wait(timeout: 60) == 2)
+        #expect(second.standardError.contains("another daemon serves the scoring socket"), "\(second.standardError)")
+
+        first.send(signal: SIGTERM)
+        #expect(first.wait(timeout: 60) == 0, "\(first.standardError)")
+        #expect(!FileManager.default.fileExists(atPath: socket.path))
+
+        // Killed: the socket file stays behind, the kernel frees the lock, a new daemon takes over.
+        let third = try f.spawnDaemon(name: "third", extra: options)
+        defer { if third.isRunning { third.send(signal: SIGKILL) } }
+        #expect(try eventually { FileManager.default.fileExists(atPath: socket.path) || !third.isRunning })
+        #expect(try f.db.query("select (galaxy.classify(\(jpeg))).class").scalar(String.self) == "Spiral")
+        third.send(signal: SIGKILL)
+        _ = third.wait(timeout: 60)
+        #expect(FileManager.default.fileExists(atPath: socket.path))
+        do {
+            _ = try f.db.query("select galaxy.classify(\(jpeg))")
+            Issue.record("a killed daemon answered")
+        } catch let error as PostgresError {
+            #expect(error.sqlState == "GZ007", "\(error)")
+        }
+        let fourth = try f.spawnDaemon(name: "fourth", extra: options)
+        defer { if fourth.isRunning { fourth.send(signal: SIGKILL) } }
+        #expect(try eventually {
+            (try? f.db.query("select (galaxy.classify(\(jpeg))).class").scalar(String.self)) == "Spiral" || !fourth.isRunning
+        })
+        #expect(fourth.isRunning, "\(fourth.standardError)")
+        fourth.send(signal: SIGTERM)
+        #expect(fourth.wait(timeout: 60) == 0)
     }
 }

@@ -271,7 +271,12 @@ import Testing
         let valid = ScoringFrames.encode(
             ScoringFrames.Request(
                 modelID: try f.scalar("select id from galaxy.models", as: Int64.self), modelName: "default",
-                modelSHA256: SHA256.hex(TestModels.constant(label: "Sb")), jpeg: ServiceFixture.jpeg(seed: 1)))
+                modelSHA256: SHA256.hex(TestModels.constant(label: "Sb")), jpegs: [ServiceFixture.jpeg(seed: 1)]))
+        let validMany = ScoringFrames.encode(
+            ScoringFrames.Request(
+                modelID: try f.scalar("select id from galaxy.models", as: Int64.self), modelName: "default",
+                modelSHA256: SHA256.hex(TestModels.constant(label: "Sb")),
+                jpegs: [ServiceFixture.jpeg(seed: 1), ServiceFixture.corruptJPEG, ServiceFixture.jpeg(seed: 2)], many: true))
         var inputs: [[UInt8]] = [
             [],
             Array("GET / HTTP/1.1\r\n\r\n".utf8),
@@ -280,7 +285,7 @@ import Testing
             Array(valid.prefix(valid.count - 10)),  // cut off in the image, then closed
         ]
         for _ in 0..<40 {
-            var bytes = valid
+            var bytes = Bool.random(using: &random) ? valid : validMany
             for _ in 0..<Int.random(in: 1...8, using: &random) {
                 bytes[Int.random(in: 0..<bytes.count, using: &random)] = UInt8.random(in: 0...255, using: &random)
             }
@@ -298,19 +303,36 @@ import Testing
             let reply = ScoringSocketFixture.exchange(fd, send: input, timeout: 5)
             close(fd)
             if !reply.isEmpty {
-                // Whatever came back is a well-formed reply.
-                #expect(throws: Never.self) { _ = try ScoringFrames.decodeReply(frame: reply) }
+                // Whatever came back is a well-formed reply (GZN1 to a GZM1 request that survived).
+                #expect(throws: Never.self) {
+                    if reply.starts(with: Array("GZN1".utf8)) {
+                        _ = try ScoringFrames.decodeManyReply(frame: reply)
+                    } else {
+                        _ = try ScoringFrames.decodeReply(frame: reply)
+                    }
+                }
             }
         }
         // A valid request on a fresh connection still scores.
         let fd = socket.connectRaw()
         let reply = try ScoringFrames.decodeReply(frame: ScoringSocketFixture.exchange(fd, send: valid))
         close(fd)
-        guard case .scored(let label, _, _, _, _, _, _, _) = reply else {
+        guard case .scored(let label, _, _, _, _, _, _) = reply else {
             Issue.record("expected a score, got \(reply)")
             return
         }
         #expect(label == "Sb")
+        // And a GZM1 request gets one reply per image, the corrupt one failing alone.
+        let manyFD = socket.connectRaw()
+        let manyReply = ScoringSocketFixture.exchange(manyFD, send: validMany)
+        close(manyFD)
+        let replies = try ScoringFrames.decodeManyReply(frame: manyReply)
+        #expect(replies.count == 3)
+        if case .scored = replies[0], case .failed(let code, _, _) = replies[1], case .scored = replies[2] {
+            #expect(code == "truncated_image" || code == "corrupt_image", "\(code)")
+        } else {
+            Issue.record("expected scored, failed, scored: \(replies)")
+        }
         socket.stop()
     }
 
@@ -322,6 +344,34 @@ import Testing
         }
     }
 
+    @Test func classifyManyAnswersEachElementInOrder() throws {
+        let (f, socket) = try setUp("classify_array")
+        let jpegs = (0..<5).map { ServiceFixture.jpeg(seed: 10 + $0) }
+        let singles = try jpegs.map { try f.db.query("select label, probabilities::text from galaxy.classify(\($0))").first! }
+        let rows = try f.db.query(
+            "select n, label, probabilities::text, image_sha256 from galaxy.classify_many(array[\(jpegs[0]), \(jpegs[1]), null, \(jpegs[2]), \(jpegs[3]), \(jpegs[4])]::bytea[]) with ordinality as r(label, class, probabilities, model, latency_ms, model_id, model_sha256, image_sha256, preprocessing, timings, n) order by n")
+        #expect(rows.count == 6)
+        var index = 0
+        for row in rows {
+            let n = try row.decode(Int64.self, at: 0)
+            if n == 3 {
+                #expect(try row.decode(String?.self, at: 1) == nil)
+                continue
+            }
+            #expect(try row.decode(String.self, at: 1) == singles[index].decode(String.self, at: 0))
+            #expect(try row.decode(String.self, at: 2) == singles[index].decode(String.self, at: 1))
+            #expect(try row.decode(String.self, at: 3) == SHA256.hex(jpegs[index]))
+            index += 1
+        }
+        // One bad element fails the call, naming its place in the array.
+        let failed = sqlState {
+            _ = try f.db.query("select * from galaxy.classify_many(array[\(jpegs[0]), \(ServiceFixture.corruptJPEG)]::bytea[])")
+        }
+        #expect(failed.state == "GZ017")
+        #expect(failed.message.contains("image 2 of the array"), "\(failed.message)")
+        socket.stop()
+    }
+
     @Test func manyBackendsShareBatches() throws {
         let (f, socket) = try setUp("classify_many", model: TestModels.constant(label: "Sb"))
         socket.stop()
@@ -330,14 +380,21 @@ import Testing
         for c in connections { _ = try c.execute(PostgresQuery(unsafeSQL: socket.setSQL)) }
         let jpeg = ServiceFixture.jpeg(seed: 1)
         let results = Results()
-        DispatchQueue.concurrentPerform(iterations: connections.count) { index in
-            for _ in 0..<20 {
-                guard let row = try? connections[index].query(
-                    "select class, (timings->>'batch_size')::int from galaxy.classify(\(jpeg))"
-                ).first else { continue }
-                results.add(class: (try? row.decode(String.self, at: 0)) ?? "", batch: (try? row.decode(Int32.self, at: 1)) ?? 0)
-            }
+        // One thread per backend (not concurrentPerform, which runs as many at once as there are cores).
+        let done = DispatchGroup()
+        for connection in connections {
+            done.enter()
+            Thread {
+                for _ in 0..<20 {
+                    guard let row = try? connection.query(
+                        "select class, (timings->>'batch_size')::int from galaxy.classify(\(jpeg))"
+                    ).first else { continue }
+                    results.add(class: (try? row.decode(String.self, at: 0)) ?? "", batch: (try? row.decode(Int32.self, at: 1)) ?? 0)
+                }
+                done.leave()
+            }.start()
         }
+        done.wait()
         let (classes, largestBatch) = results.snapshot
         #expect(classes.count == 160)
         #expect(Set(classes) == ["Spiral"])

@@ -22,8 +22,10 @@
 
 #define REQUEST_MAGIC "GZQ1"
 #define REPLY_MAGIC "GZR1"
-/* A reply holds a label, probabilities and provenance: far below this. */
-#define REPLY_MAX_BYTES (1 << 20)
+#define MANY_REQUEST_MAGIC "GZM1"
+#define MANY_REPLY_MAGIC "GZN1"
+/* One image's reply holds a label, probabilities and provenance: far below this. */
+#define REPLY_MAX_BYTES_PER_IMAGE (1 << 16)
 
 static int	scoring_fd = -1;
 static char scoring_fd_path[sizeof(((struct sockaddr_un *) 0)->sun_path)];
@@ -109,22 +111,31 @@ put_text(StringInfo buffer, const char *text)
 	appendBinaryStringInfo(buffer, text ? text : "", (int) length);
 }
 
-/* The request frame: magic, body length, then model id, name, sha256 and the JPEG bytes. */
+/*
+ * The request frame: GZQ1 (one image) or GZM1 (several), body length, then model id, name,
+ * sha256, [the image count,] and each image as u32 length + bytes.
+ */
 static void
 encode_request(const ScoringRequest *request, StringInfo frame)
 {
 	StringInfoData body;
 	uint64		id = (uint64) request->model_id;
+	bool		many = request->image_count != 1;
 
 	initStringInfo(&body);
 	put_u32(&body, (uint32) (id >> 32));
 	put_u32(&body, (uint32) id);
 	put_text(&body, request->model_name);
 	put_text(&body, request->model_sha256);
-	put_u32(&body, request->jpeg_length);
-	appendBinaryStringInfo(&body, request->jpeg, (int) request->jpeg_length);
+	if (many)
+		put_u32(&body, (uint32) request->image_count);
+	for (int i = 0; i < request->image_count; i++)
+	{
+		put_u32(&body, request->jpeg_lengths[i]);
+		appendBinaryStringInfo(&body, request->jpegs[i], (int) request->jpeg_lengths[i]);
+	}
 
-	appendBinaryStringInfo(frame, REQUEST_MAGIC, 4);
+	appendBinaryStringInfo(frame, many ? MANY_REQUEST_MAGIC : REQUEST_MAGIC, 4);
 	put_u32(frame, (uint32) body.len);
 	appendBinaryStringInfo(frame, body.data, body.len);
 	pfree(body.data);
@@ -278,11 +289,37 @@ receive_bytes(const char *socket_path, char *into, uint32 length, TimestampTz de
 	return true;
 }
 
+/* The replies of a GZN1 body: a count, then each reply body with its length. */
+static void
+decode_many(const char *socket_path, const char *body, uint32 length, int expected, ScoringReply *replies)
+{
+	uint32		offset = 4;
+
+	if (length < 4 || get_u32(body) != (uint32) expected)
+		raise_protocol_error(socket_path, "the number of replies is not the number of images");
+	for (int i = 0; i < expected; i++)
+	{
+		uint32		part;
+
+		if (length - offset < 4)
+			raise_protocol_error(socket_path, "a reply length is cut off");
+		part = get_u32(body + offset);
+		offset += 4;
+		if (part > length - offset)
+			raise_protocol_error(socket_path, "a reply is cut off");
+		decode_reply(socket_path, body + offset, part, &replies[i]);
+		offset += part;
+	}
+	if (offset != length)
+		raise_protocol_error(socket_path, "bytes after the last reply");
+}
+
 /* One attempt on the current connection; false when it ended before the whole reply. */
 static bool
-exchange(const char *socket_path, StringInfo frame, TimestampTz deadline, int timeout_ms,
-		 ScoringReply *reply, uint32 *received)
+exchange(const char *socket_path, StringInfo frame, const ScoringRequest *request, TimestampTz deadline,
+		 int timeout_ms, ScoringReply *replies, uint32 *received)
 {
+	bool		many = request->image_count != 1;
 	char		header[8];
 	uint32		length;
 	char	   *body;
@@ -290,22 +327,25 @@ exchange(const char *socket_path, StringInfo frame, TimestampTz deadline, int ti
 	if (!send_frame(socket_path, frame, deadline, timeout_ms)
 		|| !receive_bytes(socket_path, header, 8, deadline, timeout_ms, received))
 		return false;
-	if (memcmp(header, REPLY_MAGIC, 4) != 0)
-		raise_protocol_error(socket_path, "it does not start with GZR1");
+	if (memcmp(header, many ? MANY_REPLY_MAGIC : REPLY_MAGIC, 4) != 0)
+		raise_protocol_error(socket_path, many ? "it does not start with GZN1" : "it does not start with GZR1");
 	length = get_u32(header + 4);
-	if (length > REPLY_MAX_BYTES)
-		raise_protocol_error(socket_path, "it is larger than 1 MiB");
+	if ((uint64) length > (uint64) REPLY_MAX_BYTES_PER_IMAGE * request->image_count)
+		raise_protocol_error(socket_path, "it is larger than 64 KiB per image");
 	body = palloc(length + 1);
 	if (!receive_bytes(socket_path, body, length, deadline, timeout_ms, received))
 		return false;
-	decode_reply(socket_path, body, length, reply);
+	if (many)
+		decode_many(socket_path, body, length, request->image_count, replies);
+	else
+		decode_reply(socket_path, body, length, &replies[0]);
 	pfree(body);
 	return true;
 }
 
 void
 scoring_socket_request(const char *socket_path, const ScoringRequest *request, int timeout_ms,
-					   ScoringReply *reply)
+					   ScoringReply *replies)
 {
 	TimestampTz deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), timeout_ms);
 	StringInfoData frame;
@@ -328,7 +368,7 @@ scoring_socket_request(const char *socket_path, const ScoringRequest *request, i
 			bool		reused = ensure_connected(socket_path);
 			uint32		received = 0;
 
-			answered = exchange(socket_path, &frame, deadline, timeout_ms, reply, &received);
+			answered = exchange(socket_path, &frame, request, deadline, timeout_ms, replies, &received);
 			if (!answered && !(reused && received == 0 && retry_allowed))
 				ereport(ERROR,
 						(errcode(MAKE_SQLSTATE('G', 'Z', '0', '0', '7')),

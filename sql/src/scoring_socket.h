@@ -10,18 +10,23 @@
 
 #define SCORING_REPLY_MAX_FIELDS 16
 
+/* The most images one galaxy.classify_many request carries (the daemon's limit too). */
+#define SCORING_MAX_IMAGES 1024
+
+/* Images to score with one model: one (GZQ1) or several (GZM1) in a request. */
 typedef struct ScoringRequest
 {
 	int64		model_id;
 	const char *model_name;
 	const char *model_sha256;	/* hex */
-	const char *jpeg;
-	uint32		jpeg_length;
+	int			image_count;
+	const char *const *jpegs;
+	const uint32 *jpeg_lengths;
 } ScoringRequest;
 
 /*
- * A reply: status 0 carries label, class, probabilities, model, model_sha256, image_sha256,
- * preprocessing and timings (JSON); any other status carries an error code, message and hint.
+ * A reply: status 0 carries label, class, probabilities, model, model_sha256, preprocessing and
+ * timings (JSON); any other status carries an error code, message and hint.
  */
 typedef struct ScoringReply
 {
@@ -31,11 +36,12 @@ typedef struct ScoringReply
 } ScoringReply;
 
 /*
- * Sends the request to the daemon listening at socket_path and waits for its reply, at most
- * timeout_ms, while honouring query cancel and statement_timeout. Raises a GZ error when the
- * daemon is absent, goes away mid-request or does not answer in time.
+ * Sends the request to the daemon listening at socket_path and waits for its replies (one per
+ * image, in order, into `replies`), at most timeout_ms, while honouring query cancel and
+ * statement_timeout. Raises a GZ error when the daemon is absent, goes away mid-request or does
+ * not answer in time.
  */
 extern void scoring_socket_request(const char *socket_path, const ScoringRequest *request,
-								   int timeout_ms, ScoringReply *reply);
+								   int timeout_ms, ScoringReply *replies);
 
 #endif

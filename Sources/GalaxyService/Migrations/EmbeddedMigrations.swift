@@ -83,6 +83,8 @@ begin
             ('galaxy_analyst', 'galaxy.interactive_priority()'),
             ('galaxy_analyst', 'galaxy.batch_priority()'),
             ('galaxy_analyst', 'galaxy.classify(bytea, text)'),
+            ('galaxy_analyst', 'galaxy.classify_many(bytea[], text)'),
+            ('galaxy_analyst', 'galaxy.raise_library_missing()'),
             ('galaxy_analyst', 'galaxy.classify_model(text)'),
             ('galaxy_analyst', 'galaxy.classify_available()'),
             ('galaxy_analyst', 'galaxy.classify_configured()'),
@@ -1649,19 +1651,37 @@ begin
 end;
 $$;
 
--- Creates galaxy.classify from the galaxy library when it is installed (make -C sql install), or
+-- What the stand-ins of galaxy.classify and galaxy.classify_many raise without the library.
+create or replace function galaxy.raise_library_missing() returns void
+language plpgsql volatile
+as $$
+begin
+    raise exception 'galaxy.classify needs the galaxy library, which is not installed on this server'
+        using errcode = 'GZ018',
+              hint = 'On the database server: make -C sql install (PostgreSQL server headers and a C compiler), then galaxy migrate as a superuser. Without it, score through the queue: predict_galaxy(id) after COMMIT.';
+end;
+$$;
+
+-- Creates galaxy.classify and galaxy.classify_many from the galaxy library when it is installed (make -C sql install), or
 -- a stand-in that says how to install it. Returns which; galaxy migrate calls it on every run, so
 -- installing the library later and migrating again is enough.
-create or replace function galaxy.install_native_functions() returns text
+-- (library names another file only in tests of the fallback.)
+create or replace function galaxy.install_native_functions(library text default '$libdir/galaxy') returns text
 language plpgsql volatile
 set search_path = pg_catalog, galaxy
 as $$
 begin
     begin
-        create or replace function galaxy.classify(jpeg bytea, model text default null)
-            returns galaxy.classification
-            as '$libdir/galaxy', 'galaxy_classify'
-            language c volatile parallel restricted;
+        execute format($create$
+            create or replace function galaxy.classify(jpeg bytea, model text default null)
+                returns galaxy.classification
+                as %1$L, 'galaxy_classify'
+                language c volatile parallel restricted;
+            create or replace function galaxy.classify_many(jpegs bytea[], model text default null)
+                returns setof galaxy.classification
+                as %1$L, 'galaxy_classify_many'
+                language c volatile parallel restricted rows 64
+            $create$, library);
         perform galaxy.apply_grants();
         return 'galaxy.classify: native (the galaxy library is installed)';
     exception
@@ -1674,13 +1694,12 @@ begin
                 returns galaxy.classification
                 language plpgsql volatile
                 set search_path = pg_catalog, galaxy
-                as $stand_in$
-                begin
-                    raise exception 'galaxy.classify needs the galaxy library, which is not installed on this server'
-                        using errcode = 'GZ018',
-                              hint = 'On the database server: make -C sql install (PostgreSQL server headers and a C compiler), then galaxy migrate as a superuser. Without it, score through the queue: predict_galaxy(id) after COMMIT.';
-                end;
-                $stand_in$;
+                as $stand_in$ begin perform galaxy.raise_library_missing(); return null; end $stand_in$;
+            create or replace function galaxy.classify_many(jpegs bytea[], model text default null)
+                returns setof galaxy.classification
+                language plpgsql volatile
+                set search_path = pg_catalog, galaxy
+                as $stand_in$ begin perform galaxy.raise_library_missing(); end $stand_in$;
             perform galaxy.apply_grants();
             return format('galaxy.classify: not available (%s); make -C sql install on the server, then galaxy migrate as a superuser',
                           sqlerrm);

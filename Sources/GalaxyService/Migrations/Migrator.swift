@@ -110,7 +110,7 @@ public struct Migrator: Sendable {
             report.upToDate = migrations.count - plan.count
             // On every run, not only when its file changed: the library may have been installed
             // (or removed) since.
-            if try db.query("select to_regprocedure('galaxy.install_native_functions()') is not null")
+            if try db.query("select to_regprocedure('galaxy.install_native_functions(text)') is not null")
                 .first?.decode(Bool.self, at: 0) == true
             {
                 report.nativeFunctions = try db.query("select galaxy.install_native_functions()")

@@ -10,7 +10,9 @@ public struct ScoringSocketConfig: Sendable, Hashable {
     public var group: String?
     /// The largest image accepted; the same default as `galaxy.classify_max_bytes`.
     public var maxImageBytes: Int = 32 << 20
-    /// The most requests scored in one batch.
+    /// The largest request frame (a `galaxy.classify_many` array of images).
+    public var maxRequestBytes: Int = 256 << 20
+    /// The most images scored in one batch.
     public var maxBatch: Int = 64
 
     public init(path: String, group: String? = nil) {

@@ -244,7 +244,9 @@ public final class ScoringSocketListener: @unchecked Sendable {
         while let request = readRequest(fd) {
             let answer = Answer()
             scorer.submit(request) { answer.set($0) }
-            guard send(fd, answer.wait()) else { return }
+            let replies = answer.wait()
+            guard send(fd, frame: request.many ? ScoringFrames.encode(many: replies) : ScoringFrames.encode(replies[0]))
+            else { return }
         }
     }
 
@@ -253,12 +255,22 @@ public final class ScoringSocketListener: @unchecked Sendable {
     private func readRequest(_ fd: Int32) -> ScoringFrames.Request? {
         guard let header = readExactly(fd, ScoringFrames.headerLength) else { return nil }
         do {
-            // The frame also holds the model fields: a little above the image limit.
-            let length = try ScoringFrames.requestBodyLength(header: header, maxBody: config.maxImageBytes + 1024)
+            // The frame also holds the model fields: a little above the image limit; a GZM1 request
+            // may carry several images of up to that size, within maxRequestBytes.
+            let (length, many) = try ScoringFrames.requestBodyLength(header: header, maxBody: config.maxRequestBytes)
+            guard many || length <= config.maxImageBytes + 1024 else {
+                throw ScoringFrames.FrameError(
+                    description: "the request has \(length) bytes, more than --scoring-socket-max-bytes allows (\(config.maxImageBytes))")
+            }
             guard let body = readExactly(fd, length) else { return nil }
-            return try ScoringFrames.decodeRequest(body: body)
+            let request = try ScoringFrames.decodeRequest(body: body, many: many)
+            if let large = request.jpegs.firstIndex(where: { $0.count > config.maxImageBytes }) {
+                throw ScoringFrames.FrameError(
+                    description: "image \(large + 1) has \(request.jpegs[large].count) bytes, more than --scoring-socket-max-bytes allows (\(config.maxImageBytes))")
+            }
+            return request
         } catch {
-            send(fd, .failed(code: "bad_request", message: error.description, hint: "Use galaxy.classify of the same version as the daemon."))
+            send(fd, .failed(code: "bad_request", message: "\(error)", hint: "Use galaxy.classify of the same version as the daemon."))
             return nil
         }
     }
@@ -281,7 +293,10 @@ public final class ScoringSocketListener: @unchecked Sendable {
 
     @discardableResult
     private func send(_ fd: Int32, _ reply: ScoringFrames.Reply) -> Bool {
-        let frame = ScoringFrames.encode(reply)
+        send(fd, frame: ScoringFrames.encode(reply))
+    }
+
+    private func send(_ fd: Int32, frame: [UInt8]) -> Bool {
         var sent = 0
         while sent < frame.count {
             let n = frame.withUnsafeBytes { Glibc.send(fd, $0.baseAddress! + sent, frame.count - sent, Int32(MSG_NOSIGNAL)) }
@@ -304,19 +319,19 @@ private struct PeerCredentials {
     var gid: gid_t = 0
 }
 
-/// One reply handed from the scoring thread to the connection's thread.
+/// A request's replies handed from the scoring thread to the connection's thread.
 private final class Answer: @unchecked Sendable {
     private let condition = NSCondition()
-    private var reply: ScoringFrames.Reply?
+    private var reply: [ScoringFrames.Reply]?
 
-    func set(_ value: ScoringFrames.Reply) {
+    func set(_ value: [ScoringFrames.Reply]) {
         condition.lock()
         reply = value
         condition.signal()
         condition.unlock()
     }
 
-    func wait() -> ScoringFrames.Reply {
+    func wait() -> [ScoringFrames.Reply] {
         condition.lock()
         defer { condition.unlock() }
         while reply == nil { condition.wait() }

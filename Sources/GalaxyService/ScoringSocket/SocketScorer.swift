@@ -10,10 +10,36 @@ public final class SocketScorer: @unchecked Sendable {
     /// Reads a model's ONNX bytes by id (nil: not in `galaxy.models` as the daemon sees it).
     public typealias ModelSource = @Sendable (Int64) throws -> StoredModel?
 
+    /// One image of a request; `collector` answers the request once all its images are scored.
     private struct Pending {
         var request: ScoringFrames.Request
+        var index: Int
         var arrived: UInt64
-        var reply: @Sendable (ScoringFrames.Reply) -> Void
+        var collector: Collector
+        var jpeg: [UInt8] { request.jpegs[index] }
+    }
+
+    /// Gathers the replies of one request's images and hands them over when the last arrives.
+    private final class Collector: @unchecked Sendable {
+        private let lock = NSLock()
+        private var replies: [ScoringFrames.Reply?]
+        private var missing: Int
+        private let done: @Sendable ([ScoringFrames.Reply]) -> Void
+
+        init(count: Int, done: @escaping @Sendable ([ScoringFrames.Reply]) -> Void) {
+            replies = Array(repeating: nil, count: count)
+            missing = count
+            self.done = done
+        }
+
+        func set(_ index: Int, _ reply: ScoringFrames.Reply) {
+            let complete: [ScoringFrames.Reply]? = lock.withLock {
+                replies[index] = reply
+                missing -= 1
+                return missing == 0 ? replies.map { $0! } : nil
+            }
+            if let complete { done(complete) }
+        }
     }
 
     private struct Loaded {
@@ -55,15 +81,22 @@ public final class SocketScorer: @unchecked Sendable {
         self.logger = logger
     }
 
-    /// Queues a request; `reply` is called once, from the scoring thread.
-    public func submit(_ request: ScoringFrames.Request, reply: @escaping @Sendable (ScoringFrames.Reply) -> Void) {
+    /// Queues a request's images; `reply` is called once with one reply per image, in order, from
+    /// the scoring thread.
+    public func submit(
+        _ request: ScoringFrames.Request, reply: @escaping @Sendable ([ScoringFrames.Reply]) -> Void
+    ) {
+        let collector = Collector(count: request.jpegs.count, done: reply)
+        let arrived = DispatchTime.now().uptimeNanoseconds
         condition.lock()
         if stopping {
             condition.unlock()
-            reply(Self.stoppingReply)
+            for index in request.jpegs.indices { collector.set(index, Self.stoppingReply) }
             return
         }
-        pending.append(Pending(request: request, arrived: DispatchTime.now().uptimeNanoseconds, reply: reply))
+        for index in request.jpegs.indices {
+            pending.append(Pending(request: request, index: index, arrived: arrived, collector: collector))
+        }
         condition.signal()
         condition.unlock()
     }
@@ -112,14 +145,16 @@ public final class SocketScorer: @unchecked Sendable {
         for (_, group) in Dictionary(grouping: batch, by: { $0.request.modelID }).sorted(by: { $0.key < $1.key }) {
             switch model(for: group[0].request) {
             case .refused(let reply):
-                for item in group { item.reply(reply) }
+                for item in group { item.collector.set(item.index, reply) }
             case .ready(let loaded):
                 let outcomes = loaded.model.score(
-                    jpegs: group.map(\.request.jpeg), imageIDs: Array(repeating: 0, count: group.count))
+                    jpegs: group.map(\.jpeg), imageIDs: Array(repeating: 0, count: group.count))
                 let scoreMilliseconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
                 for (item, outcome) in zip(group, outcomes) {
-                    item.reply(reply(outcome, item: item, loaded: loaded, batchSize: batch.count,
-                                     started: start, scoreMilliseconds: scoreMilliseconds))
+                    item.collector.set(
+                        item.index,
+                        reply(outcome, item: item, loaded: loaded, batchSize: batch.count, started: start,
+                              scoreMilliseconds: scoreMilliseconds))
                 }
             }
         }
@@ -138,8 +173,7 @@ public final class SocketScorer: @unchecked Sendable {
             return .scored(
                 label: score.label, galaxyClass: score.galaxyClass,
                 probabilitiesJSON: JSONText.object(score.probabilities), model: loaded.name,
-                modelSHA256: loaded.sha256, imageSHA256: SHA256.hex(item.request.jpeg),
-                preprocessingJSON: loaded.model.preprocessingJSON, timingsJSON: timings)
+                modelSHA256: loaded.sha256, preprocessingJSON: loaded.model.preprocessingJSON, timingsJSON: timings)
         case .failed(let error):
             // Bytes sent over the socket have no image id: the scorer numbers them 0.
             let message = error.message.replacingOccurrences(of: "decode image 0: ", with: "cannot decode the JPEG: ")

@@ -7,6 +7,11 @@ truncate galaxy.images, galaxy.models, galaxy.batches, galaxy.daemons, galaxy.fa
          galaxy.queue, galaxy.predictions restart identity cascade;
 reset client_min_messages;
 
+-- Without the library, stand-ins say how to install it; with it, the C functions come back.
+select galaxy.install_native_functions('$libdir/galaxy_not_installed');
+select galaxy.classify_available();
+select galaxy.classify('\xffd8ffe0'::bytea);
+select * from galaxy.classify_many(array['\xffd8ffe0'::bytea]);
 select galaxy.install_native_functions();
 select galaxy.classify_available(), galaxy.classify_configured();
 
@@ -20,6 +25,9 @@ select galaxy.activate_model('m1', rescore => false);
 select galaxy.classify('\x89504e47'::bytea);
 select galaxy.classify(''::bytea);
 select galaxy.classify(null) is null as null_image_has_no_class;
+select * from galaxy.classify_many(array['\xffd8ffe0'::bytea, '\x00'::bytea]);
+select count(*) from galaxy.classify_many(array[]::bytea[]);
+select count(*) from galaxy.classify_many(array_fill(null::bytea, array[1025]));
 select galaxy.classify('\xffd8ffe0'::bytea);
 set galaxy.classify_max_bytes = 4;
 select galaxy.classify('\xffd8ffe000'::bytea);
