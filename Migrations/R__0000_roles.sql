@@ -77,6 +77,7 @@ begin
             ('galaxy_analyst', 'galaxy.classify_many(bytea[], text)'),
             ('galaxy_analyst', 'galaxy.raise_library_missing()'),
             ('galaxy_analyst', 'galaxy.classify_model(text)'),
+            ('galaxy_analyst', 'galaxy.predict_timeout_ms()'),
             ('galaxy_analyst', 'galaxy.classify_available()'),
             ('galaxy_analyst', 'galaxy.classify_configured()'),
             ('galaxy_analyst', 'galaxy.classify_stored_image(bigint, text)'),

@@ -86,41 +86,68 @@ top_strdup(const char *text)
 	return text ? MemoryContextStrdup(TopMemoryContext, text) : NULL;
 }
 
-/* The model (GZ002/3/4 errors when it cannot score) and galaxy.predict_timeout, via SPI. */
+/* Runs a one-row query of a kept plan (prepared at first use). */
+static HeapTuple
+query_one_row(SPIPlanPtr *plan, const char *sql, int nargs, Oid *types, Datum *args, const char *nulls,
+			  TupleDesc *desc)
+{
+	if (*plan == NULL)
+	{
+		SPIPlanPtr	prepared = SPI_prepare(sql, nargs, types);
+
+		if (prepared == NULL)
+			elog(ERROR, "galaxy.classify: could not prepare \"%s\": %s", sql, SPI_result_code_string(SPI_result));
+		SPI_keepplan(prepared);
+		*plan = prepared;
+	}
+	if (SPI_execute_plan(*plan, args, nulls, true, 1) != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "galaxy.classify: \"%s\" returned no row", sql);
+	*desc = SPI_tuptable->tupdesc;
+	return SPI_tuptable->vals[0];
+}
+
+/* galaxy.predict_timeout in milliseconds, computed by SQL again only when its text changed. */
+static int
+predict_timeout_ms(void)
+{
+	static SPIPlanPtr plan = NULL;
+	static char *last_text = NULL;
+	static int	last_ms = 0;
+	const char *text = GetConfigOption("galaxy.predict_timeout", true, false);
+	TupleDesc	desc;
+	HeapTuple	row;
+	bool		isnull;
+
+	if (text == NULL)
+		text = "";
+	if (last_text != NULL && strcmp(text, last_text) == 0)
+		return last_ms;
+	row = query_one_row(&plan, "select galaxy.predict_timeout_ms()", 0, NULL, NULL, NULL, &desc);
+	last_ms = DatumGetInt32(SPI_getbinval(row, desc, 1, &isnull));
+	if (last_text)
+		pfree(last_text);
+	last_text = MemoryContextStrdup(TopMemoryContext, text);
+	return last_ms;
+}
+
+/* The model (GZ002/3/4 errors when it cannot score) and the timeout, via SPI. */
 static void
 resolve_model(text *model_name, ResolvedModel *resolved)
 {
 	char	   *requested = model_name ? text_to_cstring(model_name) : NULL;
 	Datum		arg = model_name ? PointerGetDatum(model_name) : (Datum) 0;
 	char		null_flag = model_name ? ' ' : 'n';
+	Oid			types[1] = {TEXTOID};
+	TupleDesc	desc;
+	HeapTuple	row;
 	bool		isnull;
 
-	if (cache_matches(requested))
-	{
-		*resolved = model_cache.model;
-		return;
-	}
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "galaxy.classify: SPI_connect failed");
-	if (model_plan == NULL)
+	if (!cache_matches(requested))
 	{
-		Oid			types[1] = {TEXTOID};
-		SPIPlanPtr	plan = SPI_prepare("select id, name, sha256, timeout_ms from galaxy.classify_model($1)",
-									   1, types);
-
-		if (plan == NULL)
-			elog(ERROR, "galaxy.classify: could not prepare the model query: %s",
-				 SPI_result_code_string(SPI_result));
-		SPI_keepplan(plan);
-		model_plan = plan;
-	}
-	if (SPI_execute_plan(model_plan, &arg, &null_flag, true, 1) != SPI_OK_SELECT || SPI_processed != 1)
-		elog(ERROR, "galaxy.classify: galaxy.classify_model returned no row");
-
-	{
-		HeapTuple	row = SPI_tuptable->vals[0];
-		TupleDesc	desc = SPI_tuptable->tupdesc;
-
+		row = query_one_row(&model_plan, "select id, name, sha256 from galaxy.classify_model($1)", 1, types, &arg,
+							&null_flag, &desc);
 		/* Kept for the rest of the statement: the strings live in TopMemoryContext. */
 		if (model_cache.valid)
 		{
@@ -133,12 +160,12 @@ resolve_model(text *model_name, ResolvedModel *resolved)
 		model_cache.model.id = DatumGetInt64(SPI_getbinval(row, desc, 1, &isnull));
 		model_cache.model.name = top_strdup(SPI_getvalue(row, desc, 2));
 		model_cache.model.sha256 = top_strdup(SPI_getvalue(row, desc, 3));
-		model_cache.model.timeout_ms = DatumGetInt32(SPI_getbinval(row, desc, 4, &isnull));
 		model_cache.requested = top_strdup(requested);
 		model_cache.transaction = MyProc->lxid;
 		model_cache.statement_start = GetCurrentStatementStartTimestamp();
 		model_cache.valid = true;
 	}
+	model_cache.model.timeout_ms = predict_timeout_ms();
 	SPI_finish();
 	*resolved = model_cache.model;
 }

@@ -86,6 +86,7 @@ begin
             ('galaxy_analyst', 'galaxy.classify_many(bytea[], text)'),
             ('galaxy_analyst', 'galaxy.raise_library_missing()'),
             ('galaxy_analyst', 'galaxy.classify_model(text)'),
+            ('galaxy_analyst', 'galaxy.predict_timeout_ms()'),
             ('galaxy_analyst', 'galaxy.classify_available()'),
             ('galaxy_analyst', 'galaxy.classify_configured()'),
             ('galaxy_analyst', 'galaxy.classify_stored_image(bigint, text)'),
@@ -1634,22 +1635,21 @@ select galaxy.apply_grants();
 -- Re-runnable: every object is created with CREATE OR REPLACE.
 
 -- The model galaxy.classify scores with, resolved in the caller's snapshot (GZ002/GZ003/GZ004 when
--- it cannot score), and how long the caller waits (galaxy.predict_timeout).
-create or replace function galaxy.classify_model(model text,
-                                                 out id bigint, out name text, out sha256 text, out timeout_ms integer)
-language plpgsql stable security definer
+-- it cannot score). Plain SQL over resolve_model: it runs once per statement that classifies.
+-- (Dropped first: an earlier form also returned the timeout, and OUT columns cannot change in place.)
+drop function if exists galaxy.classify_model(text);
+create or replace function galaxy.classify_model(model text, out id bigint, out name text, out sha256 text)
+language sql stable security definer
 set search_path = pg_catalog, galaxy
 as $$
-declare
-    m galaxy.model_ref;
-begin
-    m := galaxy.resolve_model(model);
-    id := m.id;
-    name := m.name;
-    select encode(x.sha256, 'hex') into sha256 from galaxy.models x where x.id = m.id;
-    timeout_ms := greatest(1, least(2147483647, ceil(extract(epoch from galaxy.predict_timeout()) * 1000)))::integer;
-end;
+    select m.id, m.name, encode(m.sha256, 'hex') from galaxy.models m where m.id = (galaxy.resolve_model(model)).id
 $$;
+
+-- galaxy.predict_timeout in milliseconds, for galaxy.classify (which reads it again only when the
+-- setting's text changed).
+create or replace function galaxy.predict_timeout_ms() returns integer
+language sql stable
+as $$ select greatest(1, least(2147483647, ceil(extract(epoch from galaxy.predict_timeout()) * 1000)))::integer $$;
 
 -- What the stand-ins of galaxy.classify and galaxy.classify_many raise without the library.
 create or replace function galaxy.raise_library_missing() returns void
@@ -1666,6 +1666,8 @@ $$;
 -- a stand-in that says how to install it. Returns which; galaxy migrate calls it on every run, so
 -- installing the library later and migrating again is enough.
 -- (library names another file only in tests of the fallback.)
+-- (An earlier form took no argument: drop it, or the call below would be ambiguous.)
+drop function if exists galaxy.install_native_functions();
 create or replace function galaxy.install_native_functions(library text default '$libdir/galaxy') returns text
 language plpgsql volatile
 set search_path = pg_catalog, galaxy
