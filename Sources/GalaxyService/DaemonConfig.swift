@@ -29,6 +29,8 @@ public struct DaemonConfig: Sendable, Hashable {
     public var metricsAddress: HostPort?
     /// The Unix socket `galaxy.classify` sends images to, if any.
     public var scoringSocket: ScoringSocketConfig?
+    /// The TCP port `galaxy.classify` of other machines sends images to, if any.
+    public var scoringTCP: ScoringSocketConfig?
 
     /// The defaults, for a daemon named `name`.
     public init(name: String) {
@@ -43,6 +45,7 @@ public struct DaemonConfig: Sendable, Hashable {
         self.retryBaseSeconds = 2
         self.metricsAddress = nil
         self.scoringSocket = nil
+        self.scoringTCP = nil
     }
 
     /// The retry policy these settings give.
@@ -71,6 +74,8 @@ public struct DaemonConfig: Sendable, Hashable {
         public var scoringSocket: String?
         public var scoringSocketGroup: String?
         public var scoringSocketMaxBytes: String?
+        public var scoringTCP: String?
+        public var scoringSecretFile: String?
         public init() {}
     }
 
@@ -79,7 +84,8 @@ public struct DaemonConfig: Sendable, Hashable {
     /// Environment: `DATABASE_URL`, `GALAXY_DAEMON_NAME`, `GALAXY_THREADS`, `GALAXY_BATCH_SIZE`,
     /// `GALAXY_LEASE_SECONDS`, `GALAXY_POLL_INTERVAL`, `GALAXY_POLL_ONLY` (1/true),
     /// `GALAXY_HEARTBEAT_SECONDS`, `GALAXY_RETRY_BASE_SECONDS`, `GALAXY_METRICS_ADDRESS`,
-    /// `GALAXY_SCORING_SOCKET`, `GALAXY_SCORING_SOCKET_GROUP`, `GALAXY_SCORING_SOCKET_MAX_BYTES`.
+    /// `GALAXY_SCORING_SOCKET`, `GALAXY_SCORING_SOCKET_GROUP`, `GALAXY_SCORING_SOCKET_MAX_BYTES`,
+    /// `GALAXY_SCORING_TCP`, `GALAXY_SCORING_SECRET_FILE`.
     /// - Throws: `DaemonConfigError` naming the flag, the value and the fix.
     public static func resolve(
         _ options: Options, environment: [String: String] = ProcessInfo.processInfo.environment,
@@ -139,25 +145,42 @@ public struct DaemonConfig: Sendable, Hashable {
             }
             config.metricsAddress = address
         }
+        var maxImageBytes: Int?
+        if let (bytes, source) = pick(options.scoringSocketMaxBytes, "GALAXY_SCORING_SOCKET_MAX_BYTES") {
+            maxImageBytes = try integer(bytes, flag: "--scoring-socket-max-bytes", source, in: 4...(1 << 30))
+        }
         if let (value, source) = pick(options.scoringSocket, "GALAXY_SCORING_SOCKET") {
             guard value.hasPrefix("/"), value.utf8.count < ScoringSocketConfig.maxPathBytes else {
                 throw DaemonConfigError(
                     flag: "--scoring-socket", environment: source, value: value,
                     expected: "an absolute path shorter than \(ScoringSocketConfig.maxPathBytes) bytes")
             }
-            var socket = ScoringSocketConfig(path: value)
-            if let (group, _) = pick(options.scoringSocketGroup, "GALAXY_SCORING_SOCKET_GROUP") {
-                socket.group = group
-            }
-            if let (bytes, source) = pick(options.scoringSocketMaxBytes, "GALAXY_SCORING_SOCKET_MAX_BYTES") {
-                socket.maxImageBytes = try integer(bytes, flag: "--scoring-socket-max-bytes", source, in: 4...(1 << 30))
-            }
+            var socket = ScoringSocketConfig(
+                path: value, group: pick(options.scoringSocketGroup, "GALAXY_SCORING_SOCKET_GROUP")?.0)
+            if let maxImageBytes { socket.maxImageBytes = maxImageBytes }
             config.scoringSocket = socket
-        } else if options.scoringSocketGroup != nil || options.scoringSocketMaxBytes != nil {
+        } else if options.scoringSocketGroup != nil {
             throw DaemonConfigError(
-                flag: options.scoringSocketGroup != nil ? "--scoring-socket-group" : "--scoring-socket-max-bytes",
-                environment: "", value: options.scoringSocketGroup ?? options.scoringSocketMaxBytes ?? "",
+                flag: "--scoring-socket-group", environment: "", value: options.scoringSocketGroup ?? "",
                 expected: "to be given together with --scoring-socket PATH")
+        }
+        if let (value, source) = pick(options.scoringTCP, "GALAXY_SCORING_TCP") {
+            guard let address = HostPort(value) else {
+                throw DaemonConfigError(
+                    flag: "--scoring-tcp", environment: source, value: value, expected: "HOST:PORT, for example 10.0.0.5:7433")
+            }
+            guard let (file, fileSource) = pick(options.scoringSecretFile, "GALAXY_SCORING_SECRET_FILE") else {
+                throw DaemonConfigError(
+                    flag: "--scoring-tcp", environment: source, value: value,
+                    expected: "--scoring-secret-file FILE as well (a TCP socket admits only backends with the shared secret)")
+            }
+            var socket = ScoringSocketConfig(tcp: address, secret: try secret(file, fileSource))
+            if let maxImageBytes { socket.maxImageBytes = maxImageBytes }
+            config.scoringTCP = socket
+        } else if options.scoringSecretFile != nil {
+            throw DaemonConfigError(
+                flag: "--scoring-secret-file", environment: "", value: options.scoringSecretFile ?? "",
+                expected: "to be given together with --scoring-tcp HOST:PORT")
         }
         // A lease shorter than a heartbeat would let a live daemon's jobs be taken over routinely.
         guard config.leaseSeconds >= 2 * config.heartbeatSeconds else {
@@ -166,6 +189,30 @@ public struct DaemonConfig: Sendable, Hashable {
                 expected: "at least twice the heartbeat interval (\(config.heartbeatSeconds) s)")
         }
         return config
+    }
+
+    /// The shared secret in `file` (without a trailing newline): at least 16 bytes, and readable
+    /// by its owner only.
+    private static func secret(_ file: String, _ source: String) throws(DaemonConfigError) -> [UInt8] {
+        guard let attributes = try? FileManager.default.attributesOfItem(atPath: file),
+            let data = FileManager.default.contents(atPath: file)
+        else {
+            throw DaemonConfigError(
+                flag: "--scoring-secret-file", environment: source, value: file, expected: "a readable file")
+        }
+        if let mode = attributes[.posixPermissions] as? Int, mode & 0o077 != 0 {
+            throw DaemonConfigError(
+                flag: "--scoring-secret-file", environment: source, value: file,
+                expected: String(format: "a file only its owner can read (it has mode %o: chmod 600 it)", mode))
+        }
+        var bytes = [UInt8](data)
+        while let last = bytes.last, last == 0x0A || last == 0x0D { bytes.removeLast() }
+        guard bytes.count >= ScoringSocketConfig.minSecretBytes else {
+            throw DaemonConfigError(
+                flag: "--scoring-secret-file", environment: source, value: file,
+                expected: "a secret of at least \(ScoringSocketConfig.minSecretBytes) bytes (e.g. openssl rand -hex 32)")
+        }
+        return bytes
     }
 
     private static func integer(

@@ -25,7 +25,7 @@ public struct ClaimedJob: Sendable, Hashable {
 public struct JobScore: Sendable, Hashable {
     /// The most probable low-level label of `galaxyClass` (see `Prediction`).
     public var label: String
-    /// The high-level class with the largest summed probability.
+    /// The high-level class: the morphology with the largest summed probability, then its largest class (`Prediction`).
     public var galaxyClass: String
     /// Probability per low-level label.
     public var probabilities: [String: Float]

@@ -1,3 +1,4 @@
+import Foundation
 import GalaxyService
 import Testing
 
@@ -85,5 +86,43 @@ import Testing
     @Test(arguments: ["9464", "host:", "host:70000", "::1:80", "[]:80", "host:port"])
     func hostPortRejects(text: String) {
         #expect(HostPort(text) == nil)
+    }
+
+    @Test func scoringSocketsAreCheckedAtStart() throws {
+        var options = DaemonConfig.Options()
+        options.scoringSocket = "relative/s.sock"
+        #expect(throws: DaemonConfigError.self) { try resolve(options) }
+        options.scoringSocket = "/run/galaxy/s.sock"
+        options.scoringSocketGroup = "postgres"
+        options.scoringSocketMaxBytes = "1000000"
+        let unix = try #require(try resolve(options).scoringSocket)
+        #expect(unix.endpoint == .unix(path: "/run/galaxy/s.sock", group: "postgres"))
+        #expect(unix.maxImageBytes == 1_000_000)
+
+        // TCP needs a secret file that only its owner can read and that holds enough bytes.
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("secret-\(UInt32.random(in: 0...UInt32.max))")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let file = directory.appendingPathComponent("secret").path
+        var tcp = DaemonConfig.Options()
+        tcp.scoringTCP = "127.0.0.1:7433"
+        #expect(throws: DaemonConfigError.self) { try resolve(tcp) }
+        tcp.scoringSecretFile = file
+        #expect(throws: DaemonConfigError.self) { try resolve(tcp) }  // missing
+        FileManager.default.createFile(atPath: file, contents: Data("0123456789abcdef0123\n".utf8))
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: file)
+        do {
+            _ = try resolve(tcp)
+            Issue.record("a world-readable secret was accepted")
+        } catch {
+            #expect("\(error)".contains("chmod 600"))
+        }
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: file)
+        let config = try #require(try resolve(tcp).scoringTCP)
+        #expect(config.endpoint == .tcp(HostPort(host: "127.0.0.1", port: 7433), secret: Array("0123456789abcdef0123".utf8)))
+        #expect(config.path == "tcp://127.0.0.1:7433")
+        FileManager.default.createFile(atPath: file, contents: Data("short".utf8))
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: file)
+        #expect(throws: DaemonConfigError.self) { try resolve(tcp) }
     }
 }

@@ -6,18 +6,6 @@ import Testing
 
 /// Every path of `select predict_galaxy(id)` against a real server and a real daemon.
 @Suite(.serialized) struct PredictIntegrationTests {
-    /// The SQLSTATE of a failed call, or nil if it succeeded.
-    private func sqlState(_ body: () throws -> Void) -> (state: String?, message: String) {
-        do {
-            try body()
-            return (nil, "")
-        } catch let error as PostgresError {
-            return (error.sqlState, "\(error)")
-        } catch {
-            return ("not a PostgresError", "\(error)")
-        }
-    }
-
     @Test func anImageAlreadyScoredReturnsItsClass() throws {
         let f = try ServiceFixture(prefix: "predict_scored")
         try f.addModel("sb", TestModels.constant(label: "Sb"))

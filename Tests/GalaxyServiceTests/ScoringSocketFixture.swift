@@ -20,17 +20,24 @@ final class ScoringSocketFixture: @unchecked Sendable {
     /// connect; a non-root test process runs the server as itself and needs none.
     static var serverGroup: String? { getuid() == 0 ? "postgres" : nil }
 
-    init(conninfo: String, maxImageBytes: Int? = nil) throws {
+    /// A Unix socket in a fresh folder, or with `tcpSecret` a TCP port on 127.0.0.1 (chosen at start).
+    init(conninfo: String, tcpSecret: [UInt8]? = nil) throws {
         self.conninfo = conninfo
         let name = "gzs-\(UInt32.random(in: 0...UInt32.max))"
         directory = URL(fileURLWithPath: "/tmp").appendingPathComponent(name)
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: false)
         chmod(directory.path, 0o755)
-        path = directory.appendingPathComponent("s").path
-        var config = ScoringSocketConfig(path: path, group: Self.serverGroup)
-        if let maxImageBytes { config.maxImageBytes = maxImageBytes }
-        self.config = config
+        if let tcpSecret {
+            config = ScoringSocketConfig(tcp: HostPort(host: "127.0.0.1", port: 0), secret: tcpSecret)
+            path = ""
+        } else {
+            path = directory.appendingPathComponent("s").path
+            config = ScoringSocketConfig(path: path, group: Self.serverGroup)
+        }
     }
+
+    /// The TCP port the listener bound, once started.
+    private(set) var tcpPort: Int?
 
     deinit {
         stop()
@@ -46,6 +53,7 @@ final class ScoringSocketFixture: @unchecked Sendable {
             source: { try reader.model(id: $0) }, loader: loader, threads: 2, maxBatch: maxBatch,
             logger: logger)
         let listener = try ScoringSocketListener(config: config, scorer: scorer, logger: logger)
+        tcpPort = listener.boundPort
         let done = DispatchGroup()
         let bodies: [@Sendable () -> Void] = [{ scorer.run() }, { listener.serve() }]
         for body in bodies {
@@ -70,7 +78,10 @@ final class ScoringSocketFixture: @unchecked Sendable {
     }
 
     /// `SET galaxy.scoring_socket` for this socket.
-    var setSQL: String { "set galaxy.scoring_socket = '\(path)'" }
+    var setSQL: String {
+        if let tcpPort { return "set galaxy.scoring_socket = 'tcp://127.0.0.1:\(tcpPort)'" }
+        return "set galaxy.scoring_socket = '\(path)'"
+    }
 
     /// Connects to the socket as a client and returns the descriptor.
     func connectRaw() -> Int32 {

@@ -13,17 +13,6 @@ import Testing
 /// `galaxy.classify` (the galaxy library's C function) against a real server and a scoring socket
 /// served in this process; `make -C sql install` must have installed the library.
 @Suite(.serialized) struct ScoringSocketTests {
-    private func sqlState(_ body: () throws -> Void) -> (state: String?, message: String) {
-        do {
-            try body()
-            return (nil, "")
-        } catch let error as PostgresError {
-            return (error.sqlState, "\(error)")
-        } catch {
-            return ("not a PostgresError", "\(error)")
-        }
-    }
-
     private struct RollBack: Error {}
 
     /// Runs `body` in a transaction that is then rolled back.
@@ -342,6 +331,56 @@ import Testing
             _ = input.withUnsafeBytes { send(fd, $0.baseAddress, input.count, Int32(MSG_NOSIGNAL)) }
             shutdown(fd, Int32(SHUT_WR))
         }
+    }
+
+    @Test func theIsolationSpecOfTransactionsPasses() throws {
+        let (f, socket) = try setUp("classify_isolation", model: TestModels.constant(label: "Sb"))
+        let parameters = f.db.parameters
+        // The spec's sessions connect afresh: the database carries the socket's path.
+        _ = try f.db.execute(
+            PostgresQuery(
+                unsafeSQL: "alter database \(PostgresQuery.quoteIdentifier(parameters.database)) set galaxy.scoring_socket = '\(socket.path)'"))
+        let output = socket.directory.appendingPathComponent("isolation")
+        try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
+        let pgxs = ProcessInfo.processInfo.environment["GALAXY_PGXS"] ?? "/usr/lib/postgresql/15/lib/pgxs"
+        let regress = try ChildProcess(
+            executable: "\(pgxs)/src/test/isolation/pg_isolation_regress",
+            arguments: [
+                "--use-existing", "--dbname=\(parameters.database)", "--host=\(parameters.host)",
+                "--port=\(parameters.port)", "--user=\(parameters.user)",
+                "--inputdir=\(ServiceFixture.root.path)/sql/test/socket", "--outputdir=\(output.path)",
+                "classify_transactions",
+            ])
+        let status = regress.wait(timeout: 120)
+        let diffs = (try? String(contentsOf: output.appendingPathComponent("regression.diffs"), encoding: .utf8)) ?? ""
+        let results = (try? String(contentsOf: output.appendingPathComponent("results/classify_transactions.out"), encoding: .utf8)) ?? ""
+        #expect(status == 0, "pg_isolation_regress: \(regress.standardOutput)\n\(regress.standardError)\n\(diffs)\nresults:\n\(results)")
+        socket.stop()
+    }
+
+    @Test func aTCPSocketAdmitsOnlyBackendsWithTheSharedSecret() throws {
+        let f = try ServiceFixture(prefix: "classify_tcp")
+        try f.addModel("sb", TestModels.constant(label: "Sb"))
+        let secret = Array("a-shared-secret-of-enough-bytes".utf8)
+        let socket = try ScoringSocketFixture(conninfo: f.conninfo, tcpSecret: secret)
+        try socket.start()
+        _ = try f.db.execute(PostgresQuery(unsafeSQL: socket.setSQL))
+        let jpeg = ServiceFixture.jpeg(seed: 1)
+        let missing = sqlState { _ = try f.db.query("select galaxy.classify(\(jpeg))") }
+        #expect(missing.state == "GZ018", "\(missing.message)")
+        #expect(missing.message.contains("galaxy.scoring_secret"))
+        _ = try f.db.execute("set galaxy.scoring_secret = 'a-wrong-secret-of-enough-bytes'")
+        let wrong = sqlState { _ = try f.db.query("select galaxy.classify(\(jpeg))") }
+        #expect(wrong.state == "GZ018", "\(wrong.message)")
+        #expect(wrong.message.contains("peer_refused"))
+        _ = try f.db.execute("set galaxy.scoring_secret = 'a-shared-secret-of-enough-bytes'")
+        #expect(try f.db.query("select (galaxy.classify(\(jpeg))).class").scalar(String.self) == "Spiral")
+        #expect(try f.db.query("select count(*) from galaxy.classify_many(array[\(jpeg), \(jpeg)]::bytea[])").scalar(Int64.self) == 2)
+        // Other roles cannot read the secret.
+        _ = try f.db.execute("set role galaxy_analyst")
+        #expect(sqlState { _ = try f.db.query("show galaxy.scoring_secret") }.state == "42501")
+        _ = try f.db.execute("reset role")
+        socket.stop()
     }
 
     @Test func classifyManyAnswersEachElementInOrder() throws {

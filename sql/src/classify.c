@@ -28,6 +28,7 @@ PG_MODULE_MAGIC;
 #define DEFAULT_MAX_BYTES (32 * 1024 * 1024)
 
 static char *scoring_socket_path = NULL;
+static char *scoring_secret = NULL;
 static int	classify_max_bytes = DEFAULT_MAX_BYTES;
 static SPIPlanPtr model_plan = NULL;
 
@@ -41,8 +42,13 @@ _PG_init(void)
 	 * only call galaxy.classify must not point it elsewhere (ALTER DATABASE/ROLE SET works).
 	 */
 	DefineCustomStringVariable("galaxy.scoring_socket",
-							   "Path of the scoring daemon's Unix socket (galaxy serve --scoring-socket).",
+							   "The scoring daemon's Unix socket path (galaxy serve --scoring-socket), or tcp://HOST:PORT (--scoring-tcp).",
 							   NULL, &scoring_socket_path, "", PGC_SUSET, 0, NULL, NULL, NULL);
+	/* Hidden from other roles: it is what lets a backend submit work to a TCP daemon. */
+	DefineCustomStringVariable("galaxy.scoring_secret",
+							   "Shared secret of a TCP scoring socket (galaxy serve --scoring-secret-file).",
+							   NULL, &scoring_secret, "", PGC_SUSET, GUC_SUPERUSER_ONLY | GUC_NO_SHOW_ALL,
+							   NULL, NULL, NULL);
 	DefineCustomIntVariable("galaxy.classify_max_bytes",
 							"Largest JPEG galaxy.classify sends to the daemon.",
 							NULL, &classify_max_bytes, DEFAULT_MAX_BYTES, 4, INT_MAX,
@@ -217,12 +223,16 @@ raise_reply_error(const ScoringReply *reply, const ResolvedModel *model, int pos
 	const char *message = reply->field_count > 1 ? reply->fields[1] : "no message";
 	const char *hint = reply->field_count > 2 ? reply->fields[2] : "";
 	bool		image_fault = strstr(code, "image") != NULL || strcmp(code, "not_jpeg") == 0;
+	int			sqlstate = image_fault ? MAKE_SQLSTATE('G', 'Z', '0', '1', '7') : MAKE_SQLSTATE('G', 'Z', '0', '0', '5');
 	char		where[32] = "";
 
 	if (position > 0)
 		snprintf(where, sizeof(where), "image %d of the array: ", position);
+	/* The daemon refused this backend (wrong secret, user not allowed): a configuration error. */
+	if (strcmp(code, "peer_refused") == 0)
+		sqlstate = MAKE_SQLSTATE('G', 'Z', '0', '1', '8');
 	ereport(ERROR,
-			(errcode(image_fault ? MAKE_SQLSTATE('G', 'Z', '0', '1', '7') : MAKE_SQLSTATE('G', 'Z', '0', '0', '5')),
+			(errcode(sqlstate),
 			 errmsg("%sscoring with model \"%s\" failed (%s): %s", where, model->name, code, message),
 			 hint[0] ? errhint("%s", hint) : 0));
 }
@@ -304,7 +314,7 @@ score(const ResolvedModel *model, int count, const char *const *jpegs, const uin
 	request.jpegs = jpegs;
 	request.jpeg_lengths = lengths;
 	INSTR_TIME_SET_CURRENT(start);
-	scoring_socket_request(socket_path, &request, model->timeout_ms, replies);
+	scoring_socket_request(socket_path, scoring_secret, &request, model->timeout_ms, replies);
 	INSTR_TIME_SET_CURRENT(elapsed);
 	INSTR_TIME_SUBTRACT(elapsed, start);
 	return INSTR_TIME_GET_MILLISEC(elapsed);

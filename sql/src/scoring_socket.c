@@ -1,5 +1,6 @@
 /*
- * One persistent Unix-socket connection per backend to the scoring daemon. Every wait is a
+ * One persistent connection per backend to the scoring daemon, over its Unix socket or over TCP
+ * (which starts with the shared secret). Every wait, connecting included, is a
  * WaitLatchOrSocket on the backend's latch and the socket together, so pg_cancel_backend,
  * statement_timeout and postmaster death end it at once; the connection is closed whenever a
  * request does not finish, so a late reply can never be read as the answer to the next one.
@@ -7,6 +8,9 @@
 #include "postgres.h"
 
 #include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -24,11 +28,13 @@
 #define REPLY_MAGIC "GZR1"
 #define MANY_REQUEST_MAGIC "GZM1"
 #define MANY_REPLY_MAGIC "GZN1"
+#define AUTH_MAGIC "GZA1"
+#define TCP_PREFIX "tcp://"
 /* One image's reply holds a label, probabilities and provenance: far below this. */
 #define REPLY_MAX_BYTES_PER_IMAGE (1 << 16)
 
 static int	scoring_fd = -1;
-static char scoring_fd_path[sizeof(((struct sockaddr_un *) 0)->sun_path)];
+static char scoring_fd_path[256];
 
 static void
 close_scoring_connection(void)
@@ -41,32 +47,38 @@ close_scoring_connection(void)
 static void
 raise_no_daemon(const char *socket_path, int error_number)
 {
+	bool		tcp = strncmp(socket_path, TCP_PREFIX, strlen(TCP_PREFIX)) == 0;
+
 	errno = error_number;
 	ereport(ERROR,
 			(errcode(MAKE_SQLSTATE('G', 'Z', '0', '0', '7')),
 			 errmsg("no scoring daemon answers on the scoring socket \"%s\": %m", socket_path),
-			 errhint("Start one with galaxy serve --scoring-socket %s; galaxy.scoring_socket must name the same path.",
-					 socket_path)));
+			 tcp ? errhint("Start one with galaxy serve --scoring-tcp HOST:PORT --scoring-secret-file FILE; galaxy.scoring_socket must name the same address.")
+			 : errhint("Start one with galaxy serve --scoring-socket %s; galaxy.scoring_socket must name the same path.",
+					   socket_path)));
 }
 
-/* Connects unless a connection to the same path is open; returns whether it was reused. */
-static bool
-ensure_connected(const char *socket_path)
+static void wait_for_socket(const char *socket_path, int event, TimestampTz deadline, int timeout_ms);
+
+static void
+raise_bad_address(const char *address, const char *why)
+{
+	ereport(ERROR,
+			(errcode(MAKE_SQLSTATE('G', 'Z', '0', '1', '8')),
+			 errmsg("galaxy.scoring_socket \"%s\" %s", address, why),
+			 errhint("Use the absolute path given to galaxy serve --scoring-socket, or tcp://HOST:PORT as given to --scoring-tcp.")));
+}
+
+static int
+connect_unix(const char *socket_path)
 {
 	struct sockaddr_un address;
 	int			fd;
 
-	if (scoring_fd >= 0 && strcmp(scoring_fd_path, socket_path) == 0)
-		return true;
-	close_scoring_connection();
-
+	if (socket_path[0] != '/')
+		raise_bad_address(socket_path, "is neither an absolute path nor tcp://HOST:PORT");
 	if (strlen(socket_path) >= sizeof(address.sun_path))
-		ereport(ERROR,
-				(errcode(MAKE_SQLSTATE('G', 'Z', '0', '1', '8')),
-				 errmsg("galaxy.scoring_socket \"%s\" is longer than a socket path may be (%zu bytes)",
-						socket_path, sizeof(address.sun_path) - 1),
-				 errhint("Give galaxy serve --scoring-socket a shorter path and set galaxy.scoring_socket to it.")));
-
+		raise_bad_address(socket_path, "is longer than a Unix socket path may be (107 bytes)");
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		ereport(ERROR, (errcode_for_socket_access(), errmsg("could not create a socket: %m")));
@@ -81,8 +93,105 @@ ensure_connected(const char *socket_path)
 		close(fd);
 		raise_no_daemon(socket_path, error_number);
 	}
+	return fd;
+}
+
+/* tcp://HOST:PORT (HOST may be [IPv6]); connects within the deadline, serving interrupts. */
+static void
+connect_tcp(const char *address, TimestampTz deadline, int timeout_ms)
+{
+	char		host[256];
+	const char *rest = address + strlen(TCP_PREFIX);
+	const char *colon = strrchr(rest, ':');
+	const char *port;
+	struct addrinfo hints;
+	struct addrinfo *found = NULL;
+	int			rc;
+	int			fd;
+	int			error_number = 0;
+	socklen_t	length = sizeof(error_number);
+	int			one = 1;
+
+	if (colon == NULL || colon == rest || colon[1] == '\0' || (size_t) (colon - rest) >= sizeof(host))
+		raise_bad_address(address, "is not tcp://HOST:PORT");
+	memcpy(host, rest, colon - rest);
+	host[colon - rest] = '\0';
+	if (host[0] == '[' && host[strlen(host) - 1] == ']')
+	{
+		memmove(host, host + 1, strlen(host) - 2);
+		host[strlen(host) - 2] = '\0';
+	}
+	port = colon + 1;
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICSERV;
+	rc = getaddrinfo(host, port, &hints, &found);
+	if (rc != 0 || found == NULL)
+		ereport(ERROR,
+				(errcode(MAKE_SQLSTATE('G', 'Z', '0', '0', '7')),
+				 errmsg("cannot resolve the scoring daemon's address \"%s\": %s", address, gai_strerror(rc)),
+				 errhint("Give galaxy.scoring_socket a numeric address, e.g. tcp://10.0.0.5:7433.")));
+	fd = socket(found->ai_family, found->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, found->ai_protocol);
+	if (fd < 0)
+	{
+		freeaddrinfo(found);
+		ereport(ERROR, (errcode_for_socket_access(), errmsg("could not create a socket: %m")));
+	}
+	rc = connect(fd, found->ai_addr, found->ai_addrlen);
+	error_number = errno;
+	freeaddrinfo(found);
 	scoring_fd = fd;
+	if (rc < 0 && error_number != EINPROGRESS)
+	{
+		close_scoring_connection();
+		raise_no_daemon(address, error_number);
+	}
+	if (rc < 0)
+	{
+		wait_for_socket(address, WL_SOCKET_WRITEABLE, deadline, timeout_ms);
+		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &error_number, &length) < 0 || error_number != 0)
+		{
+			close_scoring_connection();
+			raise_no_daemon(address, error_number ? error_number : errno);
+		}
+	}
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+}
+
+/*
+ * Connects unless a connection to the same address is open; returns whether it was reused. A
+ * new TCP connection starts with the shared secret (appended to `frame` before the request).
+ */
+static bool
+ensure_connected(const char *socket_path, const char *secret, TimestampTz deadline, int timeout_ms,
+				 StringInfo auth)
+{
+	bool		tcp = strncmp(socket_path, TCP_PREFIX, strlen(TCP_PREFIX)) == 0;
+
+	if (scoring_fd >= 0 && strcmp(scoring_fd_path, socket_path) == 0)
+		return true;
+	close_scoring_connection();
+	if (strlen(socket_path) >= sizeof(scoring_fd_path))
+		raise_bad_address(socket_path, "is too long");
+	if (tcp && (secret == NULL || secret[0] == '\0'))
+		ereport(ERROR,
+				(errcode(MAKE_SQLSTATE('G', 'Z', '0', '1', '8')),
+				 errmsg("galaxy.scoring_secret is not set: a TCP scoring socket needs the daemon's shared secret"),
+				 errhint("As a superuser: ALTER DATABASE ... SET galaxy.scoring_secret = 'the contents of --scoring-secret-file'.")));
+	if (tcp)
+		connect_tcp(socket_path, deadline, timeout_ms);
+	else
+		scoring_fd = connect_unix(socket_path);
 	strlcpy(scoring_fd_path, socket_path, sizeof(scoring_fd_path));
+	if (tcp)
+	{
+		uint32		be = pg_hton32((uint32) strlen(secret));
+
+		appendBinaryStringInfo(auth, AUTH_MAGIC, 4);
+		appendBinaryStringInfo(auth, (char *) &be, 4);
+		appendStringInfoString(auth, secret);
+	}
 	return false;
 }
 
@@ -344,8 +453,8 @@ exchange(const char *socket_path, StringInfo frame, const ScoringRequest *reques
 }
 
 void
-scoring_socket_request(const char *socket_path, const ScoringRequest *request, int timeout_ms,
-					   ScoringReply *replies)
+scoring_socket_request(const char *socket_path, const char *secret, const ScoringRequest *request,
+					   int timeout_ms, ScoringReply *replies)
 {
 	TimestampTz deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), timeout_ms);
 	StringInfoData frame;
@@ -365,10 +474,15 @@ scoring_socket_request(const char *socket_path, const ScoringRequest *request, i
 		 */
 		while (!answered)
 		{
-			bool		reused = ensure_connected(socket_path);
+			StringInfoData attempt;
+			bool		reused;
 			uint32		received = 0;
 
-			answered = exchange(socket_path, &frame, request, deadline, timeout_ms, replies, &received);
+			initStringInfo(&attempt);
+			reused = ensure_connected(socket_path, secret, deadline, timeout_ms, &attempt);
+			appendBinaryStringInfo(&attempt, frame.data, frame.len);
+			answered = exchange(socket_path, &attempt, request, deadline, timeout_ms, replies, &received);
+			pfree(attempt.data);
 			if (!answered && !(reused && received == 0 && retry_allowed))
 				ereport(ERROR,
 						(errcode(MAKE_SQLSTATE('G', 'Z', '0', '0', '7')),

@@ -36,12 +36,13 @@ typedef struct ScoringReply
 } ScoringReply;
 
 /*
- * Sends the request to the daemon listening at socket_path and waits for its replies (one per
+ * Sends the request to the daemon listening at socket_path (a Unix socket's path, or
+ * tcp://HOST:PORT with the shared secret `secret`) and waits for its replies (one per
  * image, in order, into `replies`), at most timeout_ms, while honouring query cancel and
  * statement_timeout. Raises a GZ error when the daemon is absent, goes away mid-request or does
  * not answer in time.
  */
-extern void scoring_socket_request(const char *socket_path, const ScoringRequest *request,
-								   int timeout_ms, ScoringReply *replies);
+extern void scoring_socket_request(const char *socket_path, const char *secret,
+								   const ScoringRequest *request, int timeout_ms, ScoringReply *replies);
 
 #endif

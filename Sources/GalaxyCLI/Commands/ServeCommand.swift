@@ -74,6 +74,16 @@ struct ServeCommand: AsyncParsableCommand {
     var scoringSocketMaxBytes: String?
 
     @Option(
+        name: .customLong("scoring-tcp"),
+        help: "Also serve galaxy.classify on this TCP HOST:PORT, for servers on other machines (needs --scoring-secret-file).")
+    var scoringTCP: String?
+
+    @Option(
+        name: .customLong("scoring-secret-file"),
+        help: "File holding the shared secret TCP backends must present (mode 600; galaxy.scoring_secret).")
+    var scoringSecretFile: String?
+
+    @Option(
         name: .customLong("log-level"),
         help: "trace, debug, info, notice, warning, error or critical (default: info, or GALAXY_LOG_LEVEL).")
     var logLevel: String?
@@ -98,6 +108,8 @@ struct ServeCommand: AsyncParsableCommand {
         options.scoringSocket = scoringSocket
         options.scoringSocketGroup = scoringSocketGroup
         options.scoringSocketMaxBytes = scoringSocketMaxBytes
+        options.scoringTCP = scoringTCP
+        options.scoringSecretFile = scoringSecretFile
         let config: DaemonConfig
         do {
             config = try DaemonConfig.resolve(options)
@@ -138,18 +150,19 @@ struct ServeCommand: AsyncParsableCommand {
             parts.append(.init(service: metricsApp, name: "metrics listener (--metrics-address \(address))"))
         }
         parts.append(.init(service: ScoringService(daemon: daemon), name: "scoring daemon"))
-        if var socket = config.scoringSocket {
-            socket.maxBatch = config.batchSize
+        let sockets = [config.scoringSocket, config.scoringTCP].compactMap { $0 }
+        if !sockets.isEmpty {
             let reader = SocketModelReader(conninfo: config.database, logger: Logger(label: "galaxy.postgres"))
             let scorer = SocketScorer(
                 source: { try reader.model(id: $0) }, loader: EngineModelLoader(), threads: config.threads,
-                maxBatch: socket.maxBatch, logger: logger)
+                maxBatch: config.batchSize, logger: logger)
+            let names = sockets.map(\.path).joined(separator: ", ")
             do {
-                let service = try ScoringSocketService(config: socket, scorer: scorer, logger: logger)
-                parts.append(.init(service: service, name: "scoring socket (--scoring-socket \(socket.path))"))
-                logger.info("serving the scoring socket", metadata: [LogKey.address: "\(socket.path)"])
+                let service = try ScoringSocketService(configs: sockets, scorer: scorer, logger: logger)
+                parts.append(.init(service: service, name: "scoring socket (\(names))"))
+                logger.info("serving the scoring socket", metadata: [LogKey.address: "\(names)"])
             } catch {
-                FileHandle.standardError.write(Data("error: scoring socket (--scoring-socket \(socket.path)): \(error)\n".utf8))
+                FileHandle.standardError.write(Data("error: scoring socket: \(error)\n".utf8))
                 throw ExitCode(2)
             }
         }

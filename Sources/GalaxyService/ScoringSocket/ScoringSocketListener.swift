@@ -10,11 +10,13 @@ public struct ScoringSocketError: Error, CustomStringConvertible, Sendable {
     public var description: String
 }
 
-/// The daemon's Unix socket for `galaxy.classify`: takes `PATH.lock` (so a second daemon on the
-/// same path is refused, and a stale socket from a crashed one is replaced), binds with mode 0600,
-/// or 0660 for `group`, and serves each connection on its own thread, one request at a time.
-/// Peers are checked by their credentials (SO_PEERCRED): this daemon's user, root, or a member
-/// of `group`.
+/// The daemon's socket for `galaxy.classify`, serving each connection on its own thread, one
+/// request at a time.
+///
+/// A Unix socket takes `PATH.lock` (so a second daemon on the same path is refused, and a stale
+/// socket from a crashed one is replaced), binds with mode 0600, or 0660 for its group, and checks
+/// peers by their credentials (SO_PEERCRED): this daemon's user, root, or a member of the group.
+/// A TCP socket requires each connection to start with the shared secret (`GZA1` frame).
 public final class ScoringSocketListener: @unchecked Sendable {
     private let config: ScoringSocketConfig
     private let scorer: SocketScorer
@@ -30,20 +32,23 @@ public final class ScoringSocketListener: @unchecked Sendable {
     private var closed = false
     private let drained = NSCondition()
 
-    /// Takes the lock and binds the socket.
-    /// - Throws: `ScoringSocketError` saying which path, what is wrong and what to do.
+    /// The TCP port bound (useful with port 0), or nil for a Unix socket.
+    public private(set) var boundPort: Int?
+
+    /// Takes the lock (Unix) and binds the socket.
+    /// - Throws: `ScoringSocketError` saying which address, what is wrong and what to do.
     public init(config: ScoringSocketConfig, scorer: SocketScorer, logger: Logger) throws {
         self.config = config
         self.scorer = scorer
         self.logger = logger
-        if let name = config.group {
-            guard let group = getgrnam(name) else {
+        if case .unix(_, let group?) = config.endpoint {
+            guard let entry = getgrnam(group) else {
                 throw ScoringSocketError(
-                    description: "--scoring-socket-group '\(name)' is not a group on this machine (see getent group)")
+                    description: "--scoring-socket-group '\(group)' is not a group on this machine (see getent group)")
             }
-            allowedGroupID = group.pointee.gr_gid
+            allowedGroupID = entry.pointee.gr_gid
             var members: Set<String> = []
-            var member = group.pointee.gr_mem
+            var member = entry.pointee.gr_mem
             while let name = member?.pointee {
                 members.insert(String(cString: name))
                 member = member?.advanced(by: 1)
@@ -53,12 +58,17 @@ public final class ScoringSocketListener: @unchecked Sendable {
             allowedGroupID = nil
             allowedGroupMembers = []
         }
-        try takeLock()
-        do {
-            try bindSocket()
-        } catch {
-            close(lockFD)
-            throw error
+        switch config.endpoint {
+        case .unix(let path, _):
+            try takeLock(path)
+            do {
+                try bindUnix(path)
+            } catch {
+                close(lockFD)
+                throw error
+            }
+        case .tcp(let address, _):
+            try bindTCP(address)
         }
     }
 
@@ -67,8 +77,8 @@ public final class ScoringSocketListener: @unchecked Sendable {
         if lockFD >= 0 { close(lockFD) }
     }
 
-    private func takeLock() throws {
-        let lockPath = config.path + ".lock"
+    private func takeLock(_ path: String) throws {
+        let lockPath = path + ".lock"
         let fd = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard fd >= 0 else {
             throw ScoringSocketError(
@@ -77,7 +87,7 @@ public final class ScoringSocketListener: @unchecked Sendable {
         guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
             close(fd)
             throw ScoringSocketError(
-                description: "another daemon serves the scoring socket \(config.path) (it holds \(lockPath)): give this one another --scoring-socket path, or stop the other")
+                description: "another daemon serves the scoring socket \(path) (it holds \(lockPath)): give this one another --scoring-socket path, or stop the other")
         }
         let pid = "\(getpid())\n"
         _ = ftruncate(fd, 0)
@@ -85,8 +95,7 @@ public final class ScoringSocketListener: @unchecked Sendable {
         lockFD = fd
     }
 
-    private func bindSocket() throws {
-        let path = config.path
+    private func bindUnix(_ path: String) throws {
         var status = stat()
         if lstat(path, &status) == 0 {
             guard (status.st_mode & S_IFMT) == S_IFSOCK else {
@@ -115,13 +124,44 @@ public final class ScoringSocketListener: @unchecked Sendable {
                 close(fd)
                 unlink(path)
                 throw ScoringSocketError(
-                    description: "cannot give \(path) to group \(config.group ?? ""): \(reason) (this user must belong to the group)")
+                    description: "cannot give \(path) to its group: \(reason) (this user must belong to the group)")
             }
         }
         guard listen(fd, 128) == 0 else {
             let reason = String(cString: strerror(errno))
             close(fd)
             throw ScoringSocketError(description: "cannot listen on \(path): \(reason)")
+        }
+        listenFD = fd
+    }
+
+    private func bindTCP(_ address: HostPort) throws {
+        var hints = addrinfo()
+        hints.ai_family = AF_UNSPEC
+        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV
+        var found: UnsafeMutablePointer<addrinfo>?
+        let rc = getaddrinfo(address.host, String(address.port), &hints, &found)
+        guard rc == 0, let info = found else {
+            throw ScoringSocketError(description: "cannot resolve --scoring-tcp \(address): \(String(cString: gai_strerror(rc)))")
+        }
+        defer { freeaddrinfo(found) }
+        let fd = socket(info.pointee.ai_family, info.pointee.ai_socktype | Int32(SOCK_CLOEXEC.rawValue), info.pointee.ai_protocol)
+        guard fd >= 0 else { throw ScoringSocketError(description: "socket(): \(String(cString: strerror(errno)))") }
+        var one: Int32 = 1
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
+        guard bind(fd, info.pointee.ai_addr, info.pointee.ai_addrlen) == 0, listen(fd, 128) == 0 else {
+            let reason = String(cString: strerror(errno))
+            close(fd)
+            throw ScoringSocketError(description: "cannot listen on --scoring-tcp \(address): \(reason)")
+        }
+        var bound = sockaddr_storage()
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        _ = withUnsafeMutablePointer(to: &bound) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        boundPort = withUnsafePointer(to: &bound) { pointer in
+            pointer.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { Int(UInt16(bigEndian: $0.pointee.sin_port)) }
         }
         listenFD = fd
     }
@@ -207,10 +247,10 @@ public final class ScoringSocketListener: @unchecked Sendable {
         defer { lock.unlock() }
         guard !closed else { return }
         closed = true
-        unlink(config.path)
+        if case .unix(let path, _) = config.endpoint { unlink(path) }
         close(listenFD)
         listenFD = -1
-        close(lockFD)
+        if lockFD >= 0 { close(lockFD) }
         lockFD = -1
     }
 
@@ -232,13 +272,38 @@ public final class ScoringSocketListener: @unchecked Sendable {
         return (false, who)
     }
 
+    /// A TCP peer must start with the shared secret.
+    private func secretPresented(_ fd: Int32, _ secret: [UInt8]) -> (Bool, String) {
+        guard let header = readExactly(fd, ScoringFrames.headerLength), Array(header[0..<4]) == Array("GZA1".utf8)
+        else { return (false, "a TCP peer that did not start with the shared secret") }
+        let length = Int(ScoringFrames.readU32(header, at: 4))
+        guard length <= 4096, let presented = readExactly(fd, length) else {
+            return (false, "a TCP peer with an oversized or cut secret")
+        }
+        // Constant time over the longer of the two, so the comparison does not leak a prefix.
+        var difference = UInt8(presented.count == secret.count ? 0 : 1)
+        for index in 0..<max(presented.count, secret.count) {
+            let a = index < presented.count ? presented[index] : 0
+            let b = index < secret.count ? secret[index] : 0
+            difference |= a ^ b
+        }
+        return (difference == 0, difference == 0 ? "a TCP peer with the secret" : "a TCP peer with a wrong secret")
+    }
+
     private func serveConnection(_ fd: Int32) {
-        let (allowed, who) = peerAllowed(fd)
+        let (allowed, who): (Bool, String)
+        switch config.endpoint {
+        case .unix: (allowed, who) = peerAllowed(fd)
+        case .tcp(_, let secret):
+            var one: Int32 = 1
+            setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+            (allowed, who) = secretPresented(fd, secret)
+        }
         guard allowed else {
             logger.warning("scoring socket: refused a peer", metadata: ["peer": "\(who)"])
             send(fd, .failed(
                 code: "peer_refused", message: "this process (\(who)) may not submit images to the scoring daemon",
-                hint: "Run the daemon with --scoring-socket-group set to the PostgreSQL server's group."))
+                hint: "Unix socket: run the daemon with --scoring-socket-group set to the PostgreSQL server's group; TCP: set galaxy.scoring_secret to the daemon's --scoring-secret-file."))
             return
         }
         while let request = readRequest(fd) {

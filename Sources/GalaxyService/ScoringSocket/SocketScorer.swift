@@ -208,7 +208,7 @@ public final class SocketScorer: @unchecked Sendable {
                 .failed(
                     code: JobError.Code.modelMissing.rawValue,
                     message: "model \(request.modelID) (\"\(request.modelName)\") with sha256 \(request.modelSHA256.prefix(12))… is not in galaxy.models as the daemon sees it",
-                    hint: "A model added or activated in an open transaction is scored through the socket only after COMMIT."))
+                    hint: "A model added in a transaction that has not committed is scored through the socket only after COMMIT."))
         }
         do {
             let model = try loader.load(onnx: stored.onnx, threads: threads)
