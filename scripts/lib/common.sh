@@ -17,7 +17,7 @@ ensure_swift() {
 
 # Installs the Debian packages the build and the database need, when any is missing.
 ensure_apt_packages() {
-    local wanted=(libturbojpeg0-dev libjpeg62-turbo-dev libpq-dev libopenblas-dev pkg-config
+    local wanted=(libturbojpeg0-dev libjpeg62-turbo-dev libpq-dev libopenblas-dev pkg-config gcc make
         postgresql-15 postgresql-contrib postgresql-server-dev-all "$@")
     local missing=()
     local p
