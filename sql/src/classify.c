@@ -369,8 +369,14 @@ galaxy_classify_many(PG_FUNCTION_ARGS)
 	TupleDesc	desc;
 	double		latency_ms = 0;
 
+	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
+	desc = rsinfo->setDesc;
+	if (desc->natts != 10)
+		elog(ERROR, "galaxy.classification has %d columns, this library expects 10: run galaxy migrate",
+			 desc->natts);
+	/* A null array has no elements: no rows. */
 	if (PG_ARGISNULL(0))
-		PG_RETURN_NULL();
+		return (Datum) 0;
 	array = PG_GETARG_ARRAYTYPE_P(0);
 	deconstruct_array(array, BYTEAOID, -1, false, TYPALIGN_INT, &elements, &element_nulls, &count);
 	if (count > SCORING_MAX_IMAGES)
@@ -398,11 +404,6 @@ galaxy_classify_many(PG_FUNCTION_ARGS)
 	if (present > 0)
 		latency_ms = score(&model, present, jpegs, lengths, replies);
 
-	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
-	desc = rsinfo->setDesc;
-	if (desc->natts != 10)
-		elog(ERROR, "galaxy.classification has %d columns, this library expects 10: run galaxy migrate",
-			 desc->natts);
 	for (int i = 0, next = 0; i < count; i++)
 	{
 		if (element_nulls[i])

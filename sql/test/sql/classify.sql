@@ -27,6 +27,7 @@ select galaxy.classify(''::bytea);
 select galaxy.classify(null) is null as null_image_has_no_class;
 select * from galaxy.classify_many(array['\xffd8ffe0'::bytea, '\x00'::bytea]);
 select count(*) from galaxy.classify_many(array[]::bytea[]);
+select count(*) from galaxy.classify_many(null);
 select count(*) from galaxy.classify_many(array_fill(null::bytea, array[1025]));
 select galaxy.classify('\xffd8ffe0'::bytea);
 set galaxy.predict_timeout = 'soon';
