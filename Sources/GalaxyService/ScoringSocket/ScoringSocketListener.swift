@@ -229,11 +229,12 @@ public final class ScoringSocketListener: @unchecked Sendable {
             return
         }
         closing = true
-        let open = connections
+        // Readers blocked between requests see end of file; a reply being written still goes out.
+        // Under the lock: a connection leaves the set before its descriptor is closed, so no
+        // descriptor number reused elsewhere is shut down.
+        for fd in connections { shutdown(fd, Int32(SHUT_RD)) }
         lock.unlock()
         if listenFD >= 0 { shutdown(listenFD, Int32(SHUT_RDWR)) }
-        // Readers blocked between requests see end of file; a reply being written still goes out.
-        for fd in open { shutdown(fd, Int32(SHUT_RD)) }
         drained.lock()
         while true {
             lock.lock()
