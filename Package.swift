@@ -42,9 +42,10 @@ let package = Package(
             name: "CGalaxyJPEG", dependencies: ["CJPEG"],
             linkerSettings: [.linkedLibrary("jpeg")]),
 
-        // The engine's Winograd tile transforms and max pooling, compiled per vector width and picked
-        // at load time.
-        .target(name: "CGalaxyKernels"),
+        // The engine's GEMM micro-kernels, Winograd tile transforms and max pooling, compiled per
+        // vector width and picked at load time; optimised in debug builds too, so that tests (and
+        // AddressSanitizer runs) of the engine do not crawl.
+        .target(name: "CGalaxyKernels", cSettings: [.unsafeFlags(["-O2"], .when(configuration: .debug))]),
 
         // Labels, progress reporting and the worker pool shared by every part.
         .target(name: "GalaxyCore"),

@@ -8,24 +8,43 @@ static inline float larger(float a, float b) { return b >= a ? b : a; }
 
 // One copy of the loops per instruction set, each compiled for it; the path in use is chosen
 // once, by CPU features (or GALAXY_KERNELS), and can be switched for tests.
+// GEMM blocking shared by every path: a B panel of GALAXY_GEMM_KC rows stays in L1, an A block of
+// GALAXY_GEMM_MC x GALAXY_GEMM_KC (120 KB) in L2. GALAXY_WIDTH is floats per vector and
+// GALAXY_ROWS the micro-kernel's rows, sized so 2 * GALAXY_ROWS accumulators fit the registers.
+#define GALAXY_GEMM_KC 256
+#define GALAXY_GEMM_MC 120
+#define GALAXY_GEMM_MAX_WIDTH 16
+
 #define GALAXY_LOOP(name) name##_baseline
 #define GALAXY_TARGET
+#define GALAXY_WIDTH 4
+#define GALAXY_ROWS 4
 #include "vector_loops.h"
 #undef GALAXY_LOOP
 #undef GALAXY_TARGET
+#undef GALAXY_WIDTH
+#undef GALAXY_ROWS
 
 #if defined(__x86_64__)
 #define GALAXY_LOOP(name) name##_avx2
 #define GALAXY_TARGET __attribute__((target("avx2,fma")))
+#define GALAXY_WIDTH 8
+#define GALAXY_ROWS 6
 #include "vector_loops.h"
 #undef GALAXY_LOOP
 #undef GALAXY_TARGET
+#undef GALAXY_WIDTH
+#undef GALAXY_ROWS
 
 #define GALAXY_LOOP(name) name##_avx512
 #define GALAXY_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx2,fma")))
+#define GALAXY_WIDTH 16
+#define GALAXY_ROWS 8
 #include "vector_loops.h"
 #undef GALAXY_LOOP
 #undef GALAXY_TARGET
+#undef GALAXY_WIDTH
+#undef GALAXY_ROWS
 #endif
 
 typedef struct {
@@ -34,13 +53,15 @@ typedef struct {
                            const float *restrict, int, float *restrict, ptrdiff_t);
     void (*output_tile_row)(const float *restrict, ptrdiff_t, int, float *restrict, float *restrict);
     void (*max_pool_2x2)(const float *, int, int, int, int, int, float *);
+    void (*sgemm)(int, int, int, float, const float *, ptrdiff_t, const float *, ptrdiff_t, float, float *,
+                  ptrdiff_t, float *);
 } kernel_path;
 
 static const kernel_path paths[] = {
-    {"baseline", input_tile_row_baseline, output_tile_row_baseline, max_pool_2x2_baseline},
+    {"baseline", input_tile_row_baseline, output_tile_row_baseline, max_pool_2x2_baseline, sgemm_baseline},
 #if defined(__x86_64__)
-    {"avx2", input_tile_row_avx2, output_tile_row_avx2, max_pool_2x2_avx2},
-    {"avx512", input_tile_row_avx512, output_tile_row_avx512, max_pool_2x2_avx512},
+    {"avx2", input_tile_row_avx2, output_tile_row_avx2, max_pool_2x2_avx2, sgemm_avx2},
+    {"avx512", input_tile_row_avx512, output_tile_row_avx512, max_pool_2x2_avx512, sgemm_avx512},
 #endif
 };
 static const int path_count = (int)(sizeof(paths) / sizeof(paths[0]));
@@ -163,4 +184,18 @@ void galaxy_winograd_output_plane(const float *m, ptrdiff_t m_stride, int tiles_
 void galaxy_max_pool_2x2(const float *input, int planes, int height, int width, int out_h, int out_w,
                          float *output) {
     chosen_path()->max_pool_2x2(input, planes, height, width, out_h, out_w, output);
+}
+
+void galaxy_sgemm(int m, int n, int k, float alpha, const float *a, ptrdiff_t lda, const float *b, ptrdiff_t ldb,
+                  float beta, float *c, ptrdiff_t ldc) {
+    // The zero-padded copy of a narrow last column block, one per thread.
+    static _Thread_local float pad[GALAXY_GEMM_KC * 2 * GALAXY_GEMM_MAX_WIDTH];
+    if (m <= 0 || n <= 0) return;
+    if (k <= 0) {
+        for (int i = 0; i < m; i++) {
+            for (int j = 0; j < n; j++) c[i * ldc + j] = beta != 0 ? beta * c[i * ldc + j] : 0;
+        }
+        return;
+    }
+    chosen_path()->sgemm(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, pad);
 }

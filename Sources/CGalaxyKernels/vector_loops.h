@@ -1,6 +1,7 @@
 // The engine's vectorisable loops, included once per instruction set by galaxy_kernels.c with
 // GALAXY_LOOP(name) (the suffixed function name) and GALAXY_TARGET (the target attribute) set.
-// They only add, subtract and compare, so every instruction set gives bit-identical results.
+// The transforms and pooling only add, subtract and compare, so every instruction set gives
+// bit-identical results; the GEMM's fused multiply-adds (AVX2, AVX-512) round differently.
 
 // Bᵀ d B for one tile row: the loops over tx read stride-2 columns and store contiguously for
 // each of the 16 outputs, which the vectoriser turns into full-width operations.
@@ -58,6 +59,96 @@ static void GALAXY_LOOP(max_pool_2x2)(const float *input, int planes, int height
             float *restrict out = dst + (ptrdiff_t)y * out_w;
             for (int x = 0; x < out_w; x++) {
                 out[x] = larger(larger(r0[2 * x], r0[2 * x + 1]), larger(r1[2 * x], r1[2 * x + 1]));
+            }
+        }
+    }
+}
+
+// GEMM micro-kernels: C[rows][NV * GALAXY_WIDTH] = alpha * A[rows][k] · B[k][NV * GALAXY_WIDTH]
+// (+ beta * C), with GALAXY_ROWS accumulator rows of NV vectors held in registers. B is read in
+// place, one row of NV vectors per step (the caller pads a narrow last block); A is broadcast one
+// element at a time, so neither operand is packed. Rows past `rows` repeat row 0 and are dropped.
+typedef float GALAXY_LOOP(vec) __attribute__((vector_size(4 * GALAXY_WIDTH), aligned(4)));
+
+#define GALAXY_GEMM_TILE(NAME, NV)                                                                          \
+    GALAXY_TARGET                                                                                           \
+    static void GALAXY_LOOP(NAME)(int rows, int k, const float *restrict a, ptrdiff_t lda,                  \
+                                  const float *restrict b, ptrdiff_t ldb, float alpha, float beta,          \
+                                  float *restrict c, ptrdiff_t ldc, int columns) {                          \
+        typedef GALAXY_LOOP(vec) vec;                                                                       \
+        const float *ar[GALAXY_ROWS];                                                                       \
+        for (int r = 0; r < GALAXY_ROWS; r++) ar[r] = a + (r < rows ? r : 0) * lda;                         \
+        vec acc[GALAXY_ROWS][NV];                                                                           \
+        for (int r = 0; r < GALAXY_ROWS; r++)                                                               \
+            for (int v = 0; v < NV; v++) acc[r][v] = (vec){0};                                              \
+        for (int p = 0; p < k; p++) {                                                                       \
+            vec bv[NV];                                                                                     \
+            for (int v = 0; v < NV; v++) memcpy(&bv[v], b + p * ldb + v * GALAXY_WIDTH, sizeof(vec));       \
+            for (int r = 0; r < GALAXY_ROWS; r++) {                                                         \
+                const float x = ar[r][p];                                                                   \
+                for (int v = 0; v < NV; v++) acc[r][v] += x * bv[v];                                        \
+            }                                                                                               \
+        }                                                                                                   \
+        for (int r = 0; r < rows; r++) {                                                                    \
+            float *restrict out = c + r * ldc;                                                              \
+            if (columns == NV * GALAXY_WIDTH) {                                                             \
+                for (int v = 0; v < NV; v++) {                                                              \
+                    vec y = alpha * acc[r][v];                                                              \
+                    if (beta != 0) {                                                                        \
+                        vec old;                                                                            \
+                        memcpy(&old, out + v * GALAXY_WIDTH, sizeof(vec));                                  \
+                        y += beta * old;                                                                    \
+                    }                                                                                       \
+                    memcpy(out + v * GALAXY_WIDTH, &y, sizeof(vec));                                        \
+                }                                                                                           \
+            } else {                                                                                        \
+                float row[NV * GALAXY_WIDTH];                                                               \
+                memcpy(row, acc[r], sizeof(row));                                                           \
+                for (int j = 0; j < columns; j++)                                                           \
+                    out[j] = beta != 0 ? alpha * row[j] + beta * out[j] : alpha * row[j];                   \
+            }                                                                                               \
+        }                                                                                                   \
+    }
+
+GALAXY_GEMM_TILE(gemm_tile_wide, 2)
+GALAXY_GEMM_TILE(gemm_tile_narrow, 1)
+#undef GALAXY_GEMM_TILE
+
+// C = alpha * A · B + beta * C, all row-major, in blocks that keep a panel of B in L1 and a block
+// of A in L2. Narrow last columns are copied, zero-padded, into `pad` (GALAXY_GEMM_KC * 2 vectors).
+GALAXY_TARGET
+static void GALAXY_LOOP(sgemm)(int m, int n, int k, float alpha, const float *a, ptrdiff_t lda, const float *b,
+                               ptrdiff_t ldb, float beta, float *c, ptrdiff_t ldc, float *pad) {
+    const int wide = 2 * GALAXY_WIDTH;
+    for (int k0 = 0; k0 < k; k0 += GALAXY_GEMM_KC) {
+        const int kc = k - k0 < GALAXY_GEMM_KC ? k - k0 : GALAXY_GEMM_KC;
+        const float block_beta = k0 == 0 ? beta : 1;
+        for (int m0 = 0; m0 < m; m0 += GALAXY_GEMM_MC) {
+            const int mc = m - m0 < GALAXY_GEMM_MC ? m - m0 : GALAXY_GEMM_MC;
+            for (int n0 = 0; n0 < n; n0 += wide) {
+                const int columns = n - n0 < wide ? n - n0 : wide;
+                const float *panel = b + (ptrdiff_t)k0 * ldb + n0;
+                ptrdiff_t panel_ld = ldb;
+                const int narrow = columns <= GALAXY_WIDTH;
+                const int padded = narrow ? GALAXY_WIDTH : wide;
+                if (columns < padded) {
+                    for (int p = 0; p < kc; p++) {
+                        memcpy(pad + p * padded, panel + p * ldb, sizeof(float) * (size_t)columns);
+                        memset(pad + p * padded + columns, 0, sizeof(float) * (size_t)(padded - columns));
+                    }
+                    panel = pad;
+                    panel_ld = padded;
+                }
+                for (int r0 = 0; r0 < mc; r0 += GALAXY_ROWS) {
+                    const int rows = mc - r0 < GALAXY_ROWS ? mc - r0 : GALAXY_ROWS;
+                    const float *ap = a + (ptrdiff_t)(m0 + r0) * lda + k0;
+                    float *cp = c + (ptrdiff_t)(m0 + r0) * ldc + n0;
+                    if (narrow) {
+                        GALAXY_LOOP(gemm_tile_narrow)(rows, kc, ap, lda, panel, panel_ld, alpha, block_beta, cp, ldc, columns);
+                    } else {
+                        GALAXY_LOOP(gemm_tile_wide)(rows, kc, ap, lda, panel, panel_ld, alpha, block_beta, cp, ldc, columns);
+                    }
+                }
             }
         }
     }

@@ -72,8 +72,11 @@ public struct KernelPaths: Sendable, Hashable {
     public var openBLASCore: String
     /// `openblas_get_config()`: version and build options.
     public var openBLASConfig: String
-    /// The instruction set of the engine's Winograd and pooling loops: `avx512`, `avx2` or `baseline`.
+    /// The instruction set of the engine's GEMM, Winograd and pooling loops: `avx512`, `avx2` or
+    /// `baseline`.
     public var engineKernels: String
+    /// Who runs the engine's matrix products (`Kernels.gemmBackend`): `galaxy`, `openblas`, `swift`.
+    public var gemm: String
     /// Whether `GALAXY_KERNELS` chose `engineKernels`.
     public var engineKernelsForced: Bool
     /// A `GALAXY_KERNELS` value this CPU cannot run (then the best path it can run is used).
@@ -93,7 +96,7 @@ public struct KernelPaths: Sendable, Hashable {
         return KernelPaths(
             cpu: CPUDescription.current, features: features, openBLASCore: core,
             openBLASConfig: String(cString: openblas_get_config()).trimmingCharacters(in: .whitespaces),
-            engineKernels: kernels, engineKernelsForced: environment["GALAXY_KERNELS"] != nil && ignored == nil,
+            engineKernels: kernels, gemm: Kernels.gemmBackend.rawValue, engineKernelsForced: environment["GALAXY_KERNELS"] != nil && ignored == nil,
             ignoredKernelRequest: ignored, forcedCore: forced,
             warnings: warnings(features: features, openBLASCore: core, forcedCore: forced)
                 + (ignored.map { ["GALAXY_KERNELS=\($0) names kernels this CPU cannot run; running \(kernels) instead."] }
@@ -145,7 +148,8 @@ public struct KernelPaths: Sendable, Hashable {
 
     /// One line for logs and standard error.
     public var summary: String {
-        "OpenBLAS \(openBLASCore) (\(coreOrigin)), engine kernels \(engineKernels)\(engineKernelsForced ? " (GALAXY_KERNELS)" : ""), on \(cpu): "
+        "engine kernels \(engineKernels)\(engineKernelsForced ? " (GALAXY_KERNELS)" : ""), GEMM \(gemm), "
+            + "OpenBLAS \(openBLASCore) (\(coreOrigin)), on \(cpu): "
             + (features.names.isEmpty ? "no AVX2" : features.names.joined(separator: " "))
     }
 }
@@ -197,7 +201,8 @@ public enum EngineKernelPath {
     /// The path in use.
     public static var current: String { String(cString: galaxy_kernel_path()) }
 
-    /// Switches the path; false when this CPU cannot run it. Every path computes the same values.
+    /// Switches the path; false when this CPU cannot run it. The paths differ only in the rounding
+    /// of the GEMM's multiply-adds (fused on AVX2 and AVX-512).
     @discardableResult
     public static func use(_ name: String) -> Bool { galaxy_set_kernel_path(name) == 0 }
 }

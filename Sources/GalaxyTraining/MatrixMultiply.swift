@@ -1,7 +1,9 @@
 import GalaxyEngine
 
 /// Row-major single-precision matrix products for the training kernels:
-/// `C = alpha * op(A) * op(B) + beta * C`, through the engine's GEMM entry point (OpenBLAS).
+/// `C = alpha * op(A) * op(B) + beta * C`, through the engine's GEMM entry point on OpenBLAS: the
+/// trainer's products span whole mini-batches, where OpenBLAS's packing pays for itself, and the
+/// engine's unpacked micro-kernels (made for one image's layers) trained no faster (docs/engine.md).
 enum MatrixMultiply {
     /// - Parameters:
     ///   - transA: use Aᵀ (A is stored k×m) instead of A (stored m×k).
@@ -13,7 +15,7 @@ enum MatrixMultiply {
         beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
         Kernels.sgemm(
-            transposeA: transA, transposeB: transB, m: m, n: n, k: k, alpha: alpha,
+            backend: .openBLAS, transposeA: transA, transposeB: transB, m: m, n: n, k: k, alpha: alpha,
             a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
     }
 }

@@ -76,10 +76,70 @@ import Testing
     }
 }
 
-/// Every instruction set this CPU can run, forced in turn as `GALAXY_KERNELS` would, gives the
-/// baseline loops' results bit for bit (the loops only add, subtract and compare).
+/// Every instruction set this CPU can run, forced in turn as `GALAXY_KERNELS` would: the GEMM
+/// against a double-precision product, the whole model against the baseline path.
 @Suite(.serialized) struct EngineKernelPathTests {
-    @Test func everyPathThisCPURunsMatchesTheBaselineBitForBit() throws {
+    /// Shapes that hit every edge of the blocking: narrow and wide column tails, rows past the
+    /// micro-kernel's, more rows than one A block (120) and a reduction longer than one B panel (256).
+    static let shapes: [(m: Int, n: Int, k: Int)] = [
+        (1, 1, 1), (5, 3, 7), (6, 8, 3), (7, 16, 9), (8, 32, 9), (9, 33, 17), (48, 169, 24), (96, 36, 48),
+        (192, 63, 96), (24, 250, 27), (13, 37, 300), (130, 47, 5), (121, 17, 513),
+    ]
+
+    @Test func everyPathsGEMMMatchesADoublePrecisionProduct() throws {
+        try #require(Kernels.gemmBackend == .galaxy, "GALAXY_GEMM selects another backend")
+        let previous = EngineKernelPath.current
+        defer { EngineKernelPath.use(previous) }
+        var generator = SystemRandomNumberGenerator()
+        for path in EngineKernelPath.supported {
+            #expect(EngineKernelPath.use(path))
+            for (m, n, k) in Self.shapes {
+                for (alpha, beta) in [(Float(1), Float(0)), (0.5, 2)] {
+                    // Row strides wider than the matrices: the product must stay inside its rows.
+                    let lda = k + 3, ldb = n + 5, ldc = n + 2
+                    let a = (0..<(m * lda)).map { _ in Float.random(in: -1...1, using: &generator) }
+                    let b = (0..<(k * ldb)).map { _ in Float.random(in: -1...1, using: &generator) }
+                    let before = (0..<(m * ldc)).map { _ in Float.random(in: -1...1, using: &generator) }
+                    // With beta 0 the output is only written: NaN there must not leak through.
+                    var c = beta == 0 ? [Float](repeating: .nan, count: m * ldc) : before
+                    a.withUnsafeBufferPointer { ap in
+                        b.withUnsafeBufferPointer { bp in
+                            c.withUnsafeMutableBufferPointer { cp in
+                                Kernels.sgemm(
+                                    m: m, n: n, k: k, alpha: alpha, a: ap.baseAddress!, lda: lda, b: bp.baseAddress!,
+                                    ldb: ldb, beta: beta, c: cp.baseAddress!, ldc: ldc)
+                            }
+                        }
+                    }
+                    var worst = 0.0
+                    for i in 0..<m {
+                        for j in 0..<ldc {
+                            let got = Double(c[i * ldc + j])
+                            guard j < n else {
+                                let untouched = beta == 0 ? got.isNaN : got == Double(before[i * ldc + j])
+                                #expect(untouched, "path \(path) \(m)x\(n)x\(k): wrote past column \(n) of row \(i)")
+                                continue
+                            }
+                            var exact = 0.0, magnitude = 0.0
+                            for p in 0..<k {
+                                let term = Double(a[i * lda + p]) * Double(b[p * ldb + j])
+                                exact += term
+                                magnitude += abs(term)
+                            }
+                            let old = beta == 0 ? 0 : Double(before[i * ldc + j])
+                            let expected = Double(alpha) * exact + Double(beta) * old
+                            // Float32 accumulation: a few ulps per term of the sum of magnitudes.
+                            let tolerance = 4 * Double(Float.ulpOfOne) * (Double(k) * magnitude + abs(Double(beta) * old) + 1)
+                            worst = max(worst, abs(got - expected) / tolerance)
+                        }
+                    }
+                    #expect(worst <= 1, "path \(path) \(m)x\(n)x\(k) alpha \(alpha) beta \(beta): error \(worst)x the tolerance")
+                }
+            }
+        }
+    }
+
+    @Test func everyPathThisCPURunsMatchesTheBaseline() throws {
         let model = try InferenceModel(model: TestModels.defaultArchitecture(size: 50))
         var generator = SystemRandomNumberGenerator()
         let input = (0..<(4 * model.inputCount)).map { _ in Float.random(in: 0...1, using: &generator) }
@@ -91,7 +151,9 @@ import Testing
             #expect(EngineKernelPath.use(path))
             #expect(EngineKernelPath.current == path)
             let output = try model.run(input, batch: 4, threads: 1)
-            #expect(output.map(\.bitPattern) == reference.map(\.bitPattern), "path \(path)")
+            // Only the GEMM's rounding differs (fused multiply-adds); the other loops are exact.
+            let difference = zip(output, reference).map { abs($0 - $1) }.max() ?? .infinity
+            #expect(output.count == reference.count && difference <= 1e-5, "path \(path): \(difference)")
         }
         #expect(!EngineKernelPath.use("sse9"))
         for path in EngineKernelPath.all where !EngineKernelPath.supported.contains(path) {
@@ -103,7 +165,7 @@ import Testing
         let galaxy = try BuiltProducts.galaxy()
         let unsupported = EngineKernelPath.all.first { !EngineKernelPath.supported.contains($0) }
         let forced = try ChildProcess.run(galaxy, ["doctor"], environment: ["GALAXY_KERNELS": "baseline"], timeout: 120)
-        #expect(forced.output.contains("Winograd transforms and pooling: baseline (GALAXY_KERNELS)"), "\(forced.output)")
+        #expect(forced.output.contains("GEMM, Winograd transforms and pooling: baseline (GALAXY_KERNELS)"), "\(forced.output)")
         guard let unsupported else { return }
         let refused = try ChildProcess.run(galaxy, ["doctor"], environment: ["GALAXY_KERNELS": unsupported], timeout: 120)
         #expect(refused.output.contains("GALAXY_KERNELS=\(unsupported) names kernels this CPU cannot run"), "\(refused.output)")

@@ -1,10 +1,10 @@
 #ifndef GALAXY_KERNELS_H
 #define GALAXY_KERNELS_H
-// Winograd F(2x2, 3x3) tile transforms and 2x2 max pooling, the engine's hottest loops outside GEMM. They are C so
-// that each can be compiled several times for different instruction sets (AVX-512, AVX2,
-// baseline), one of which runs, chosen by CPU features; Swift has no per-function target
-// attributes. Also here: the CPU features the engine's choices rest on (cpuid, xgetbv).
-// Only GalaxyEngine includes this header.
+// The engine's hottest loops: single-precision GEMM micro-kernels, Winograd F(2x2, 3x3) tile
+// transforms and 2x2 max pooling. They are C so that each can be compiled several times for
+// different instruction sets (AVX-512, AVX2, baseline), one of which runs, chosen by CPU features;
+// Swift has no per-function target attributes. Also here: the CPU features the engine's choices
+// rest on (cpuid, xgetbv). Only GalaxyEngine includes this header.
 #include <stddef.h>
 
 #ifdef __cplusplus
@@ -26,6 +26,13 @@ void galaxy_winograd_output_plane(const float *m, ptrdiff_t m_stride, int tiles_
 /// guarantees 2 * out_h <= height and 2 * out_w <= width (odd last rows and columns are dropped).
 void galaxy_max_pool_2x2(const float *input, int planes, int height, int width, int out_h, int out_w,
                          float *output);
+
+/// C = alpha * A · B + beta * C for row-major A `[m][k]` (row stride `lda`), B `[k][n]` and
+/// C `[m][n]`, on the calling thread. With beta 0, C is only written (never read). Register-blocked
+/// micro-kernels per instruction set, chosen like the loops above; the paths differ only in
+/// rounding (fused multiply-adds on AVX2 and AVX-512, separate ones on the baseline).
+void galaxy_sgemm(int m, int n, int k, float alpha, const float *a, ptrdiff_t lda, const float *b, ptrdiff_t ldb,
+                  float beta, float *c, ptrdiff_t ldc);
 
 /// What the processor offers and the operating system lets programs use (x86-64; all zero
 /// elsewhere). Read with cpuid and xgetbv, never from a table of CPU models.

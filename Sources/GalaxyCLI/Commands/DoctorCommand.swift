@@ -7,9 +7,10 @@ struct DoctorCommand: ParsableCommand {
         commandName: "doctor", abstract: "Show the CPU, its features and the kernel paths galaxy runs.",
         discussion: """
             Prints what the processor offers (cpuid) and the operating system allows (xgetbv), which \
-            OpenBLAS core runs the matrix products and which path of the engine's own kernels was \
-            picked, and a warning for each known slow combination with what to do. Never a table of \
-            CPU models: everything is read from this machine.
+            path of the engine's own kernels (matrix products, Winograd, pooling) was picked, which \
+            OpenBLAS core runs the remaining products, and a warning for each known slow \
+            combination with what to do. Never a table of CPU models: everything is read from this \
+            machine.
             """)
 
     func run() throws {
@@ -24,9 +25,14 @@ struct DoctorCommand: ParsableCommand {
         print("OpenBLAS core:     \(paths.openBLASCore) (\(paths.coreOrigin)); best for these features: \(KernelPaths.suggestedCore(for: f) ?? "its generic kernels")")
         print("OpenBLAS build:    \(paths.openBLASConfig)")
         print(
-            "engine kernels:    Winograd transforms and pooling: \(paths.engineKernels)"
+            "engine kernels:    GEMM, Winograd transforms and pooling: \(paths.engineKernels)"
                 + (paths.engineKernelsForced ? " (GALAXY_KERNELS)" : " (best this CPU runs)")
-                + "; this CPU runs \(EngineKernelPath.supported.joined(separator: ", ")); GEMM: OpenBLAS")
+                + "; this CPU runs \(EngineKernelPath.supported.joined(separator: ", "))")
+        print(
+            "matrix products:   "
+                + (paths.gemm == "galaxy"
+                    ? "galaxy's own kernels (\(paths.engineKernels)); OpenBLAS for transposed products and the trainer"
+                    : "\(paths.gemm) (GALAXY_GEMM)"))
         print("reduced precision: none (every model runs in float32)")
         if paths.warnings.isEmpty {
             print("warnings:          none")

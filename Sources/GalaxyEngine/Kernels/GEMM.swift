@@ -1,3 +1,4 @@
+import CGalaxyKernels
 import COpenBLAS
 import Foundation
 
@@ -6,37 +7,50 @@ import Foundation
 public enum Kernels {
     /// Which implementation `sgemm` uses.
     public enum GEMMBackend: String, Sendable, CaseIterable {
-        /// Debian's OpenBLAS (runtime-dispatched AVX-512/AVX2 kernels). The default: it measured
-        /// faster on every layer shape of the default network (see docs/engine.md).
+        /// The engine's own register-blocked micro-kernels (`galaxy_sgemm` in CGalaxyKernels),
+        /// chosen by CPU features like the other C loops. The default: on the engine's small
+        /// layer shapes it needs neither OpenBLAS's packing nor its beta pass (docs/engine.md).
+        /// Transposed products still go to OpenBLAS.
+        case galaxy = "galaxy"
+        /// Debian's OpenBLAS (kernels chosen by the CPU model it recognises) for every product.
         case openBLAS = "openblas"
         /// The portable Swift SIMD kernel in this module.
         case swiftSIMD = "swift"
     }
 
-    /// The backend used by `sgemm`: `GALAXY_GEMM=swift` selects the Swift kernel (for comparison).
+    /// The backend used by `sgemm`: `GALAXY_GEMM=openblas|swift` selects another (for comparison).
     public static let gemmBackend: GEMMBackend = {
         if let text = ProcessInfo.processInfo.environment["GALAXY_GEMM"], let b = GEMMBackend(rawValue: text) {
             return b
         }
-        return .openBLAS
+        return .galaxy
     }()
 
     /// `C = alpha * op(A) * op(B) + beta * C`, row-major, where `op(A)` is `m x k` and `op(B)` is
     /// `k x n`. Runs on the calling thread (OpenBLAS's own threads are limited with
     /// `setBLASThreads`).
     /// - Parameters:
+    ///   - backend: who multiplies untransposed operands (transposed ones always go to OpenBLAS).
     ///   - transposeA: use `Aᵀ` (A stored `k x m`).
     ///   - transposeB: use `Bᵀ` (B stored `n x k`).
     ///   - lda, ldb, ldc: row strides in elements.
     public static func sgemm(
-        transposeA: Bool = false, transposeB: Bool = false, m: Int, n: Int, k: Int,
+        backend: GEMMBackend = gemmBackend, transposeA: Bool = false, transposeB: Bool = false, m: Int, n: Int, k: Int,
         alpha: Float = 1, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
         beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
         guard m > 0, n > 0 else { return }
-        if gemmBackend == .swiftSIMD && !transposeA && !transposeB {
-            SwiftGEMM.multiply(m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
-            return
+        if !transposeA && !transposeB {
+            switch backend {
+            case .galaxy:
+                galaxy_sgemm(Int32(m), Int32(n), Int32(k), alpha, a, lda, b, ldb, beta, c, ldc)
+                return
+            case .swiftSIMD:
+                SwiftGEMM.multiply(m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+                return
+            case .openBLAS:
+                break
+            }
         }
         cblas_sgemm(
             CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
