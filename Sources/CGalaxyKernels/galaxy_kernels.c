@@ -52,16 +52,19 @@ typedef struct {
     void (*input_tile_row)(const float *restrict, const float *restrict, const float *restrict,
                            const float *restrict, int, float *restrict, ptrdiff_t);
     void (*output_tile_row)(const float *restrict, ptrdiff_t, int, float *restrict, float *restrict);
+    void (*output_tile_max)(const float *restrict, ptrdiff_t, int, float *restrict);
     void (*max_pool_2x2)(const float *, int, int, int, int, int, float *);
     void (*sgemm)(int, int, int, float, const float *, ptrdiff_t, const float *, ptrdiff_t, float, float *,
                   ptrdiff_t, float *);
 } kernel_path;
 
 static const kernel_path paths[] = {
-    {"baseline", input_tile_row_baseline, output_tile_row_baseline, max_pool_2x2_baseline, sgemm_baseline},
+    {"baseline", input_tile_row_baseline, output_tile_row_baseline, output_tile_max_baseline, max_pool_2x2_baseline,
+     sgemm_baseline},
 #if defined(__x86_64__)
-    {"avx2", input_tile_row_avx2, output_tile_row_avx2, max_pool_2x2_avx2, sgemm_avx2},
-    {"avx512", input_tile_row_avx512, output_tile_row_avx512, max_pool_2x2_avx512, sgemm_avx512},
+    {"avx2", input_tile_row_avx2, output_tile_row_avx2, output_tile_max_avx2, max_pool_2x2_avx2, sgemm_avx2},
+    {"avx512", input_tile_row_avx512, output_tile_row_avx512, output_tile_max_avx512, max_pool_2x2_avx512,
+     sgemm_avx512},
 #endif
 };
 static const int path_count = (int)(sizeof(paths) / sizeof(paths[0]));
@@ -178,6 +181,19 @@ void galaxy_winograd_output_plane(const float *m, ptrdiff_t m_stride, int tiles_
             top[2 * whole] = s0[0] + s0[1] + s0[2];
             if (oy + 1 < out_h) bottom[2 * whole] = s1[0] + s1[1] + s1[2];
         }
+    }
+}
+
+void galaxy_winograd_output_max_pool_plane(const float *m, ptrdiff_t m_stride, int tiles_w, float *out, int pooled_h,
+                                           int pooled_w) {
+    const kernel_path *path = chosen_path();
+    // Pooled row y is tile row y; with no dropped tile column the plane is one contiguous run.
+    if (pooled_w == tiles_w) {
+        path->output_tile_max(m, m_stride, pooled_h * tiles_w, out);
+        return;
+    }
+    for (int ty = 0; ty < pooled_h; ty++) {
+        path->output_tile_max(m + (ptrdiff_t)ty * tiles_w, m_stride, pooled_w, out + (ptrdiff_t)ty * pooled_w);
     }
 }
 

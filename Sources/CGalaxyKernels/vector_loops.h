@@ -47,6 +47,25 @@ static void GALAXY_LOOP(output_tile_row)(const float *restrict m, ptrdiff_t ms, 
     }
 }
 
+// The same transform followed by a 2x2 max of each tile's block (a following 2x2, stride-2 max
+// pool), for `count` tiles stored contiguously: one pooled value per tile, compared in the order
+// max_pool_2x2 compares, so the result equals transform-then-pool bit for bit.
+GALAXY_TARGET
+static void GALAXY_LOOP(output_tile_max)(const float *restrict m, ptrdiff_t ms, int count, float *restrict out) {
+    for (int tx = 0; tx < count; tx++) {
+        const float *p = m + tx;
+        float s0[4], s1[4];
+        for (int j = 0; j < 4; j++) {
+            const float a = p[j * ms], b = p[(4 + j) * ms], c = p[(8 + j) * ms], d = p[(12 + j) * ms];
+            s0[j] = a + b + c;
+            s1[j] = b - c - d;
+        }
+        const float top_left = s0[0] + s0[1] + s0[2], top_right = s0[1] - s0[2] - s0[3];
+        const float bottom_left = s1[0] + s1[1] + s1[2], bottom_right = s1[1] - s1[2] - s1[3];
+        out[tx] = larger(larger(top_left, top_right), larger(bottom_left, bottom_right));
+    }
+}
+
 GALAXY_TARGET
 static void GALAXY_LOOP(max_pool_2x2)(const float *input, int planes, int height, int width, int out_h, int out_w,
                                       float *output) {

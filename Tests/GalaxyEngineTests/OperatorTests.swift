@@ -346,6 +346,59 @@ import Foundation
     }
 }
 
+/// A 2x2, stride-2 max pool after a Winograd convolution is done by its output transform; the
+/// result must equal the convolution's own output pooled afterwards, bit for bit, on every path.
+@Suite(.serialized) struct FusedMaxPoolTests {
+    static func pooled(_ k: [Float], channels: Int, height: Int, width: Int, ceil: Bool) -> [Float] {
+        let ph = ceil ? (height + 1) / 2 : height / 2, pw = ceil ? (width + 1) / 2 : width / 2
+        var out: [Float] = []
+        for o in 0..<channels {
+            for y in 0..<ph {
+                for x in 0..<pw {
+                    var best = -Float.infinity
+                    for (dy, dx) in [(0, 0), (0, 1), (1, 0), (1, 1)] where 2 * y + dy < height && 2 * x + dx < width {
+                        best = max(best, k[(o * height + 2 * y + dy) * width + 2 * x + dx])
+                    }
+                    out.append(best)
+                }
+            }
+        }
+        return out
+    }
+
+    /// Sides that keep or drop the last tile column (the contiguous and the row-by-row loop),
+    /// several images per transform pass, and ceil_mode, which is not fused (partial windows).
+    @Test(arguments: [(37, [1, 1, 1, 1], 0), (36, [0, 0, 0, 0], 0), (45, [0, 2, 1, 0], 0), (9, [1, 0, 2, 1], 0), (37, [1, 1, 1, 1], 1)])
+    func fusedPoolEqualsThePoolOfTheConvolution(side s: Int, pads: [Int], ceilMode: Int) throws {
+        let pair = WinogradTests.ConvPair(side: s, outC: 16, pads: pads, seed: 31)
+        let full = try InferenceModel(model: pair.model(tail: [
+            ONNX.NodeProto(opType: "Relu", inputs: ["k"], outputs: ["body_out"])
+        ]))
+        let pooled = try InferenceModel(model: pair.model(tail: [
+            ONNX.NodeProto(opType: "Relu", inputs: ["k"], outputs: ["r"]),
+            ONNX.NodeProto(
+                opType: "MaxPool", inputs: ["r"], outputs: ["body_out"],
+                attributes: [.ints("kernel_shape", [2, 2]), .ints("strides", [2, 2]), .int("ceil_mode", ceilMode)]),
+        ]))
+        let oh = s + pads[0] + pads[2] - 2, ow = s + pads[1] + pads[3] - 2
+        let batch = 3
+        let input = TestModels.values(batch * 3 * s * s, seed: 32)
+        let previous = EngineKernelPath.current
+        defer { EngineKernelPath.use(previous) }
+        for path in EngineKernelPath.supported {
+            #expect(EngineKernelPath.use(path))
+            let k = try full.run(input, batch: batch, threads: 1)
+            let got = try pooled.run(input, batch: batch, threads: 1)
+            var expected: [Float] = []
+            for n in 0..<batch {
+                let item = Array(k[(n * 16 * oh * ow)..<((n + 1) * 16 * oh * ow)])
+                expected += Self.pooled(item, channels: 16, height: oh, width: ow, ceil: ceilMode == 1)
+            }
+            #expect(got.map(\.bitPattern) == expected.map(\.bitPattern), "path \(path), side \(s), pads \(pads), ceil \(ceilMode)")
+        }
+    }
+}
+
 /// The 2x2 max pooling kernel (vectorised C) against the general window loop, on planes wide
 /// enough for the vector loop and its remainder, with odd sides that drop a row and a column.
 @Suite struct MaxPoolKernelTests {

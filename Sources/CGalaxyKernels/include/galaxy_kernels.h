@@ -22,6 +22,13 @@ void galaxy_winograd_input_plane(const float *plane, int height, int width, int 
 void galaxy_winograd_output_plane(const float *m, ptrdiff_t m_stride, int tiles_h, int tiles_w,
                                   float *out, int out_h, int out_w);
 
+/// The output transform fused with a following 2x2, stride-2 max pool: tile (ty, tx) of the
+/// `tiles_w`-wide tile grid, for ty < pooled_h and tx < pooled_w, writes the largest of its 2x2
+/// block to `out[ty * pooled_w + tx]` (the pool drops an odd last row and column, and with them
+/// the clipped tiles). Equal bit for bit to galaxy_winograd_output_plane then galaxy_max_pool_2x2.
+void galaxy_winograd_output_max_pool_plane(const float *m, ptrdiff_t m_stride, int tiles_w, float *out, int pooled_h,
+                                           int pooled_w);
+
 /// 2x2, stride-2 max pooling of `planes` planes `[height][width]` into `[out_h][out_w]`; the caller
 /// guarantees 2 * out_h <= height and 2 * out_w <= width (odd last rows and columns are dropped).
 void galaxy_max_pool_2x2(const float *input, int planes, int height, int width, int out_h, int out_w,

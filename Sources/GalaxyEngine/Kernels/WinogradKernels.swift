@@ -48,11 +48,12 @@ enum Winograd {
     }
 
     /// Convolves `images` images `[inC, h, w]` (back to back) into `[outC, oh, ow]` each (no bias,
-    /// no activation). The transforms run along whole tile rows so the loops are contiguous.
+    /// no activation), or with `maxPooled` straight into the 2x2, stride-2 max pool of that output,
+    /// `[outC, oh / 2, ow / 2]`. The transforms run along whole tile rows so the loops are contiguous.
     static func convolve(
         input: UnsafePointer<Float>, images: Int, inChannels: Int, height: Int, width: Int, padTop: Int, padLeft: Int,
         transformedWeights u: UnsafePointer<Float>, outChannels: Int, outHeight oh: Int, outWidth ow: Int,
-        scratch: UnsafeMutablePointer<Float>, output: UnsafeMutablePointer<Float>
+        maxPooled: Bool = false, scratch: UnsafeMutablePointer<Float>, output: UnsafeMutablePointer<Float>
     ) {
         let tilesH = tiles(oh), tilesW = tiles(ow)
         let perImage = tilesH * tilesW
@@ -75,6 +76,15 @@ enum Winograd {
                 b: UnsafePointer(v + k * kStride), ldb: n, c: m + k * outChannels * n, ldc: n)
         }
         // Output transform: Y = Aᵀ m A, one plane at a time (M[k] is contiguous along a tile row).
+        if maxPooled {
+            let (ph, pw) = (oh / 2, ow / 2)
+            for index in 0..<(images * outChannels) {
+                let image = index / outChannels, o = index % outChannels
+                galaxy_winograd_output_max_pool_plane(
+                    m + o * n + image * perImage, outChannels * n, Int32(tilesW), output + index * ph * pw, Int32(ph), Int32(pw))
+            }
+            return
+        }
         for index in 0..<(images * outChannels) {
             let image = index / outChannels, o = index % outChannels
             galaxy_winograd_output_plane(

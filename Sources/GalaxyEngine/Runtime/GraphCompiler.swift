@@ -443,9 +443,26 @@ struct GraphCompiler {
             next += 1
         }
         let dims = [cout, oh, ow]
-        let slot = newSlot(dims)
         // A sole MaxPool consumer takes over bias and activation on its smaller output.
         let deferToPool = next < nodes.count && nodes[next].opType == "MaxPool" && isSoleConsumer(nodes[next], of: out)
+        if deferToPool, ConvLayer.lowering(channels: c, outChannels: cout, groups: group, window: window) == .winograd,
+            ConvLayer.fusesMaxPool
+        {
+            let pool = nodes[next]
+            let poolAttributes = NodeAttributes(pool, index: next)
+            let plan = try poolPlan(pool, poolAttributes, input: dims)
+            if plan.isMax2x2Stride2, plan.outHeight == oh / 2, plan.outWidth == ow / 2 {
+                // The Winograd output transform writes the pooled planes directly.
+                let slot = newSlot(plan.dims)
+                layers.append(ConvLayer(
+                    input: x.slot, output: slot, channels: c, height: h, width: wd, outChannels: cout, groups: group,
+                    window: window, outHeight: oh, outWidth: ow, weights: weights, bias: bias, activation: activation,
+                    maxPooled: true))
+                values[try onlyOutput(pool, poolAttributes)] = .activation(slot: slot, dims: plan.dims)
+                return next + 1
+            }
+        }
+        let slot = newSlot(dims)
         layers.append(ConvLayer(
             input: x.slot, output: slot, channels: c, height: h, width: wd, outChannels: cout, groups: group, window: window,
             outHeight: oh, outWidth: ow, weights: weights, bias: bias, activation: activation, deferEpilogue: deferToPool))
@@ -575,20 +592,32 @@ struct GraphCompiler {
             && consumers[value, default: 0] == 1 && value != graphOutput
     }
 
-    private mutating func compilePool(
-        _ node: ONNX.NodeProto, _ a: NodeAttributes, epilogue: (bias: [Float], activation: Activation)? = nil
-    ) throws(ModelError) {
+    /// What a pooling node computes on an input of `dims` `[C, H, W]`, its attributes checked.
+    private struct PoolPlan {
+        let kind: PoolLayer.Kind
+        let dims: [Int]
+        let window: Window2D
+        var outHeight: Int { dims[1] }
+        var outWidth: Int { dims[2] }
+        /// A 2x2, stride-2 max pool without padding or dilation (a Winograd output can fuse it).
+        var isMax2x2Stride2: Bool {
+            kind == .max && window.kernelH == 2 && window.kernelW == 2 && window.strideH == 2 && window.strideW == 2
+                && window.padTop == 0 && window.padLeft == 0 && window.padBottom == 0 && window.padRight == 0
+                && window.dilationH == 1 && window.dilationW == 1
+        }
+    }
+
+    private func poolPlan(_ node: ONNX.NodeProto, _ a: NodeAttributes, input dims: [Int]) throws(ModelError) -> PoolPlan {
         try checkInputCount(node, a, 1...1)
         let isMax = node.opType == "MaxPool"
         try a.allowOnly(
             isMax
                 ? ["auto_pad", "ceil_mode", "dilations", "kernel_shape", "pads", "storage_order", "strides"]
                 : ["auto_pad", "ceil_mode", "count_include_pad", "dilations", "kernel_shape", "pads", "strides"])
-        let x = try activation(node.inputs[0], a, rank: 4)
         guard let kernel = try a.ints("kernel_shape"), kernel.count == 2, kernel.allSatisfy({ $0 >= 1 }) else {
             throw a.error(.unsupportedAttribute, "kernel_shape must be two positive values (only 2-D pooling is supported)")
         }
-        let (c, h, w) = (x.dims[0], x.dims[1], x.dims[2])
+        let (c, h, w) = (dims[0], dims[1], dims[2])
         let strides = try Self.pair(a, "strides", default: 1)
         let dilations = try Self.pair(a, "dilations", default: 1)
         let pads = try Self.padding(a, input: [h, w], kernel: kernel, strides: strides, dilations: dilations)
@@ -600,12 +629,21 @@ struct GraphCompiler {
         let ow = Window2D.outputSize(input: w, kernel: kernel[1], stride: strides[1], padHead: pads[1], padTail: pads[3], dilation: dilations[1], ceil: ceil)
         guard oh > 0, ow > 0 else { throw a.error(.invalidShape, "the \(kernel) window does not fit the \(h)x\(w) input") }
         let kind: PoolLayer.Kind = isMax ? .max : .average(countIncludePad: try a.int("count_include_pad", default: 0) != 0)
-        let dims = [c, oh, ow]
-        let slot = newSlot(dims)
+        return PoolPlan(kind: kind, dims: [c, oh, ow], window: window)
+    }
+
+    private mutating func compilePool(
+        _ node: ONNX.NodeProto, _ a: NodeAttributes, epilogue: (bias: [Float], activation: Activation)? = nil
+    ) throws(ModelError) {
+        try checkInputCount(node, a, 1...1)
+        let x = try activation(node.inputs[0], a, rank: 4)
+        let plan = try poolPlan(node, a, input: x.dims)
+        let slot = newSlot(plan.dims)
         layers.append(PoolLayer(
-            input: x.slot, output: slot, kind: kind, channels: c, height: h, width: w, window: window, outHeight: oh, outWidth: ow,
+            input: x.slot, output: slot, kind: plan.kind, channels: x.dims[0], height: x.dims[1], width: x.dims[2],
+            window: plan.window, outHeight: plan.outHeight, outWidth: plan.outWidth,
             epilogueBias: epilogue?.bias, epilogueActivation: epilogue?.activation ?? .none))
-        values[try onlyOutput(node, a)] = .activation(slot: slot, dims: dims)
+        values[try onlyOutput(node, a)] = .activation(slot: slot, dims: plan.dims)
     }
 
     private mutating func compileBroadcast(_ node: ONNX.NodeProto, _ a: NodeAttributes) throws(ModelError) {

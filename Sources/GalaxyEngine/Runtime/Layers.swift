@@ -1,3 +1,5 @@
+import Foundation
+
 /// What one step reads and writes when it runs on a chunk of `batch` images: a pointer per value
 /// slot (each slot holds `batch` items back to back) and the calling thread's scratch memory.
 struct Frame {
@@ -32,15 +34,20 @@ final class ConvLayer: Layer {
     /// True when a following max pool adds the bias and applies the activation on its 4x smaller
     /// output instead (max commutes with a per-channel shift and monotonic activations).
     let deferEpilogue: Bool
+    /// True when this layer also does a following 2x2, stride-2 max pool (Winograd only): the
+    /// output transform writes `[outChannels, outHeight / 2, outWidth / 2]`, and bias and
+    /// activation apply to that.
+    let maxPooled: Bool
     /// `U[16][outChannels][channels]` when lowered to Winograd F(2x2, 3x3).
     let winogradWeights: [Float]
 
     init(
         input: Int, output: Int, channels: Int, height: Int, width: Int, outChannels: Int, groups: Int,
         window: Window2D, outHeight: Int, outWidth: Int, weights: [Float], bias: [Float], activation: Activation,
-        deferEpilogue: Bool = false
+        deferEpilogue: Bool = false, maxPooled: Bool = false
     ) {
         self.deferEpilogue = deferEpilogue
+        self.maxPooled = maxPooled
         self.input = input
         self.output = output
         self.channels = channels
@@ -54,22 +61,29 @@ final class ConvLayer: Layer {
         self.weights = weights
         self.bias = bias
         self.activation = activation
-        let w = window
-        if groups == channels && groups > 1 {
-            lowering = .depthwise
-        } else if groups == 1 && w.kernelH == 1 && w.kernelW == 1 && w.strideH == 1 && w.strideW == 1
-            && w.padTop == 0 && w.padLeft == 0 && w.padBottom == 0 && w.padRight == 0
-        {
-            lowering = .pointwise
-        } else if Winograd.isEnabled && groups == 1 && w.kernelH == 3 && w.kernelW == 3 && w.strideH == 1 && w.strideW == 1
-            && w.dilationH == 1 && w.dilationW == 1 && channels >= 16 && outChannels >= 16
-        {
-            lowering = .winograd
-        } else {
-            lowering = .im2col
-        }
+        lowering = Self.lowering(channels: channels, outChannels: outChannels, groups: groups, window: window)
+        precondition(!maxPooled || lowering == .winograd, "only a Winograd convolution fuses its max pool")
         winogradWeights = lowering == .winograd ? Winograd.transformWeights(weights, outChannels: outChannels, inChannels: channels) : []
     }
+
+    /// How a convolution of this shape runs.
+    static func lowering(channels: Int, outChannels: Int, groups: Int, window w: Window2D) -> Lowering {
+        if groups == channels && groups > 1 { return .depthwise }
+        if groups == 1 && w.kernelH == 1 && w.kernelW == 1 && w.strideH == 1 && w.strideW == 1
+            && w.padTop == 0 && w.padLeft == 0 && w.padBottom == 0 && w.padRight == 0
+        {
+            return .pointwise
+        }
+        if Winograd.isEnabled && groups == 1 && w.kernelH == 3 && w.kernelW == 3 && w.strideH == 1 && w.strideW == 1
+            && w.dilationH == 1 && w.dilationW == 1 && channels >= 16 && outChannels >= 16
+        {
+            return .winograd
+        }
+        return .im2col
+    }
+
+    /// `GALAXY_FUSED_POOL=0` keeps a following 2x2 max pool a layer of its own, for comparison.
+    static let fusesMaxPool: Bool = ProcessInfo.processInfo.environment["GALAXY_FUSED_POOL"] != "0"
 
     var scratchCount: Int {
         switch lowering {
@@ -85,7 +99,9 @@ final class ConvLayer: Layer {
     func run(_ f: Frame) {
         let inItem = channels * height * width
         let plane = outHeight * outWidth
-        let outItem = outChannels * plane
+        // What this layer writes per image: the convolution's planes, or their max pool.
+        let written = maxPooled ? (outHeight / 2) * (outWidth / 2) : plane
+        let outItem = outChannels * written
         let cinG = channels / groups
         let coutG = outChannels / groups
         let k = cinG * window.kernelH * window.kernelW
@@ -115,7 +131,8 @@ final class ConvLayer: Layer {
                                 Winograd.convolve(
                                     input: x, images: min(group, f.batch - n), inChannels: channels, height: height, width: width,
                                     padTop: window.padTop, padLeft: window.padLeft, transformedWeights: u.baseAddress!,
-                                    outChannels: outChannels, outHeight: outHeight, outWidth: outWidth, scratch: f.scratch, output: y)
+                                    outChannels: outChannels, outHeight: outHeight, outWidth: outWidth, maxPooled: maxPooled,
+                                    scratch: f.scratch, output: y)
                             }
                         }
                     case .depthwise:
@@ -124,7 +141,7 @@ final class ConvLayer: Layer {
                             weights: w, window: window, outputHeight: outHeight, outputWidth: outWidth, output: y)
                     }
                     if !deferEpilogue {
-                        activation.applyWithRowBias(y, rows: outChannels, columns: plane, bias: bp.baseAddress!)
+                        activation.applyWithRowBias(y, rows: outChannels, columns: written, bias: bp.baseAddress!)
                     }
                 }
             }
