@@ -6,14 +6,16 @@
 // Same comparison as Swift's max(a, b): b when b >= a, else a.
 static inline float larger(float a, float b) { return b >= a ? b : a; }
 
-// One copy of the loops per instruction set, each compiled for it; the path in use is chosen
-// once, by CPU features (or GALAXY_KERNELS), and can be switched for tests.
 // GEMM blocking shared by every path: a B panel of GALAXY_GEMM_KC rows stays in L1, an A block of
-// GALAXY_GEMM_MC x GALAXY_GEMM_KC (120 KB) in L2. GALAXY_WIDTH is floats per vector and
-// GALAXY_ROWS the micro-kernel's rows, sized so 2 * GALAXY_ROWS accumulators fit the registers.
+// GALAXY_GEMM_MC x GALAXY_GEMM_KC (120 KB) in L2.
 #define GALAXY_GEMM_KC 256
 #define GALAXY_GEMM_MC 120
 #define GALAXY_GEMM_MAX_WIDTH 16
+
+// One copy of the loops per instruction set, each compiled for it; the path in use is chosen
+// once, by CPU features (or GALAXY_KERNELS), and can be switched for tests. GALAXY_WIDTH is floats
+// per vector and GALAXY_ROWS the GEMM micro-kernel's rows, sized so that its 2 * GALAXY_ROWS
+// accumulators and operands fit the registers.
 
 #define GALAXY_LOOP(name) name##_baseline
 #define GALAXY_TARGET

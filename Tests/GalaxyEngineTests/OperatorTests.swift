@@ -399,6 +399,25 @@ import Foundation
     }
 }
 
+extension FusedMaxPoolTests {
+    /// A leaky ReLU with a negative slope is not monotonic: the pool must see its output, so it is
+    /// neither fused nor handed the activation.
+    @Test func aNonMonotonicActivationIsPooledAfterIt() throws {
+        let s = 13
+        let pair = WinogradTests.ConvPair(side: s, outC: 16, pads: [1, 1, 1, 1], seed: 41)
+        let leaky = ONNX.NodeProto(opType: "LeakyRelu", inputs: ["k"], outputs: ["r"], attributes: [.float("alpha", -0.5)])
+        let full = try InferenceModel(model: pair.model(tail: [leaky, ONNX.NodeProto(opType: "Identity", inputs: ["r"], outputs: ["body_out"])]))
+        let pooled = try InferenceModel(model: pair.model(tail: [
+            leaky,
+            ONNX.NodeProto(
+                opType: "MaxPool", inputs: ["r"], outputs: ["body_out"], attributes: [.ints("kernel_shape", [2, 2]), .ints("strides", [2, 2])]),
+        ]))
+        let input = TestModels.values(3 * s * s, seed: 42)
+        let expected = Self.pooled(try full.run(input, batch: 1, threads: 1), channels: 16, height: s, width: s, ceil: false)
+        #expect(try pooled.run(input, batch: 1, threads: 1) == expected)
+    }
+}
+
 /// The 2x2 max pooling kernel (vectorised C) against the general window loop, on planes wide
 /// enough for the vector loop and its remainder, with odd sides that drop a row and a column.
 @Suite struct MaxPoolKernelTests {

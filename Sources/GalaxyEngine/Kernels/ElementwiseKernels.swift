@@ -8,6 +8,13 @@ enum Activation: Sendable, Equatable {
     case sigmoid
     case tanh
 
+    /// Whether `max(f(x), f(y)) == f(max(x, y))`, so that a max pool may run before it: every
+    /// activation here is non-decreasing except a leaky ReLU with a negative slope.
+    var commutesWithMax: Bool {
+        if case .leakyRelu(let alpha) = self { return alpha >= 0 }
+        return true
+    }
+
     /// Applies the activation in place to `count` values.
     func apply(_ values: UnsafeMutablePointer<Float>, count: Int) {
         switch self {

@@ -445,6 +445,7 @@ struct GraphCompiler {
         let dims = [cout, oh, ow]
         // A sole MaxPool consumer takes over bias and activation on its smaller output.
         let deferToPool = next < nodes.count && nodes[next].opType == "MaxPool" && isSoleConsumer(nodes[next], of: out)
+            && activation.commutesWithMax
         if deferToPool, ConvLayer.lowering(channels: c, outChannels: cout, groups: group, window: window) == .winograd,
             ConvLayer.fusesMaxPool
         {
