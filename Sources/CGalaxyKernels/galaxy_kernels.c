@@ -6,6 +6,21 @@
 // Same comparison as Swift's max(a, b): b when b >= a, else a.
 static inline float larger(float a, float b) { return b >= a ? b : a; }
 
+// Aᵀ m A for one tile whose 16 values lie `ms` apart: its 2x2 output block, row by row. Inlined
+// into each instruction set's loops, which vectorise it across tiles.
+static inline void winograd_output_tile(const float *p, ptrdiff_t ms, float block[4]) {
+    float s0[4], s1[4];
+    for (int j = 0; j < 4; j++) {
+        const float a = p[j * ms], b = p[(4 + j) * ms], c = p[(8 + j) * ms], d = p[(12 + j) * ms];
+        s0[j] = a + b + c;
+        s1[j] = b - c - d;
+    }
+    block[0] = s0[0] + s0[1] + s0[2];
+    block[1] = s0[1] - s0[2] - s0[3];
+    block[2] = s1[0] + s1[1] + s1[2];
+    block[3] = s1[1] - s1[2] - s1[3];
+}
+
 // GEMM blocking shared by every path: a B panel of GALAXY_GEMM_KC rows stays in L1, an A block of
 // GALAXY_GEMM_MC x GALAXY_GEMM_KC (120 KB) in L2.
 #define GALAXY_GEMM_KC 256
@@ -172,16 +187,10 @@ void galaxy_winograd_output_plane(const float *m, ptrdiff_t m_stride, int tiles_
         float *bottom = oy + 1 < out_h ? top + out_w : spare_row;
         path->output_tile_row(src, m_stride, whole, top, bottom);
         if (whole < tiles_w) {
-            const float *p = src + whole;
-            float s0[4], s1[4];
-            for (int j = 0; j < 4; j++) {
-                const float a = p[j * m_stride], b = p[(4 + j) * m_stride], c = p[(8 + j) * m_stride],
-                            d = p[(12 + j) * m_stride];
-                s0[j] = a + b + c;
-                s1[j] = b - c - d;
-            }
-            top[2 * whole] = s0[0] + s0[1] + s0[2];
-            if (oy + 1 < out_h) bottom[2 * whole] = s1[0] + s1[1] + s1[2];
+            float block[4];
+            winograd_output_tile(src + whole, m_stride, block);
+            top[2 * whole] = block[0];
+            if (oy + 1 < out_h) bottom[2 * whole] = block[2];
         }
     }
 }

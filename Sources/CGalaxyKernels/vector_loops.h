@@ -33,17 +33,12 @@ GALAXY_TARGET
 static void GALAXY_LOOP(output_tile_row)(const float *restrict m, ptrdiff_t ms, int count, float *restrict top,
                                          float *restrict bottom) {
     for (int tx = 0; tx < count; tx++) {
-        const float *p = m + tx;
-        float s0[4], s1[4];
-        for (int j = 0; j < 4; j++) {
-            const float a = p[j * ms], b = p[(4 + j) * ms], c = p[(8 + j) * ms], d = p[(12 + j) * ms];
-            s0[j] = a + b + c;
-            s1[j] = b - c - d;
-        }
-        top[2 * tx] = s0[0] + s0[1] + s0[2];
-        top[2 * tx + 1] = s0[1] - s0[2] - s0[3];
-        bottom[2 * tx] = s1[0] + s1[1] + s1[2];
-        bottom[2 * tx + 1] = s1[1] - s1[2] - s1[3];
+        float block[4];
+        winograd_output_tile(m + tx, ms, block);
+        top[2 * tx] = block[0];
+        top[2 * tx + 1] = block[1];
+        bottom[2 * tx] = block[2];
+        bottom[2 * tx + 1] = block[3];
     }
 }
 
@@ -53,16 +48,9 @@ static void GALAXY_LOOP(output_tile_row)(const float *restrict m, ptrdiff_t ms, 
 GALAXY_TARGET
 static void GALAXY_LOOP(output_tile_max)(const float *restrict m, ptrdiff_t ms, int count, float *restrict out) {
     for (int tx = 0; tx < count; tx++) {
-        const float *p = m + tx;
-        float s0[4], s1[4];
-        for (int j = 0; j < 4; j++) {
-            const float a = p[j * ms], b = p[(4 + j) * ms], c = p[(8 + j) * ms], d = p[(12 + j) * ms];
-            s0[j] = a + b + c;
-            s1[j] = b - c - d;
-        }
-        const float top_left = s0[0] + s0[1] + s0[2], top_right = s0[1] - s0[2] - s0[3];
-        const float bottom_left = s1[0] + s1[1] + s1[2], bottom_right = s1[1] - s1[2] - s1[3];
-        out[tx] = larger(larger(top_left, top_right), larger(bottom_left, bottom_right));
+        float block[4];
+        winograd_output_tile(m + tx, ms, block);
+        out[tx] = larger(larger(block[0], block[1]), larger(block[2], block[3]));
     }
 }
 
