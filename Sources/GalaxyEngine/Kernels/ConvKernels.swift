@@ -21,6 +21,15 @@ public struct Window2D: Sendable, Equatable {
         self.dilationW = dilationW
     }
 
+    /// Whether every window of an `outputHeight x outputWidth` result over a `height x width` input
+    /// is one aligned 2x2 block of it: 2x2, stride 2, no dilation, starting at the top-left corner
+    /// and never reaching past the input (what the C pooling loop and the pooled Winograd output
+    /// transform compute).
+    func coversAlignedTwoByTwoBlocks(height: Int, width: Int, outputHeight: Int, outputWidth: Int) -> Bool {
+        kernelH == 2 && kernelW == 2 && strideH == 2 && strideW == 2 && padTop == 0 && padLeft == 0
+            && dilationH == 1 && dilationW == 1 && outputHeight * 2 <= height && outputWidth * 2 <= width
+    }
+
     /// Output size along one axis (floor rounding, or ceil as pooling's `ceil_mode` asks).
     static func outputSize(input: Int, kernel: Int, stride: Int, padHead: Int, padTail: Int, dilation: Int, ceil: Bool) -> Int {
         let effective = (kernel - 1) * dilation + 1

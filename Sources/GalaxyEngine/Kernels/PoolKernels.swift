@@ -6,10 +6,7 @@ extension Kernels {
         input: UnsafePointer<Float>, planes: Int, height: Int, width: Int, window w: Window2D,
         outputHeight oh: Int, outputWidth ow: Int, output: UnsafeMutablePointer<Float>
     ) {
-        let simple2x2 = w.kernelH == 2 && w.kernelW == 2 && w.strideH == 2 && w.strideW == 2
-            && w.padTop == 0 && w.padLeft == 0 && w.dilationH == 1 && w.dilationW == 1
-            && oh * 2 <= height && ow * 2 <= width
-        if simple2x2 {
+        if w.coversAlignedTwoByTwoBlocks(height: height, width: width, outputHeight: oh, outputWidth: ow) {
             galaxy_max_pool_2x2(input, Int32(planes), Int32(height), Int32(width), Int32(oh), Int32(ow), output)
             return
         }

@@ -452,8 +452,10 @@ struct GraphCompiler {
             let pool = nodes[next]
             let poolAttributes = NodeAttributes(pool, index: next)
             let plan = try poolPlan(pool, poolAttributes, input: dims)
-            if plan.isMax2x2Stride2, plan.outHeight == oh / 2, plan.outWidth == ow / 2 {
-                // The Winograd output transform writes the pooled planes directly.
+            if plan.kind == .max,
+                plan.window.coversAlignedTwoByTwoBlocks(height: oh, width: ow, outputHeight: plan.outHeight, outputWidth: plan.outWidth)
+            {
+                // The Winograd output transform writes the pooled planes (oh / 2 x ow / 2) directly.
                 let slot = newSlot(plan.dims)
                 layers.append(ConvLayer(
                     input: x.slot, output: slot, channels: c, height: h, width: wd, outChannels: cout, groups: group,
@@ -600,12 +602,6 @@ struct GraphCompiler {
         let window: Window2D
         var outHeight: Int { dims[1] }
         var outWidth: Int { dims[2] }
-        /// A 2x2, stride-2 max pool without padding or dilation (a Winograd output can fuse it).
-        var isMax2x2Stride2: Bool {
-            kind == .max && window.kernelH == 2 && window.kernelW == 2 && window.strideH == 2 && window.strideW == 2
-                && window.padTop == 0 && window.padLeft == 0 && window.padBottom == 0 && window.padRight == 0
-                && window.dilationH == 1 && window.dilationW == 1
-        }
     }
 
     private func poolPlan(_ node: ONNX.NodeProto, _ a: NodeAttributes, input dims: [Int]) throws(ModelError) -> PoolPlan {
