@@ -104,12 +104,15 @@ static const kernel_path *find_path(const char *name) {
     return NULL;
 }
 
-// Written once before the first kernel call (or by galaxy_set_kernel_path in tests); every path
-// computes the same values, so a switch while another thread runs a kernel changes only speed.
+// The process's path, written once before the first kernel call. A test's switch
+// (galaxy_set_kernel_path) holds for its own thread only: the GEMM paths round differently, so a
+// process-wide switch would change the results of whatever else runs at that moment.
 static const kernel_path *_Atomic current_path;
+static _Thread_local const kernel_path *thread_path;
 static const char *_Atomic ignored_request;
 
 static const kernel_path *chosen_path(void) {
+    if (thread_path) return thread_path;
     const kernel_path *path = current_path;
     if (path) return path;
     const char *requested = getenv("GALAXY_KERNELS");
@@ -143,7 +146,7 @@ int galaxy_set_kernel_path(const char *name) {
     const kernel_path *path = find_path(name);
     if (!path) return -1;
     if (!galaxy_kernel_path_supported(name)) return -2;
-    current_path = path;
+    thread_path = path;
     return 0;
 }
 

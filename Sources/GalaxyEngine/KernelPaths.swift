@@ -198,11 +198,12 @@ public enum EngineKernelPath {
     /// The paths this CPU can run.
     public static var supported: [String] { all.filter { galaxy_kernel_path_supported($0) != 0 } }
 
-    /// The path in use.
+    /// The path in use on the calling thread.
     public static var current: String { String(cString: galaxy_kernel_path()) }
 
-    /// Switches the path; false when this CPU cannot run it. The paths differ only in the rounding
-    /// of the GEMM's multiply-adds (fused on AVX2 and AVX-512).
+    /// Switches the calling thread's path (other threads keep the process's); false when this CPU
+    /// cannot run it. The paths differ only in the rounding of the GEMM's multiply-adds (fused on
+    /// AVX2 and AVX-512), so tests that compare results run the engine on their own thread.
     @discardableResult
     public static func use(_ name: String) -> Bool { galaxy_set_kernel_path(name) == 0 }
 }

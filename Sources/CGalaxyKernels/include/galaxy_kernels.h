@@ -56,13 +56,15 @@ void galaxy_read_cpu_features(galaxy_cpu_features *out);
 
 /// The instruction set the kernels above run with: "avx512", "avx2" or "baseline". Chosen at the
 /// first call by CPU features, or by the environment variable GALAXY_KERNELS when the CPU can run
-/// what it names; every path gives bit-identical results.
+/// what it names (a test's galaxy_set_kernel_path on its own thread). The transforms and pooling
+/// give bit-identical results on every path; the GEMM's rounding differs.
 const char *galaxy_kernel_path(void);
 
 /// Whether this CPU can run the path named ("baseline", "avx2", "avx512").
 int galaxy_kernel_path_supported(const char *name);
 
-/// Switches the path (tests): 0 done, -1 no such path, -2 this CPU cannot run it.
+/// Switches the path of the calling thread (tests; other threads keep the process's path): 0 done,
+/// -1 no such path, -2 this CPU cannot run it.
 int galaxy_set_kernel_path(const char *name);
 
 /// The GALAXY_KERNELS value that was ignored because this CPU cannot run it, or NULL.
