@@ -160,3 +160,132 @@ static void GALAXY_LOOP(sgemm)(int m, int n, int k, float alpha, const float *a,
         }
     }
 }
+
+// bf16 GEMM (reduced-precision models): A holds bf16 pairs along k, prepacked at load
+// (galaxy_pack_bf16_pairs); B is fp32, rounded to bf16 pairs one panel at a time. Each product of
+// two bf16 values is exact in fp32, so "add the odd pair's product, then the even one's", rounded
+// once per add, is what AVX512-BF16's vdpbf16ps computes: this emulation and the native path
+// (galaxy_kernels.c) agree bit for bit, denormals aside (the instruction flushes them).
+typedef unsigned int GALAXY_LOOP(bits) __attribute__((vector_size(4 * GALAXY_WIDTH), aligned(4)));
+
+// Rounds fp32 to bf16 to nearest even (NaN stays NaN): the 16 high bits of the result.
+GALAXY_TARGET
+static inline GALAXY_LOOP(bits) GALAXY_LOOP(round_bf16)(GALAXY_LOOP(bits) u) {
+    typedef GALAXY_LOOP(bits) bits;
+    const bits nan = (bits)((u & 0x7fffffffu) > 0x7f800000u);
+    const bits rounded = (u + 0x7fffu + ((u >> 16) & 1u)) & 0xffff0000u;
+    return (rounded & ~nan) | ((u | 0x00400000u) & 0xffff0000u & nan);
+}
+
+// Packs rows 2q and 2q + 1 of a B panel (`columns` of them, zero-padded to `padded`) into
+// `pairs` rows of bf16 pairs: the even row's value in the low half, the odd row's in the high.
+// A missing odd last row packs as zero.
+GALAXY_TARGET
+static void GALAXY_LOOP(pack_bf16_panel)(const float *b, ptrdiff_t ldb, int rows, int columns, int padded,
+                                         unsigned int *restrict out) {
+    typedef GALAXY_LOOP(bits) bits;
+    for (int q = 0; 2 * q < rows; q++) {
+        const float *even = b + (ptrdiff_t)(2 * q) * ldb;
+        const float *odd = 2 * q + 1 < rows ? even + ldb : NULL;
+        unsigned int *restrict dst = out + (ptrdiff_t)q * padded;
+        int j = 0;
+        for (; j + GALAXY_WIDTH <= columns; j += GALAXY_WIDTH) {
+            bits e, o = (bits){0};
+            memcpy(&e, even + j, sizeof(bits));
+            if (odd) memcpy(&o, odd + j, sizeof(bits));
+            const bits packed = (GALAXY_LOOP(round_bf16)(e) >> 16) | GALAXY_LOOP(round_bf16)(o);
+            memcpy(dst + j, &packed, sizeof(bits));
+        }
+        for (; j < padded; j++) {
+            bits e = (bits){0}, o = (bits){0};
+            if (j < columns) {
+                memcpy(&e, even + j, sizeof(float));
+                if (odd) memcpy(&o, odd + j, sizeof(float));
+            }
+            const bits packed = (GALAXY_LOOP(round_bf16)(e) >> 16) | GALAXY_LOOP(round_bf16)(o);
+            dst[j] = packed[0];
+        }
+    }
+}
+
+// Emulated bf16 micro-kernels: C[rows][NV * GALAXY_WIDTH] (+)= A · B with A's pairs broadcast and
+// B's packed panel read in place; `accumulate` adds to C (later k blocks), else C is only written.
+#define GALAXY_BF16_TILE(NAME, NV)                                                                          \
+    GALAXY_TARGET                                                                                           \
+    static void GALAXY_LOOP(NAME)(int rows, int pairs, const unsigned int *restrict a, ptrdiff_t lda,        \
+                                  const unsigned int *restrict b, ptrdiff_t ldb, int accumulate,            \
+                                  float *restrict c, ptrdiff_t ldc, int columns) {                          \
+        typedef GALAXY_LOOP(vec) vec;                                                                       \
+        typedef GALAXY_LOOP(bits) bits;                                                                     \
+        const unsigned int *ar[GALAXY_ROWS];                                                                \
+        for (int r = 0; r < GALAXY_ROWS; r++) ar[r] = a + (r < rows ? r : 0) * lda;                         \
+        vec acc[GALAXY_ROWS][NV];                                                                           \
+        for (int r = 0; r < GALAXY_ROWS; r++)                                                               \
+            for (int v = 0; v < NV; v++) acc[r][v] = (vec){0};                                              \
+        for (int q = 0; q < pairs; q++) {                                                                   \
+            vec lo[NV], hi[NV];                                                                             \
+            for (int v = 0; v < NV; v++) {                                                                  \
+                bits packed;                                                                                \
+                memcpy(&packed, b + q * ldb + v * GALAXY_WIDTH, sizeof(bits));                              \
+                lo[v] = (vec)(packed << 16);                                                                \
+                hi[v] = (vec)(packed & 0xffff0000u);                                                        \
+            }                                                                                               \
+            for (int r = 0; r < GALAXY_ROWS; r++) {                                                         \
+                const unsigned int pair = ar[r][q];                                                         \
+                const unsigned int lo_bits = pair << 16, hi_bits = pair & 0xffff0000u;                      \
+                float x_lo, x_hi;                                                                           \
+                memcpy(&x_lo, &lo_bits, sizeof(float));                                                     \
+                memcpy(&x_hi, &hi_bits, sizeof(float));                                                     \
+                for (int v = 0; v < NV; v++) {                                                              \
+                    acc[r][v] += x_hi * hi[v];                                                              \
+                    acc[r][v] += x_lo * lo[v];                                                              \
+                }                                                                                           \
+            }                                                                                               \
+        }                                                                                                   \
+        for (int r = 0; r < rows; r++) {                                                                    \
+            float row[NV * GALAXY_WIDTH];                                                                   \
+            memcpy(row, acc[r], sizeof(row));                                                               \
+            float *restrict out = c + r * ldc;                                                              \
+            for (int j = 0; j < columns; j++) out[j] = accumulate ? out[j] + row[j] : row[j];               \
+        }                                                                                                   \
+    }
+
+GALAXY_BF16_TILE(bf16_tile_wide, 2)
+GALAXY_BF16_TILE(bf16_tile_narrow, 1)
+#undef GALAXY_BF16_TILE
+
+typedef void (*GALAXY_LOOP(bf16_tile_fn))(int, int, const unsigned int *restrict, ptrdiff_t,
+                                          const unsigned int *restrict, ptrdiff_t, int, float *restrict, ptrdiff_t,
+                                          int);
+
+// C = A · B for bf16-pair A `[m][ceil(k / 2)]` (row stride `lda` pairs) and fp32 B `[k][n]`, in
+// panels of GALAXY_GEMM_KC rows of B packed into `pad`; `wide` and `narrow` are the micro-kernels
+// of GALAXY_ROWS rows and 2 or 1 vectors of GALAXY_WIDTH columns.
+GALAXY_TARGET
+static void GALAXY_LOOP(sgemm_bf16_with)(int m, int n, int k, const unsigned int *a, ptrdiff_t lda, const float *b,
+                                         ptrdiff_t ldb, float *c, ptrdiff_t ldc, unsigned int *pad,
+                                         GALAXY_LOOP(bf16_tile_fn) wide_tile, GALAXY_LOOP(bf16_tile_fn) narrow_tile) {
+    const int wide = 2 * GALAXY_WIDTH;
+    for (int k0 = 0; k0 < k; k0 += GALAXY_GEMM_KC) {
+        const int kc = k - k0 < GALAXY_GEMM_KC ? k - k0 : GALAXY_GEMM_KC;
+        const int pairs = (kc + 1) / 2;
+        for (int n0 = 0; n0 < n; n0 += wide) {
+            const int columns = n - n0 < wide ? n - n0 : wide;
+            const int narrow = columns <= GALAXY_WIDTH;
+            const int padded = narrow ? GALAXY_WIDTH : wide;
+            GALAXY_LOOP(pack_bf16_panel)(b + (ptrdiff_t)k0 * ldb + n0, ldb, kc, columns, padded, pad);
+            for (int r0 = 0; r0 < m; r0 += GALAXY_ROWS) {
+                const int rows = m - r0 < GALAXY_ROWS ? m - r0 : GALAXY_ROWS;
+                (narrow ? narrow_tile : wide_tile)(rows, pairs, a + (ptrdiff_t)r0 * lda + k0 / 2, lda, pad, padded,
+                                                   k0 > 0, c + (ptrdiff_t)r0 * ldc + n0, ldc, columns);
+            }
+        }
+    }
+}
+
+GALAXY_TARGET
+static void GALAXY_LOOP(sgemm_bf16)(int m, int n, int k, const unsigned int *a, ptrdiff_t lda, const float *b,
+                                    ptrdiff_t ldb, float *c, ptrdiff_t ldc, unsigned int *pad) {
+    GALAXY_LOOP(sgemm_bf16_with)(m, n, k, a, lda, b, ldb, c, ldc, pad, GALAXY_LOOP(bf16_tile_wide),
+                                 GALAXY_LOOP(bf16_tile_narrow));
+}

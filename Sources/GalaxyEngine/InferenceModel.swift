@@ -31,15 +31,21 @@ public final class InferenceModel: Sendable {
     }
 
     /// Loads a parsed model.
-    /// - Parameter chunkSize: images per thread per pass (dense layers multiply this many rows at once).
+    /// - Parameters:
+    ///   - chunkSize: images per thread per pass (dense layers multiply this many rows at once).
+    ///   - precision: the arithmetic of the convolutions; nil takes the model's `galaxy.precision`.
     /// - Throws: `ModelError` naming the field, node or operator that is outside the contract.
-    public init(model: ONNX.ModelProto, chunkSize: Int = InferenceModel.defaultChunkSize) throws(ModelError) {
-        let graph = try GraphCompiler.compile(model)
+    public init(model: ONNX.ModelProto, chunkSize: Int = InferenceModel.defaultChunkSize, precision requested: Precision? = nil) throws(ModelError) {
+        let precision: Precision
+        if let requested { precision = requested } else { precision = try ModelMetadata.readPrecision(model) }
+        let graph = try GraphCompiler.compile(model, precision: precision)
         self.graph = graph
         inputShape = graph.inputDims
         outputCount = graph.outputCount
         let endsWithSoftmax = model.graph.nodes.last?.opType == "Softmax"
-        metadata = try ModelMetadata(model: model, inputSize: graph.inputDims[1], outputCount: graph.outputCount, endsWithSoftmax: endsWithSoftmax)
+        var metadata = try ModelMetadata(model: model, inputSize: graph.inputDims[1], outputCount: graph.outputCount, endsWithSoftmax: endsWithSoftmax)
+        metadata.precision = precision
+        self.metadata = metadata
         self.chunkSize = max(1, chunkSize)
         workspaces = WorkspacePool(graph: graph, capacity: self.chunkSize)
     }

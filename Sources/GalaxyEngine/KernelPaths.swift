@@ -193,7 +193,7 @@ public enum OpenBLASCoreChoice {
 
 /// The instruction sets of the engine's own C loops, for tests and `GALAXY_KERNELS`.
 public enum EngineKernelPath {
-    public static let all = ["baseline", "avx2", "avx512"]
+    public static let all = ["baseline", "avx2", "avx512", "avx512_bf16"]
 
     /// The paths this CPU can run.
     public static var supported: [String] { all.filter { galaxy_kernel_path_supported($0) != 0 } }

@@ -26,6 +26,11 @@ public struct ModelMetadata: Sendable, Equatable {
     public var std: [Float]?
     /// The DCT scaling the model was trained with (`galaxy.decode_scale`).
     public var decodeScale: DecodeScale
+    /// The arithmetic of the convolutions (`galaxy.precision`; fp32 when absent).
+    public var precision: Precision
+    /// The accuracy check a reduced-precision variant passed, as the JSON `galaxy model add
+    /// --precision` wrote (`galaxy.precision_check`), or nil.
+    public var precisionCheck: String?
 
     /// Metadata keys of the contract.
     public enum Key {
@@ -37,12 +42,15 @@ public struct ModelMetadata: Sendable, Equatable {
         public static let mean = "galaxy.mean"
         public static let std = "galaxy.std"
         public static let decodeScale = "galaxy.decode_scale"
+        public static let precision = "galaxy.precision"
+        public static let precisionCheck = "galaxy.precision_check"
     }
 
     /// - Parameter classes: the high-level class of each label; nil takes the standard collapse.
     public init(
         labels: [String] = GalaxyLabels.standard, classes: [String]? = nil, inputSize: Int = 50, cropFraction: Double = 0.26,
-        output: OutputKind = .logits, mean: [Float]? = nil, std: [Float]? = nil, decodeScale: DecodeScale = .full
+        output: OutputKind = .logits, mean: [Float]? = nil, std: [Float]? = nil, decodeScale: DecodeScale = .full,
+        precision: Precision = .fp32, precisionCheck: String? = nil
     ) {
         self.labels = labels
         self.classes = classes ?? labels.map(GalaxyLabels.highLevelClass(of:))
@@ -52,6 +60,8 @@ public struct ModelMetadata: Sendable, Equatable {
         self.mean = mean
         self.std = std
         self.decodeScale = decodeScale
+        self.precision = precision
+        self.precisionCheck = precisionCheck
     }
 
     /// The labels and their classes as one vocabulary, for parsing catalog labels and for reports.
@@ -84,6 +94,8 @@ public struct ModelMetadata: Sendable, Equatable {
         ]
         if let mean { entries.append(.init(key: Key.mean, value: mean.map { String($0) }.joined(separator: ","))) }
         if let std { entries.append(.init(key: Key.std, value: std.map { String($0) }.joined(separator: ","))) }
+        if precision != .fp32 { entries.append(.init(key: Key.precision, value: precision.rawValue)) }
+        if let precisionCheck { entries.append(.init(key: Key.precisionCheck, value: precisionCheck)) }
         return entries
     }
 
@@ -150,6 +162,19 @@ public struct ModelMetadata: Sendable, Equatable {
         } else {
             decodeScale = .full
         }
+        precision = try Self.readPrecision(model)
+        precisionCheck = model.metadata(Key.precisionCheck)
+    }
+
+    /// `galaxy.precision`, fp32 when absent; read before the graph is compiled, which needs it.
+    static func readPrecision(_ model: ONNX.ModelProto) throws(ModelError) -> Precision {
+        guard let text = model.metadata(Key.precision) else { return .fp32 }
+        guard let precision = Precision(rawValue: text.trimmingCharacters(in: .whitespaces)) else {
+            throw ModelError(
+                .invalidMetadata,
+                "metadata_props '\(Key.precision)': '\(text)' is not one of \(Precision.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        return precision
     }
 
     /// `galaxy.classes`, the one place a model's label-to-class map is read: one non-empty class

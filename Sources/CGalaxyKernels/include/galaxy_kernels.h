@@ -41,6 +41,21 @@ void galaxy_max_pool_2x2(const float *input, int planes, int height, int width, 
 void galaxy_sgemm(int m, int n, int k, float alpha, const float *a, ptrdiff_t lda, const float *b, ptrdiff_t ldb,
                   float beta, float *c, ptrdiff_t ldc);
 
+/// Packs row-major fp32 A `[m][k]` (row stride `lda`) for galaxy_sgemm_bf16: row i becomes
+/// ceil(k / 2) 32-bit pairs at `out + i * ceil(k / 2)`, element 2q rounded to bf16 (to nearest
+/// even) in the low half and element 2q + 1 in the high half (zero past k).
+void galaxy_pack_bf16_pairs(const float *a, int m, int k, ptrdiff_t lda, unsigned int *out);
+
+/// C = A · B in bf16 products with fp32 sums (reduced-precision models): A `[m][k]` packed by
+/// galaxy_pack_bf16_pairs (row stride `lda` pairs), fp32 B `[k][n]` rounded to bf16 as it is
+/// read, C `[m][n]` only written. Native vdpbf16ps on the "avx512_bf16" path, emulated elsewhere
+/// with the same results (each bf16 product is exact in fp32; denormals aside).
+void galaxy_sgemm_bf16(int m, int n, int k, const unsigned int *a, ptrdiff_t lda, const float *b, ptrdiff_t ldb,
+                       float *c, ptrdiff_t ldc);
+
+/// 1 when bf16 products run on the AVX512-BF16 instruction (the "avx512_bf16" path), 0 when emulated.
+int galaxy_bf16_native(void);
+
 /// What the processor offers and the operating system lets programs use (x86-64; all zero
 /// elsewhere). Read with cpuid and xgetbv, never from a table of CPU models.
 typedef struct {
@@ -54,13 +69,14 @@ typedef struct {
 
 void galaxy_read_cpu_features(galaxy_cpu_features *out);
 
-/// The instruction set the kernels above run with: "avx512", "avx2" or "baseline". Chosen at the
+/// The instruction set the kernels above run with: "avx512_bf16" (avx512 with native bf16
+/// products), "avx512", "avx2" or "baseline". Chosen at the
 /// first call by CPU features, or by the environment variable GALAXY_KERNELS when the CPU can run
 /// what it names (a test's galaxy_set_kernel_path on its own thread). The transforms and pooling
 /// give bit-identical results on every path; the GEMM's rounding differs.
 const char *galaxy_kernel_path(void);
 
-/// Whether this CPU can run the path named ("baseline", "avx2", "avx512").
+/// Whether this CPU can run the path named ("baseline", "avx2", "avx512", "avx512_bf16").
 int galaxy_kernel_path_supported(const char *name);
 
 /// Switches the path of the calling thread (tests; other threads keep the process's path): 0 done,

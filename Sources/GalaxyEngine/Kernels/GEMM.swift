@@ -57,6 +57,29 @@ public enum Kernels {
             blasint(m), blasint(n), blasint(k), alpha, a, blasint(lda), b, blasint(ldb), beta, c, blasint(ldc))
     }
 
+    /// `C = A · B` with bf16 products and fp32 sums (`galaxy_sgemm_bf16`), on the calling thread:
+    /// `a` is `[m][k]` packed by `packBF16Pairs` (row stride `lda` pairs), B `[k][n]` fp32, C only
+    /// written.
+    public static func sgemmBF16(
+        m: Int, n: Int, k: Int, a: UnsafePointer<UInt32>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+        c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
+        galaxy_sgemm_bf16(Int32(m), Int32(n), Int32(k), a, lda, b, ldb, c, ldc)
+    }
+
+    /// Row-major `[rows][k]` fp32 as `sgemmBF16`'s A: `bf16PairCount(k)` pairs per row.
+    public static func packBF16Pairs(_ a: [Float], rows: Int, k: Int) -> [UInt32] {
+        precondition(a.count >= rows * k, "packBF16Pairs: fewer than rows * k values")
+        var out = [UInt32](repeating: 0, count: rows * bf16PairCount(k))
+        a.withUnsafeBufferPointer { ap in
+            out.withUnsafeMutableBufferPointer { galaxy_pack_bf16_pairs(ap.baseAddress!, Int32(rows), Int32(k), k, $0.baseAddress!) }
+        }
+        return out
+    }
+
+    /// bf16 pairs holding `k` values.
+    public static func bf16PairCount(_ k: Int) -> Int { (k + 1) / 2 }
+
     /// Array form of `sgemm` for callers without raw buffers (tests, the trainer's small layers).
     public static func sgemm(
         transposeA: Bool = false, transposeB: Bool = false, m: Int, n: Int, k: Int,

@@ -48,12 +48,13 @@ enum Winograd {
     }
 
     /// Convolves `images` images `[inC, h, w]` (back to back) into `[outC, oh, ow]` each (no bias,
-    /// no activation), or with `maxPooled` straight into the 2x2, stride-2 max pool of that output,
+    /// no activation), with `transformedWeights` or their bf16 pairs `bf16Weights`, or with `maxPooled` straight into the 2x2, stride-2 max pool of that output,
     /// `[outC, oh / 2, ow / 2]`. The transforms run along whole tile rows so the loops are contiguous.
     static func convolve(
         input: UnsafePointer<Float>, images: Int, inChannels: Int, height: Int, width: Int, padTop: Int, padLeft: Int,
         transformedWeights u: UnsafePointer<Float>, outChannels: Int, outHeight oh: Int, outWidth ow: Int,
-        maxPooled: Bool = false, scratch: UnsafeMutablePointer<Float>, output: UnsafeMutablePointer<Float>
+        bf16Weights: UnsafePointer<UInt32>? = nil, maxPooled: Bool = false, scratch: UnsafeMutablePointer<Float>,
+        output: UnsafeMutablePointer<Float>
     ) {
         let tilesH = tiles(oh), tilesW = tiles(ow)
         let perImage = tilesH * tilesW
@@ -69,8 +70,16 @@ enum Winograd {
                 input + index * height * width, Int32(height), Int32(width), Int32(padTop), Int32(padLeft),
                 Int32(tilesH), Int32(tilesW), v + c * n + image * perImage, kStride, rows)
         }
-        // 16 GEMMs: M[k] = U[k] · V[k], [outC, inC] x [inC, tiles].
+        // 16 GEMMs: M[k] = U[k] · V[k], [outC, inC] x [inC, tiles]; in bf16 products when the
+        // weights come as pairs (`bf16Weights`, U packed row by row).
+        let pairs = Kernels.bf16PairCount(inChannels)
         for k in 0..<16 {
+            if let bf16Weights {
+                Kernels.sgemmBF16(
+                    m: outChannels, n: n, k: inChannels, a: bf16Weights + k * outChannels * pairs, lda: pairs,
+                    b: UnsafePointer(v + k * kStride), ldb: n, c: m + k * outChannels * n, ldc: n)
+                continue
+            }
             Kernels.sgemm(
                 m: outChannels, n: n, k: inChannels, a: u + k * outChannels * inChannels, lda: inChannels,
                 b: UnsafePointer(v + k * kStride), ldb: n, c: m + k * outChannels * n, ldc: n)

@@ -27,9 +27,12 @@ struct GraphCompiler {
     private var layers: [any Layer] = []
     private var consumers: [String: Int] = [:]
     private var graphOutput = ""
+    /// The arithmetic of the convolutions.
+    private var precision = Precision.fp32
 
-    static func compile(_ model: ONNX.ModelProto) throws(ModelError) -> CompiledGraph {
+    static func compile(_ model: ONNX.ModelProto, precision: Precision = .fp32) throws(ModelError) -> CompiledGraph {
         var compiler = GraphCompiler()
+        compiler.precision = precision
         return try compiler.run(model)
     }
 
@@ -460,7 +463,7 @@ struct GraphCompiler {
                 layers.append(ConvLayer(
                     input: x.slot, output: slot, channels: c, height: h, width: wd, outChannels: cout, groups: group,
                     window: window, outHeight: oh, outWidth: ow, weights: weights, bias: bias, activation: activation,
-                    maxPooled: true))
+                    maxPooled: true, precision: precision))
                 values[try onlyOutput(pool, poolAttributes)] = .activation(slot: slot, dims: plan.dims)
                 return next + 1
             }
@@ -468,7 +471,8 @@ struct GraphCompiler {
         let slot = newSlot(dims)
         layers.append(ConvLayer(
             input: x.slot, output: slot, channels: c, height: h, width: wd, outChannels: cout, groups: group, window: window,
-            outHeight: oh, outWidth: ow, weights: weights, bias: bias, activation: activation, deferEpilogue: deferToPool))
+            outHeight: oh, outWidth: ow, weights: weights, bias: bias, activation: activation, deferEpilogue: deferToPool,
+            precision: precision))
         values[out] = .activation(slot: slot, dims: dims)
         if deferToPool {
             try compilePool(nodes[next], NodeAttributes(nodes[next], index: next), epilogue: (bias, activation))

@@ -40,11 +40,16 @@ final class ConvLayer: Layer {
     let maxPooled: Bool
     /// `U[16][outChannels][channels]` when lowered to Winograd F(2x2, 3x3).
     let winogradWeights: [Float]
+    /// The arithmetic of the products; depthwise convolutions stay fp32.
+    let precision: Precision
+    /// With bf16 precision, the GEMM's weights as bf16 pairs (`Kernels.packBF16Pairs`): U's
+    /// `16 * outChannels` rows for Winograd, else `weights`' `outChannels` rows.
+    let bf16Weights: [UInt32]
 
     init(
         input: Int, output: Int, channels: Int, height: Int, width: Int, outChannels: Int, groups: Int,
         window: Window2D, outHeight: Int, outWidth: Int, weights: [Float], bias: [Float], activation: Activation,
-        deferEpilogue: Bool = false, maxPooled: Bool = false
+        deferEpilogue: Bool = false, maxPooled: Bool = false, precision: Precision = .fp32
     ) {
         self.deferEpilogue = deferEpilogue
         self.maxPooled = maxPooled
@@ -64,6 +69,15 @@ final class ConvLayer: Layer {
         lowering = Self.lowering(channels: channels, outChannels: outChannels, groups: groups, window: window)
         precondition(!maxPooled || lowering == .winograd, "only a Winograd convolution fuses its max pool")
         winogradWeights = lowering == .winograd ? Winograd.transformWeights(weights, outChannels: outChannels, inChannels: channels) : []
+        self.precision = lowering == .depthwise ? .fp32 : precision
+        switch (self.precision, lowering) {
+        case (.bf16, .winograd):
+            bf16Weights = Kernels.packBF16Pairs(winogradWeights, rows: 16 * outChannels, k: channels)
+        case (.bf16, _):
+            bf16Weights = Kernels.packBF16Pairs(weights, rows: outChannels, k: weights.count / max(outChannels, 1))
+        case (.fp32, _):
+            bf16Weights = []
+        }
     }
 
     /// How a convolution of this shape runs.
@@ -105,23 +119,32 @@ final class ConvLayer: Layer {
         let cinG = channels / groups
         let coutG = outChannels / groups
         let k = cinG * window.kernelH * window.kernelW
+        let pairs = Kernels.bf16PairCount(k)
+        // `[coutG, k]` weights of group g times B `[k, plane]`, in this layer's precision.
+        func multiply(group g: Int, weights w: UnsafePointer<Float>, pairs p: UnsafePointer<UInt32>?, b: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>) {
+            if let p {
+                Kernels.sgemmBF16(m: coutG, n: plane, k: k, a: p + g * coutG * pairs, lda: pairs, b: b, ldb: plane, c: c, ldc: plane)
+            } else {
+                Kernels.sgemm(m: coutG, n: plane, k: k, a: w + g * coutG * k, lda: k, b: b, ldb: plane, c: c, ldc: plane)
+            }
+        }
         weights.withUnsafeBufferPointer { wp in
+          bf16Weights.withUnsafeBufferPointer { pp in
             bias.withUnsafeBufferPointer { bp in
                 let w = wp.baseAddress!
+                let packed = precision == .bf16 ? pp.baseAddress : nil
                 for n in 0..<f.batch {
                     let x = UnsafePointer(f.slots[input] + n * inItem)
                     let y = f.slots[output] + n * outItem
                     switch lowering {
                     case .pointwise:
-                        Kernels.sgemm(m: outChannels, n: plane, k: channels, a: w, lda: channels, b: x, ldb: plane, c: y, ldc: plane)
+                        multiply(group: 0, weights: w, pairs: packed, b: x, c: y)
                     case .im2col:
                         for g in 0..<groups {
                             Kernels.im2col(
                                 input: x + g * cinG * height * width, channels: cinG, height: height, width: width,
                                 window: window, outputHeight: outHeight, outputWidth: outWidth, columns: f.scratch)
-                            Kernels.sgemm(
-                                m: coutG, n: plane, k: k, a: w + g * coutG * k, lda: k, b: UnsafePointer(f.scratch), ldb: plane,
-                                c: y + g * coutG * plane, ldc: plane)
+                            multiply(group: g, weights: w, pairs: packed, b: UnsafePointer(f.scratch), c: y + g * coutG * plane)
                         }
                     case .winograd:
                         // Several images per pass: at the first image of each group.
@@ -131,8 +154,8 @@ final class ConvLayer: Layer {
                                 Winograd.convolve(
                                     input: x, images: min(group, f.batch - n), inChannels: channels, height: height, width: width,
                                     padTop: window.padTop, padLeft: window.padLeft, transformedWeights: u.baseAddress!,
-                                    outChannels: outChannels, outHeight: outHeight, outWidth: outWidth, maxPooled: maxPooled,
-                                    scratch: f.scratch, output: y)
+                                    outChannels: outChannels, outHeight: outHeight, outWidth: outWidth, bf16Weights: packed,
+                                    maxPooled: maxPooled, scratch: f.scratch, output: y)
                             }
                         }
                     case .depthwise:
@@ -145,6 +168,7 @@ final class ConvLayer: Layer {
                     }
                 }
             }
+          }
         }
     }
 }

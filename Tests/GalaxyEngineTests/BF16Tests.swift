@@ -1,0 +1,127 @@
+import Foundation
+import Testing
+
+@testable import GalaxyEngine
+
+/// bf16 products: the GEMM on every path against a double-precision product of the rounded
+/// operands, the paths against each other, whole models against fp32, and the metadata that asks
+/// for them.
+@Suite(.serialized) struct BF16Tests {
+    /// fp32 rounded to bf16, to nearest even, as a float.
+    static func roundedToBF16(_ x: Float) -> Float {
+        let u = x.bitPattern
+        return Float(bitPattern: (u &+ 0x7fff &+ ((u >> 16) & 1)) & 0xffff_0000)
+    }
+
+    /// Runs the bf16 GEMM of `a` `[m][k]` and `b` `[k][ldb]` into `[m][ldc]` (NaN past column n).
+    static func product(m: Int, n: Int, k: Int, a: [Float], b: [Float], ldb: Int, ldc: Int) -> [Float] {
+        let packed = Kernels.packBF16Pairs(a, rows: m, k: k)
+        var c = [Float](repeating: .nan, count: m * ldc)
+        packed.withUnsafeBufferPointer { ap in
+            b.withUnsafeBufferPointer { bp in
+                c.withUnsafeMutableBufferPointer { cp in
+                    Kernels.sgemmBF16(
+                        m: m, n: n, k: k, a: ap.baseAddress!, lda: Kernels.bf16PairCount(k), b: bp.baseAddress!, ldb: ldb,
+                        c: cp.baseAddress!, ldc: ldc)
+                }
+            }
+        }
+        return c
+    }
+
+    @Test func everyPathsProductIsTheExactProductOfTheRoundedOperands() {
+        let previous = EngineKernelPath.current
+        defer { EngineKernelPath.use(previous) }
+        var generator = SystemRandomNumberGenerator()
+        for (m, n, k) in EngineKernelPathTests.shapes {
+            let ldb = n + 3, ldc = n + 2
+            let a = (0..<(m * k)).map { _ in Float.random(in: -1...1, using: &generator) }
+            let b = (0..<(k * ldb)).map { _ in Float.random(in: -1...1, using: &generator) }
+            var reference: [Float]?
+            for path in EngineKernelPath.supported {
+                #expect(EngineKernelPath.use(path))
+                let c = Self.product(m: m, n: n, k: k, a: a, b: b, ldb: ldb, ldc: ldc)
+                var worst = 0.0
+                for i in 0..<m {
+                    for j in 0..<ldc {
+                        guard j < n else {
+                            #expect(c[i * ldc + j].isNaN, "path \(path) \(m)x\(n)x\(k): wrote past column \(n) of row \(i)")
+                            continue
+                        }
+                        var exact = 0.0, magnitude = 0.0
+                        for p in 0..<k {
+                            let term = Double(Self.roundedToBF16(a[i * k + p])) * Double(Self.roundedToBF16(b[p * ldb + j]))
+                            exact += term
+                            magnitude += abs(term)
+                        }
+                        let tolerance = 4 * Double(Float.ulpOfOne) * (Double(k) * magnitude + 1)
+                        worst = max(worst, abs(Double(c[i * ldc + j]) - exact) / tolerance)
+                    }
+                }
+                #expect(worst <= 1, "path \(path) \(m)x\(n)x\(k): error \(worst)x the tolerance")
+                // Each bf16 product is exact in fp32, so every path rounds the same sums the same way.
+                if let reference {
+                    #expect(
+                        zip(c, reference).allSatisfy { $0.bitPattern == $1.bitPattern || ($0.isNaN && $1.isNaN) },
+                        "path \(path) \(m)x\(n)x\(k) differs from the baseline")
+                } else {
+                    reference = c
+                }
+            }
+        }
+    }
+
+    @Test func packingRoundsToNearestEvenAndPadsAnOddReduction() {
+        // 1 + 2^-8 lies halfway between two bf16 values: it rounds to the even one, 1.
+        let a: [Float] = [1 + 0x1p-8, 1 + 3 * 0x1p-8, -2.5]
+        let packed = Kernels.packBF16Pairs(a, rows: 1, k: 3)
+        #expect(packed.count == 2)
+        #expect(packed[0] & 0xffff == Float(1).bitPattern >> 16)
+        #expect(packed[0] >> 16 == (1 + 4 * 0x1p-8 as Float).bitPattern >> 16)
+        #expect(packed[1] == Float(-2.5).bitPattern >> 16)
+    }
+
+    @Test func aBF16ModelRunsTheSameOnEveryPathAndCloseToFP32() throws {
+        let proto = TestModels.defaultArchitecture(size: 50)
+        let fp32 = try InferenceModel(model: proto)
+        let bf16 = try InferenceModel(model: proto, precision: .bf16)
+        #expect(fp32.metadata.precision == .fp32 && bf16.metadata.precision == .bf16)
+        var generator = SystemRandomNumberGenerator()
+        let input = (0..<(4 * fp32.inputCount)).map { _ in Float.random(in: 0...1, using: &generator) }
+        let previous = EngineKernelPath.current
+        defer { EngineKernelPath.use(previous) }
+        #expect(EngineKernelPath.use("baseline"))
+        let reference = try bf16.run(input, batch: 4, threads: 1)
+        let full = try fp32.run(input, batch: 4, threads: 1)
+        // bf16 keeps 8 significant bits: outputs move, but not far.
+        let drift = zip(reference, full).map { abs($0 - $1) }.max() ?? .infinity
+        #expect(drift > 0 && drift < 0.05, "bf16 against fp32: \(drift)")
+        for path in EngineKernelPath.supported {
+            #expect(EngineKernelPath.use(path))
+            let output = try bf16.run(input, batch: 4, threads: 1)
+            // The convolutions agree bit for bit; the fp32 dense layers differ in FMA rounding.
+            let difference = zip(output, reference).map { abs($0 - $1) }.max() ?? .infinity
+            #expect(difference <= 1e-5, "path \(path): \(difference)")
+        }
+    }
+
+    @Test func theModelsMetadataChoosesThePrecision() throws {
+        let proto = TestModels.defaultArchitecture(size: 16)
+        let bytes = ONNX.appendingMetadata(
+            [.init(key: ModelMetadata.Key.precision, value: "bf16"), .init(key: ModelMetadata.Key.precisionCheck, value: "{}")],
+            to: proto.serialized())
+        let model = try InferenceModel(onnx: bytes)
+        #expect(model.metadata.precision == .bf16 && model.metadata.precisionCheck == "{}")
+        #expect(try InferenceModel(model: proto).metadata.precision == .fp32)
+        // A later entry overrides an earlier one, so a variant can be turned back.
+        let back = ONNX.appendingMetadata([.init(key: ModelMetadata.Key.precision, value: "fp32")], to: bytes)
+        #expect(try InferenceModel(onnx: back).metadata.precision == .fp32)
+        let wrong = ONNX.appendingMetadata([.init(key: ModelMetadata.Key.precision, value: "int4")], to: proto.serialized())
+        #expect(throws: ModelError.self) { try InferenceModel(onnx: wrong) }
+        do {
+            _ = try InferenceModel(onnx: wrong)
+        } catch {
+            #expect(error.description.contains("galaxy.precision") && error.description.contains("int4"), "\(error)")
+        }
+    }
+}
