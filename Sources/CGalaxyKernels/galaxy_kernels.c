@@ -104,10 +104,34 @@ GALAXY_BF16_NATIVE_TILE(bf16_tile_wide_native, 2)
 GALAXY_BF16_NATIVE_TILE(bf16_tile_narrow_native, 1)
 #undef GALAXY_BF16_NATIVE_TILE
 
+// The panel packing of pack_bf16_panel_avx512 in four instructions per 16 columns: masked loads
+// of the even and odd rows, one vcvtne2ps2bf16 (the same rounding to nearest even) and one
+// word permutation that interleaves the two rows into pairs.
+__attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16,avx2,fma")))
+static void pack_bf16_panel_native(const float *b, ptrdiff_t ldb, int rows, int columns, int padded,
+                                   unsigned int *restrict out) {
+    static const short pairs_of_halves[32] = {0, 16, 1, 17, 2,  18, 3,  19, 4,  20, 5,  21, 6,  22, 7,  23,
+                                              8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31};
+    const __m512i interleave = _mm512_loadu_si512(pairs_of_halves);
+    for (int q = 0; 2 * q < rows; q++) {
+        const float *even = b + (ptrdiff_t)(2 * q) * ldb;
+        const float *odd = 2 * q + 1 < rows ? even + ldb : NULL;
+        for (int j = 0; j < padded; j += 16) {
+            const int count = columns - j < 0 ? 0 : (columns - j > 16 ? 16 : columns - j);
+            const __mmask16 mask = (__mmask16)((1u << count) - 1);
+            const __m512 e = _mm512_maskz_loadu_ps(mask, even + j);
+            const __m512 o = odd ? _mm512_maskz_loadu_ps(mask, odd + j) : _mm512_setzero_ps();
+            const __m512i halves = (__m512i)_mm512_cvtne2ps_pbh(o, e);
+            _mm512_storeu_si512(out + (ptrdiff_t)q * padded + j, _mm512_permutexvar_epi16(interleave, halves));
+        }
+    }
+}
+
 __attribute__((target("avx512f,avx512bw,avx512vl,avx2,fma")))
 static void sgemm_bf16_native(int m, int n, int k, const unsigned int *a, ptrdiff_t lda, const float *b,
                               ptrdiff_t ldb, float *c, ptrdiff_t ldc, unsigned int *pad) {
-    sgemm_bf16_with_avx512(m, n, k, a, lda, b, ldb, c, ldc, pad, bf16_tile_wide_native, bf16_tile_narrow_native);
+    sgemm_bf16_with_avx512(m, n, k, a, lda, b, ldb, c, ldc, pad, pack_bf16_panel_native, bf16_tile_wide_native,
+                           bf16_tile_narrow_native);
 }
 #endif
 

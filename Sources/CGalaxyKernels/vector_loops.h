@@ -257,14 +257,16 @@ GALAXY_BF16_TILE(bf16_tile_narrow, 1)
 typedef void (*GALAXY_LOOP(bf16_tile_fn))(int, int, const unsigned int *restrict, ptrdiff_t,
                                           const unsigned int *restrict, ptrdiff_t, int, float *restrict, ptrdiff_t,
                                           int);
+typedef void (*GALAXY_LOOP(bf16_pack_fn))(const float *, ptrdiff_t, int, int, int, unsigned int *restrict);
 
 // C = A · B for bf16-pair A `[m][ceil(k / 2)]` (row stride `lda` pairs) and fp32 B `[k][n]`, in
 // panels of GALAXY_GEMM_KC rows of B packed into `pad`; `wide` and `narrow` are the micro-kernels
-// of GALAXY_ROWS rows and 2 or 1 vectors of GALAXY_WIDTH columns.
+// of GALAXY_ROWS rows and 2 or 1 vectors of GALAXY_WIDTH columns, `pack` the panel packing.
 GALAXY_TARGET
 static void GALAXY_LOOP(sgemm_bf16_with)(int m, int n, int k, const unsigned int *a, ptrdiff_t lda, const float *b,
                                          ptrdiff_t ldb, float *c, ptrdiff_t ldc, unsigned int *pad,
-                                         GALAXY_LOOP(bf16_tile_fn) wide_tile, GALAXY_LOOP(bf16_tile_fn) narrow_tile) {
+                                         GALAXY_LOOP(bf16_pack_fn) pack, GALAXY_LOOP(bf16_tile_fn) wide_tile,
+                                         GALAXY_LOOP(bf16_tile_fn) narrow_tile) {
     const int wide = 2 * GALAXY_WIDTH;
     for (int k0 = 0; k0 < k; k0 += GALAXY_GEMM_KC) {
         const int kc = k - k0 < GALAXY_GEMM_KC ? k - k0 : GALAXY_GEMM_KC;
@@ -273,7 +275,7 @@ static void GALAXY_LOOP(sgemm_bf16_with)(int m, int n, int k, const unsigned int
             const int columns = n - n0 < wide ? n - n0 : wide;
             const int narrow = columns <= GALAXY_WIDTH;
             const int padded = narrow ? GALAXY_WIDTH : wide;
-            GALAXY_LOOP(pack_bf16_panel)(b + (ptrdiff_t)k0 * ldb + n0, ldb, kc, columns, padded, pad);
+            pack(b + (ptrdiff_t)k0 * ldb + n0, ldb, kc, columns, padded, pad);
             for (int r0 = 0; r0 < m; r0 += GALAXY_ROWS) {
                 const int rows = m - r0 < GALAXY_ROWS ? m - r0 : GALAXY_ROWS;
                 (narrow ? narrow_tile : wide_tile)(rows, pairs, a + (ptrdiff_t)r0 * lda + k0 / 2, lda, pad, padded,
@@ -286,6 +288,6 @@ static void GALAXY_LOOP(sgemm_bf16_with)(int m, int n, int k, const unsigned int
 GALAXY_TARGET
 static void GALAXY_LOOP(sgemm_bf16)(int m, int n, int k, const unsigned int *a, ptrdiff_t lda, const float *b,
                                     ptrdiff_t ldb, float *c, ptrdiff_t ldc, unsigned int *pad) {
-    GALAXY_LOOP(sgemm_bf16_with)(m, n, k, a, lda, b, ldb, c, ldc, pad, GALAXY_LOOP(bf16_tile_wide),
-                                 GALAXY_LOOP(bf16_tile_narrow));
+    GALAXY_LOOP(sgemm_bf16_with)(m, n, k, a, lda, b, ldb, c, ldc, pad, GALAXY_LOOP(pack_bf16_panel),
+                                 GALAXY_LOOP(bf16_tile_wide), GALAXY_LOOP(bf16_tile_narrow));
 }

@@ -10,10 +10,12 @@ struct EngineBench: ParsableCommand {
         subcommands: [EngineTime.self, EngineRun.self, EngineRoundTrip.self])
 }
 
-private func loadModel(_ path: String) throws -> InferenceModel {
+extension Precision: ExpressibleByArgument {}
+
+private func loadModel(_ path: String, precision: Precision? = nil) throws -> InferenceModel {
     let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
     do {
-        return try InferenceModel(onnx: bytes)
+        return try InferenceModel(model: ONNX.ModelProto(serialized: bytes), precision: precision)
     } catch {
         // The cross-check reads the error from standard error and the exit status.
         FileHandle.standardError.write(Data("\(error)\n".utf8))
@@ -30,9 +32,11 @@ struct EngineTime: ParsableCommand {
     @Option(help: "Threads.") var threads = 1
     @Option(help: "Timed runs; the median is reported.") var runs = 5
     @Option(help: "Minimum seconds per run.") var seconds = 0.5
+    @Option(help: "Run the convolutions in this precision (fp32, bf16) instead of the model's own.")
+    var precision: Precision?
 
     func run() throws {
-        let engine = try loadModel(model)
+        let engine = try loadModel(model, precision: precision)
         var input = [Float](repeating: 0, count: batch * engine.inputCount)
         for i in input.indices { input[i] = Float((i * 7919) % 1000) / 1000 }
         var output = [Float](repeating: 0, count: batch * engine.outputCount)
