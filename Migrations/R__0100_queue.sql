@@ -474,10 +474,12 @@ begin
     end if;
 
     insert into galaxy.predictions as p (image_id, model_id, label, class, probabilities, scored_at,
-                                         model_sha256, image_sha256, preprocessing, latency_ms, scored_by, batch_id)
+                                         model_sha256, image_sha256, preprocessing, latency_ms, scored_by, batch_id,
+                                         precision)
     select distinct on (q.image_id, q.model_id)
            q.image_id, q.model_id, r.label, r.class, r.probs, clock_timestamp(),
-           m.sha256, i.jpeg_sha256, coalesce(preprocessing, '{}'), r.latency, daemon, q.batch_id
+           m.sha256, i.jpeg_sha256, coalesce(preprocessing, '{}'), r.latency, daemon, q.batch_id,
+           coalesce(m.metadata->>'precision', 'fp32')
     from unnest(job_ids, labels, classes, probabilities, latency_ms) as r(job_id, label, class, probs, latency)
     join galaxy.queue q on q.id = r.job_id
     join galaxy.models m on m.id = q.model_id
@@ -488,7 +490,8 @@ begin
     set label = excluded.label, class = excluded.class, probabilities = excluded.probabilities,
         scored_at = excluded.scored_at, model_sha256 = excluded.model_sha256,
         image_sha256 = excluded.image_sha256, preprocessing = excluded.preprocessing,
-        latency_ms = excluded.latency_ms, scored_by = excluded.scored_by, batch_id = excluded.batch_id;
+        latency_ms = excluded.latency_ms, scored_by = excluded.scored_by, batch_id = excluded.batch_id,
+        precision = excluded.precision;
 
     -- An earlier failure of the same image and model is superseded.
     delete from galaxy.failed_jobs f

@@ -234,7 +234,8 @@ select p.image_id,
        p.batch_id,
        encode(p.model_sha256, 'hex') as model_sha256,
        encode(p.image_sha256, 'hex') as image_sha256,
-       p.preprocessing
+       p.preprocessing,
+       p.precision
 from galaxy.predictions p
 join galaxy.models m on m.id = p.model_id
 join galaxy.images i on i.id = p.image_id;

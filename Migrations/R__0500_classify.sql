@@ -131,14 +131,16 @@ begin
                       hint = 'The insert is refused. Fix the image, or SET galaxy.score_on_insert = queue to queue it for the daemons.';
         end;
         insert into galaxy.predictions as p (image_id, model_id, label, class, probabilities, scored_at,
-                                             model_sha256, image_sha256, preprocessing, latency_ms, scored_by)
+                                             model_sha256, image_sha256, preprocessing, latency_ms, scored_by,
+                                             precision)
         values (image.id, r.model_id, r.label, r.class, r.probabilities, clock_timestamp(),
-                decode(r.model_sha256, 'hex'), image.jpeg_sha256, r.preprocessing, r.latency_ms, 'galaxy.classify')
+                decode(r.model_sha256, 'hex'), image.jpeg_sha256, r.preprocessing, r.latency_ms, 'galaxy.classify',
+                coalesce((select m.metadata->>'precision' from galaxy.models m where m.id = r.model_id), 'fp32'))
         on conflict (image_id, model_id) do update
         set label = excluded.label, class = excluded.class, probabilities = excluded.probabilities,
             scored_at = excluded.scored_at, model_sha256 = excluded.model_sha256, image_sha256 = excluded.image_sha256,
             preprocessing = excluded.preprocessing, latency_ms = excluded.latency_ms, scored_by = excluded.scored_by,
-            batch_id = null;
+            batch_id = null, precision = excluded.precision;
     end loop;
 end;
 $$;

@@ -149,6 +149,7 @@ public struct KernelPaths: Sendable, Hashable {
     /// One line for logs and standard error.
     public var summary: String {
         "engine kernels \(engineKernels)\(engineKernelsForced ? " (GALAXY_KERNELS)" : ""), GEMM \(gemm), "
+            + "bf16 \(engineKernels == "avx512_bf16" ? "native" : "emulated"), "
             + "OpenBLAS \(openBLASCore) (\(coreOrigin)), on \(cpu): "
             + (features.names.isEmpty ? "no AVX2" : features.names.joined(separator: " "))
     }

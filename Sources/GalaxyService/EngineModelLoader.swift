@@ -10,18 +10,25 @@ public struct EngineModelLoader: ScoringModelLoader {
     /// - Throws: the engine's `ModelError`, naming the node, operator or field that is wrong.
     public func load(onnx: [UInt8], threads: Int) throws -> any ScoringModel {
         let model = try InferenceModel(onnx: onnx)
+        try model.metadata.requireCheckedPrecision()
         return EngineScoringModel(model: model, threads: threads)
     }
 
-    /// The metadata `model_validated` records, as JSON: labels, their classes, the output kind
-    /// and the preprocessing in its one recorded form (`PreprocessOptions.json`).
+    /// The metadata `model_validated` records, as JSON: labels, their classes, the output kind,
+    /// the preprocessing in its one recorded form (`PreprocessOptions.json`), the precision of the
+    /// convolutions and, for a reduced-precision variant, its accuracy check.
     public static func metadataJSON(_ metadata: ModelMetadata) -> String {
-        JSONText.object(encoded: [
+        var fields = [
             "labels": JSONText.array(metadata.labels),
             "classes": JSONText.array(metadata.classes),
             "output": JSONText.string(metadata.output.rawValue),
             "preprocessing": metadata.preprocessOptions.json,
-        ])
+            "precision": JSONText.string(metadata.precision.rawValue),
+        ]
+        if let check = metadata.precisionCheck, (try? PrecisionCheckReport(json: check)) != nil {
+            fields["precision_check"] = check
+        }
+        return JSONText.object(encoded: fields)
     }
 }
 

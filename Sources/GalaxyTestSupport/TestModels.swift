@@ -42,6 +42,34 @@ public enum TestModels {
         return proto.serialized()
     }
 
+    /// A two-label model (Elliptical, Spiral) on 8x8 inputs whose decision hangs on bf16 rounding:
+    /// a 1x1 convolution scores Elliptical as 1.0046875 x (r + g + b) and Spiral as (r + g + b) +
+    /// `spiralBias`, averaged over the image. bf16 rounds 1.0046875 up to 1.0078125, so with
+    /// `spiralBias` 0.01 a mid-grey image (pixel values 0.43..0.71) is Spiral in fp32 and
+    /// Elliptical in bf16; with a bias of 0 or 1 both precisions agree.
+    public static func precisionSensitive(spiralBias: Float) -> [UInt8] {
+        let side = 8
+        let nodes = [
+            ONNX.NodeProto(opType: "Conv", inputs: ["input", "w", "b"], outputs: ["scores"], name: "conv"),
+            ONNX.NodeProto(opType: "GlobalAveragePool", inputs: ["scores"], outputs: ["mean"], name: "gap"),
+            ONNX.NodeProto(opType: "Flatten", inputs: ["mean"], outputs: ["logits"], name: "flatten"),
+        ]
+        let initializers = [
+            ONNX.TensorProto(name: "w", dims: [2, 3, 1, 1], floats: [1.0046875, 1.0046875, 1.0046875, 1, 1, 1]),
+            ONNX.TensorProto(name: "b", dims: [2], floats: [0, spiralBias]),
+        ]
+        let graph = ONNX.GraphProto(
+            name: "precision-sensitive", nodes: nodes, initializers: initializers,
+            inputs: [ONNX.ValueInfoProto(name: "input", shape: [.param("batch"), .value(3), .value(side), .value(side)])],
+            outputs: [ONNX.ValueInfoProto(name: "logits", shape: [.param("batch"), .value(2)])])
+        let props = [
+            ONNX.StringStringEntry(key: "galaxy.labels", value: "Elliptical,Spiral"),
+            ONNX.StringStringEntry(key: "galaxy.input_size", value: String(side)),
+            ONNX.StringStringEntry(key: "galaxy.output", value: "logits"),
+        ]
+        return ONNX.ModelProto(graph: graph, metadataProps: props).serialized()
+    }
+
     /// Bytes that are not an ONNX protobuf at all.
     public static let garbage: [UInt8] = Array("this is not an ONNX model".utf8)
 

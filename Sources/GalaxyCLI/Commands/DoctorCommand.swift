@@ -33,7 +33,12 @@ struct DoctorCommand: ParsableCommand {
                 + (paths.gemm == "galaxy"
                     ? "galaxy's own kernels (\(paths.engineKernels)); OpenBLAS for transposed products and the trainer"
                     : "\(paths.gemm) (GALAXY_GEMM)"))
-        print("reduced precision: none (every model runs in float32)")
+        print(
+            "reduced precision: bf16 models (galaxy model add --precision bf16): "
+                + (Precision.bf16IsNative
+                    ? "native AVX512-BF16 dot products"
+                    : "emulated with fp32 arithmetic (no AVX512-BF16 on the \(paths.engineKernels) path): the same results, "
+                        + "slower than the fp32 model; keep fp32 models on this CPU"))
         if paths.warnings.isEmpty {
             print("warnings:          none")
         } else {

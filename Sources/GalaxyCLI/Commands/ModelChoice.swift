@@ -35,7 +35,9 @@ struct ModelChoice {
     }
 
     /// One line for humans: name, short digest and label count.
-    var summary: String { "\(name), sha256 \(sha256.prefix(12)), \(engine.metadata.labels.count) labels" }
+    var summary: String {
+        "\(name), sha256 \(sha256.prefix(12)), \(engine.metadata.labels.count) labels, \(engine.metadata.precision.rawValue)"
+    }
 }
 
 /// `--tta 0,45,90`: rotations in degrees for test-time augmentation.

@@ -37,21 +37,33 @@ struct ModelCommand: AsyncParsableCommand {
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Validate an ONNX model with the engine and add it to galaxy.models.",
-            discussion:
-                "An invalid model is refused with the engine's error and nothing changes in the database.")
+            discussion: """
+                An invalid model is refused with the engine's error and nothing changes in the database. \
+                With --precision bf16 the fp32 model in FILE and its bf16 variant first classify the \
+                labelled images of --check-data (or --check-from-db); the variant is refused, and nothing \
+                is added, when fewer than 99.5% of the high-level classes or 98% of the low-level labels \
+                agree with fp32, or high-level accuracy drops by more than 0.3 points. Otherwise the \
+                variant is stored under NAME with its report, and its predictions record bf16.
+                """)
 
         @Argument(help: "A unique model name, for example cnn-v2.") var name: String
         @Argument(help: "The .onnx file.") var file: String
         @Flag(help: "Make it the active model and queue every image for rescoring.") var activate = false
+        @OptionGroup var precision: PrecisionVariantOptions
         @OptionGroup var connection: Connection
 
+        func validate() throws { try precision.validate() }
+
         func run() async throws {
-            let onnx: [UInt8]
+            var onnx: [UInt8]
             do {
                 onnx = Array(try Data(contentsOf: URL(fileURLWithPath: file)))
             } catch {
                 throw ServiceCommandError(
                     ServiceError.unreadableFile(file, reason: error.localizedDescription))
+            }
+            if precision.precision != .fp32 {
+                onnx = try precision.checkedVariant(of: onnx, file: file, database: connection.database)
             }
             let validated: ValidatedModel
             do {
@@ -59,12 +71,13 @@ struct ModelCommand: AsyncParsableCommand {
             } catch {
                 throw ServiceCommandError(ServiceError.invalidModel(file: file, reason: "\(error)"))
             }
-            let (name, activate) = (self.name, self.activate)
+            let (name, activate, bytes) = (self.name, self.activate, onnx)
             let added = try await connection.withStore { store in
-                try store.addModel(name: name, onnx: onnx, validated: validated, activate: activate)
+                try store.addModel(name: name, onnx: bytes, validated: validated, activate: activate)
             }
             print(
-                "added model '\(name)' (id \(added.id), sha256 \(added.sha256.prefix(12)), \(validated.labels.count) labels)"
+                "added model '\(name)' (id \(added.id), sha256 \(added.sha256.prefix(12)), \(validated.labels.count) labels, "
+                    + "\(precision.precision.rawValue))"
             )
             if activate {
                 print(

@@ -620,10 +620,12 @@ begin
     end if;
 
     insert into galaxy.predictions as p (image_id, model_id, label, class, probabilities, scored_at,
-                                         model_sha256, image_sha256, preprocessing, latency_ms, scored_by, batch_id)
+                                         model_sha256, image_sha256, preprocessing, latency_ms, scored_by, batch_id,
+                                         precision)
     select distinct on (q.image_id, q.model_id)
            q.image_id, q.model_id, r.label, r.class, r.probs, clock_timestamp(),
-           m.sha256, i.jpeg_sha256, coalesce(preprocessing, '{}'), r.latency, daemon, q.batch_id
+           m.sha256, i.jpeg_sha256, coalesce(preprocessing, '{}'), r.latency, daemon, q.batch_id,
+           coalesce(m.metadata->>'precision', 'fp32')
     from unnest(job_ids, labels, classes, probabilities, latency_ms) as r(job_id, label, class, probs, latency)
     join galaxy.queue q on q.id = r.job_id
     join galaxy.models m on m.id = q.model_id
@@ -634,7 +636,8 @@ begin
     set label = excluded.label, class = excluded.class, probabilities = excluded.probabilities,
         scored_at = excluded.scored_at, model_sha256 = excluded.model_sha256,
         image_sha256 = excluded.image_sha256, preprocessing = excluded.preprocessing,
-        latency_ms = excluded.latency_ms, scored_by = excluded.scored_by, batch_id = excluded.batch_id;
+        latency_ms = excluded.latency_ms, scored_by = excluded.scored_by, batch_id = excluded.batch_id,
+        precision = excluded.precision;
 
     -- An earlier failure of the same image and model is superseded.
     delete from galaxy.failed_jobs f
@@ -1063,7 +1066,8 @@ select p.image_id,
        p.batch_id,
        encode(p.model_sha256, 'hex') as model_sha256,
        encode(p.image_sha256, 'hex') as image_sha256,
-       p.preprocessing
+       p.preprocessing,
+       p.precision
 from galaxy.predictions p
 join galaxy.models m on m.id = p.model_id
 join galaxy.images i on i.id = p.image_id;
@@ -1763,14 +1767,16 @@ begin
                       hint = 'The insert is refused. Fix the image, or SET galaxy.score_on_insert = queue to queue it for the daemons.';
         end;
         insert into galaxy.predictions as p (image_id, model_id, label, class, probabilities, scored_at,
-                                             model_sha256, image_sha256, preprocessing, latency_ms, scored_by)
+                                             model_sha256, image_sha256, preprocessing, latency_ms, scored_by,
+                                             precision)
         values (image.id, r.model_id, r.label, r.class, r.probabilities, clock_timestamp(),
-                decode(r.model_sha256, 'hex'), image.jpeg_sha256, r.preprocessing, r.latency_ms, 'galaxy.classify')
+                decode(r.model_sha256, 'hex'), image.jpeg_sha256, r.preprocessing, r.latency_ms, 'galaxy.classify',
+                coalesce((select m.metadata->>'precision' from galaxy.models m where m.id = r.model_id), 'fp32'))
         on conflict (image_id, model_id) do update
         set label = excluded.label, class = excluded.class, probabilities = excluded.probabilities,
             scored_at = excluded.scored_at, model_sha256 = excluded.model_sha256, image_sha256 = excluded.image_sha256,
             preprocessing = excluded.preprocessing, latency_ms = excluded.latency_ms, scored_by = excluded.scored_by,
-            batch_id = null;
+            batch_id = null, precision = excluded.precision;
     end loop;
 end;
 $$;
@@ -2004,6 +2010,16 @@ create type galaxy.classification as (
     timings       jsonb
 );
 comment on type galaxy.classification is 'A galaxy.classify result: label, class, probabilities, model and provenance';
+
+"""#
+        ),
+        (
+            "V0005__prediction_precision.sql",
+#"""
+-- Reduced-precision model variants (galaxy model add --precision bf16): each prediction records
+-- the arithmetic its model's convolutions ran in, read from the model's validated metadata.
+alter table galaxy.predictions add column precision text not null default 'fp32';
+comment on column galaxy.predictions.precision is 'Arithmetic of the model''s convolutions when it scored: fp32, or bf16 for a checked reduced-precision variant';
 
 """#
         ),
