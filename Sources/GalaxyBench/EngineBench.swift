@@ -2,12 +2,14 @@ import ArgumentParser
 import Foundation
 import GalaxyCore
 import GalaxyEngine
+import GalaxyImage
+import GalaxyTraining
 
 /// Engine programs driven by scripts/bench-engine and scripts/checks/engine-vs-onnxruntime.
 struct EngineBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "engine", abstract: "Benchmark and cross-check the inference engine.",
-        subcommands: [EngineTime.self, EngineRun.self, EngineRoundTrip.self])
+        subcommands: [EngineTime.self, EngineRun.self, EngineRoundTrip.self, EngineTensors.self, EnginePrecisionCheck.self])
 }
 
 extension Precision: ExpressibleByArgument {}
@@ -75,9 +77,11 @@ struct EngineRun: ParsableCommand {
     @Option(help: "Raw float32 input, N*3*S*S values.") var input: String
     @Option(help: "Where to write the raw float32 output, N*K values.") var output: String
     @Option(help: "Threads.") var threads = 2
+    @Option(help: "Run the convolutions in this precision (fp32, bf16) instead of the model's own.")
+    var precision: Precision?
 
     func run() throws {
-        let engine = try loadModel(model)
+        let engine = try loadModel(model, precision: precision)
         let data = try Data(contentsOf: URL(fileURLWithPath: input))
         let values = data.withUnsafeBytes { raw in
             (0..<(data.count / 4)).map { Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * $0, as: UInt32.self))) }
@@ -102,5 +106,60 @@ struct EngineRoundTrip: ParsableCommand {
     func run() throws {
         let proto = try ONNX.ModelProto(serialized: [UInt8](Data(contentsOf: URL(fileURLWithPath: model))))
         try Data(proto.serialized()).write(to: URL(fileURLWithPath: output))
+    }
+}
+
+/// The model inputs of labelled images, preprocessed as the model's metadata says: raw float32
+/// `[N,3,S,S]` and one catalog id per line, so that other runtimes are measured on exactly the
+/// tensors the engine sees.
+struct EngineTensors: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tensors", abstract: "Write the preprocessed inputs of a data set's images as raw float32.")
+
+    @Option(help: "ONNX model file (its preprocessing is used).") var model: String
+    @Option(help: "Data set directory with catalog.csv and images.") var data: String
+    @Option(help: "Keep the images the id hash holds out at this fraction (held-out), or the others (training).")
+    var heldOutFraction: Double
+    @Option(help: "Which side of the split: held-out or training.") var part = "held-out"
+    @Option(help: "At most this many images (the first ones in catalog order).") var limit = Int.max
+    @Option(help: "Where to write the raw float32 tensors.") var output: String
+
+    func run() throws {
+        let engine = try loadModel(model)
+        let images = try TrainingData.loadDirectory(URL(fileURLWithPath: data), options: CatalogOptions())
+            .filter { HashSplit.isHeldOut(id: $0.id, fraction: heldOutFraction) == (part == "held-out") }
+            .prefix(limit)
+        let preprocessor = Preprocessor(options: engine.metadata.preprocessOptions)
+        var values: [Float] = []
+        var ids: [String] = []
+        for image in images {
+            guard let tensor = try? preprocessor.preprocess(jpeg: image.jpeg) else { continue }
+            values += tensor
+            ids.append(image.id)
+        }
+        try values.withUnsafeBufferPointer { Data(buffer: $0) }.write(to: URL(fileURLWithPath: output))
+        try Data((ids.joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: output + ".ids"))
+        print("{\"images\":\(ids.count)}")
+    }
+}
+
+/// The accuracy guard of `galaxy model add --precision` on a data set, as JSON.
+struct EnginePrecisionCheck: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "precision-check", abstract: "The bf16 accuracy guard's report on labelled held-out images, as JSON.")
+
+    @Option(help: "ONNX model file (fp32).") var model: String
+    @Option(help: "Data set directory with catalog.csv and images.") var data: String
+    @Option(help: "Check on the images the id hash holds out at this fraction.") var heldOutFraction: Double
+    @Option(help: "Threads.") var threads = 2
+
+    func run() throws {
+        let proto = try ONNX.ModelProto(serialized: [UInt8](Data(contentsOf: URL(fileURLWithPath: model))))
+        let images = try TrainingData.loadDirectory(URL(fileURLWithPath: data), options: CatalogOptions())
+            .filter { HashSplit.isHeldOut(id: $0.id, fraction: heldOutFraction) }
+        let report = try PrecisionCheck.run(
+            original: InferenceModel(model: proto, precision: .fp32), variant: InferenceModel(model: proto, precision: .bf16),
+            images: images, source: "\(data) held out at \(heldOutFraction)", threads: threads)
+        print(report.json)
     }
 }

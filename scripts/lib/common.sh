@@ -103,3 +103,24 @@ describe_cpu() {
     done
     echo "CPU: ${model:-unknown} ($(nproc) cores visible); features:${flags:- none of avx2/avx512/amx}"
 }
+
+# Galaxy Zoo 1's classes as sets of our labels (docs/models.md): a spiral with visible arms is one
+# of Sa..Sd or SBa..SBd, an edge-on disk is Se, and "don't know" and mergers are A. Writes a
+# catalog (id,label,file) whose files are read where they are in the Galaxy Zoo 1 folder.
+#   write_gz1_catalog GZ1_DIR OUT_CSV
+write_gz1_catalog() {
+    local gz1 out
+    gz1="$(cd "$1" && pwd)" out="$2"
+    [ -f "$gz1/catalog.csv" ] || die "no catalog.csv in $gz1: give the Galaxy Zoo 1 folder (see its README)"
+    mkdir -p "$(dirname "$out")"
+    awk -F, -v root="$gz1" '
+        NR == 1 { print "id,label,file"; next }
+        {
+            if ($3 == "elliptical") label = "Elliptical"
+            else if ($3 == "spiral_cw" || $3 == "spiral_acw") label = "Sa|Sb|Sc|Sd|SBa|SBb|SBc|SBd"
+            else if ($3 == "edge_on") label = "Se"
+            else if ($3 == "dont_know" || $3 == "merger") label = "A"
+            else { printf "catalog line %d: unknown gz1_name %s\n", NR, $3 > "/dev/stderr"; exit 1 }
+            printf "%s,\"%s\",%s/%s\n", $1, label, root, $4
+        }' "$gz1/catalog.csv" >"$out"
+}
