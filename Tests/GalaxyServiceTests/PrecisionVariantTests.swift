@@ -67,6 +67,28 @@ import Testing
         #expect(daemon.stop())
     }
 
+    @Test func aCheckedVariantFileClassifiesAndAnUncheckedOneIsRefused() throws {
+        let galaxy = ServiceFixture.galaxyBinary.path
+        let data = try Self.greyDataSet()
+        let variant = NSTemporaryDirectory() + "/galaxy-variant-\(UUID().uuidString.prefix(8)).onnx"
+        let refused = try ChildProcess.run(
+            galaxy, ["model", "variant", try Self.modelFile(spiralBias: 0.01), "--out", variant, "--precision", "bf16", "--check-data", data])
+        #expect(refused.status == 1 && refused.error.contains("is refused"), "\(refused.error)")
+        #expect(!FileManager.default.fileExists(atPath: variant))
+        let kept = try ChildProcess.run(
+            galaxy, ["model", "variant", try Self.modelFile(spiralBias: 1), "--out", variant, "--precision", "bf16", "--check-data", data])
+        #expect(kept.status == 0, "\(kept.error)")
+        let image = data + "/images/0.jpg"
+        let classified = try ChildProcess.run(galaxy, ["classify", image, "--model", variant, "--json"])
+        #expect(classified.status == 0 && classified.output.contains("\"class\":\"Spiral\""), "\(classified.output) \(classified.error)")
+        #expect(classified.error.contains("bf16"), "\(classified.error)")
+        let unchecked = NSTemporaryDirectory() + "/galaxy-unchecked-\(UUID().uuidString.prefix(8)).onnx"
+        try Data(ONNX.appendingMetadata([.init(key: ModelMetadata.Key.precision, value: "bf16")], to: TestModels.precisionSensitive(spiralBias: 1)))
+            .write(to: URL(fileURLWithPath: unchecked))
+        let uncheckedRun = try ChildProcess.run(galaxy, ["classify", image, "--model", unchecked])
+        #expect(uncheckedRun.status != 0 && uncheckedRun.error.contains("carries no accuracy check"), "\(uncheckedRun.error)")
+    }
+
     @Test func aBF16ModelWithoutACheckIsRejectedAndThePreviousStaysActive() throws {
         let f = try ServiceFixture(prefix: "precision_unchecked")
         let good = try f.addModel("good", TestModels.constant(label: "Sb"))

@@ -28,7 +28,9 @@ struct ModelChoice {
             name = "default model (\(DefaultModel.fileName))"
         }
         do {
-            return ModelChoice(engine: try InferenceModel(onnx: bytes), name: name, sha256: SHA256.hex(bytes))
+            let engine = try InferenceModel(onnx: bytes)
+            try engine.metadata.requireCheckedPrecision()
+            return ModelChoice(engine: engine, name: name, sha256: SHA256.hex(bytes))
         } catch {
             throw ValidationError("cannot load \(name): \(error)")
         }

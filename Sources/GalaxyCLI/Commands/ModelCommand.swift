@@ -6,7 +6,7 @@ import GalaxyService
 struct ModelCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "model", abstract: "Add, list, activate and remove models in the registry.",
-        subcommands: [Add.self, List.self, Activate.self, Remove.self])
+        subcommands: [Add.self, Variant.self, List.self, Activate.self, Remove.self])
 
     /// The connection option shared by the registry and batch commands.
     struct Connection: ParsableArguments {
@@ -88,6 +88,39 @@ struct ModelCommand: AsyncParsableCommand {
             } else {
                 print("activate it with: galaxy model activate \(name)")
             }
+        }
+    }
+
+    struct Variant: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Write the checked reduced-precision variant of an fp32 model to a file (for galaxy classify).",
+            discussion: """
+                Runs the accuracy check of 'galaxy model add --precision' (the fp32 model and its \
+                variant on the labelled images of --check-data or --check-from-db) and writes the \
+                variant, with its report, only when it passes; otherwise exits 1 with the figures.
+                """)
+
+        @Argument(help: "The fp32 .onnx file.") var file: String
+        @Option(help: "Where to write the variant.") var out: String
+        @OptionGroup var precision: PrecisionVariantOptions
+        @Option(help: "PostgreSQL connection URL for --check-from-db (default: DATABASE_URL or libpq's PG* variables).")
+        var database: String?
+
+        func validate() throws {
+            try precision.validate()
+            if precision.precision == .fp32 { throw ValidationError("Please give '--precision bf16': an fp32 model needs no variant.") }
+        }
+
+        func run() throws {
+            let onnx: [UInt8]
+            do {
+                onnx = Array(try Data(contentsOf: URL(fileURLWithPath: file)))
+            } catch {
+                throw ServiceCommandError(ServiceError.unreadableFile(file, reason: error.localizedDescription))
+            }
+            let variant = try precision.checkedVariant(of: onnx, file: file, database: database)
+            try Data(variant).write(to: URL(fileURLWithPath: out))
+            print("wrote the \(precision.precision.rawValue) variant of \(file) to \(out)")
         }
     }
 

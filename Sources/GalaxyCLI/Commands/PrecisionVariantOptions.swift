@@ -58,7 +58,7 @@ struct PrecisionVariantOptions: ParsableArguments {
             original = try InferenceModel(model: proto, precision: .fp32)
             variant = try InferenceModel(model: proto, precision: precision)
         } catch {
-            throw ServiceCommandError(description: "the model in \(file) cannot be used: \(error). Nothing was added.")
+            throw ServiceCommandError(description: "the model in \(file) cannot be used: \(error). Nothing was added or written.")
         }
         let source = checkData.map { "--check-data \($0)" } ?? "galaxy.images (--check-from-db)"
         let loaded =
@@ -67,7 +67,7 @@ struct PrecisionVariantOptions: ParsableArguments {
             } ?? TrainingDatabase.loadLabeledImages(url: database, applicationName: "galaxy model add")
         let images = checkHeldOutFraction.map { f in loaded.filter { HashSplit.isHeldOut(id: $0.id, fraction: f) } } ?? loaded
         guard !images.isEmpty else {
-            throw ServiceCommandError(description: "\(source) has no labelled images to check the \(precision.rawValue) variant on. Nothing was added.")
+            throw ServiceCommandError(description: "\(source) has no labelled images to check the \(precision.rawValue) variant on. Nothing was added or written.")
         }
         let described = source + (checkHeldOutFraction.map { " held out at \($0)" } ?? "")
         let threads = checkThreads ?? WorkerPool.defaultThreadCount
@@ -86,7 +86,7 @@ struct PrecisionVariantOptions: ParsableArguments {
         guard report.passed else {
             throw ServiceCommandError(
                 description: "the \(precision.rawValue) variant of \(file) is refused: \(report.shortfalls.joined(separator: "; ")). "
-                    + "Nothing was added; keep the fp32 model (add it without --precision).")
+                    + "Nothing was added or written; keep the fp32 model.")
         }
         return ONNX.appendingMetadata(
             [.init(key: ModelMetadata.Key.precision, value: precision.rawValue), .init(key: ModelMetadata.Key.precisionCheck, value: report.json)],
