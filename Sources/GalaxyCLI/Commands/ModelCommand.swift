@@ -63,7 +63,7 @@ struct ModelCommand: AsyncParsableCommand {
                     ServiceError.unreadableFile(file, reason: error.localizedDescription))
             }
             if precision.precision != .fp32 {
-                onnx = try precision.checkedVariant(of: onnx, file: file, database: connection.database)
+                onnx = try precision.checkedVariant(of: onnx, file: file, database: connection.database, tool: "model add")
             }
             let validated: ValidatedModel
             do {
@@ -118,7 +118,7 @@ struct ModelCommand: AsyncParsableCommand {
             } catch {
                 throw ServiceCommandError(ServiceError.unreadableFile(file, reason: error.localizedDescription))
             }
-            let variant = try precision.checkedVariant(of: onnx, file: file, database: database)
+            let variant = try precision.checkedVariant(of: onnx, file: file, database: database, tool: "model variant")
             try Data(variant).write(to: URL(fileURLWithPath: out))
             print("wrote the \(precision.precision.rawValue) variant of \(file) to \(out)")
         }

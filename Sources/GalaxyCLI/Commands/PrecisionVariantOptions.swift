@@ -50,7 +50,7 @@ struct PrecisionVariantOptions: ParsableArguments {
     /// `galaxy.precision` and `galaxy.precision_check` added.
     /// - Throws: `ServiceCommandError` when the model cannot be loaded, no image can be read, or
     ///   the variant fails the check (with the figures); nothing is added then.
-    func checkedVariant(of onnx: [UInt8], file: String, database: String?) throws -> [UInt8] {
+    func checkedVariant(of onnx: [UInt8], file: String, database: String?, tool: String) throws -> [UInt8] {
         let original: InferenceModel
         let variant: InferenceModel
         do {
@@ -64,7 +64,7 @@ struct PrecisionVariantOptions: ParsableArguments {
         let loaded =
             try checkData.map {
                 try TrainingData.loadDirectory(URL(fileURLWithPath: $0), options: CatalogOptions(labelColumn: checkLabelColumn ?? "label"))
-            } ?? TrainingDatabase.loadLabeledImages(url: database, applicationName: "galaxy model add")
+            } ?? TrainingDatabase.loadLabeledImages(url: database, applicationName: "galaxy \(tool)")
         let images = checkHeldOutFraction.map { f in loaded.filter { HashSplit.isHeldOut(id: $0.id, fraction: f) } } ?? loaded
         guard !images.isEmpty else {
             throw ServiceCommandError(description: "\(source) has no labelled images to check the \(precision.rawValue) variant on. Nothing was added or written.")
@@ -72,15 +72,15 @@ struct PrecisionVariantOptions: ParsableArguments {
         let described = source + (checkHeldOutFraction.map { " held out at \($0)" } ?? "")
         let threads = checkThreads ?? WorkerPool.defaultThreadCount
         FileHandle.standardError.write(
-            Data("model add: checking the \(precision.rawValue) variant of \(file) against fp32 on \(images.count) images from \(described)\n".utf8))
-        KernelAnnouncement.write(for: "model add")
+            Data("\(tool): checking the \(precision.rawValue) variant of \(file) against fp32 on \(images.count) images from \(described)\n".utf8))
+        KernelAnnouncement.write(for: tool)
         let report = try PrecisionCheck.run(
             original: original, variant: variant, images: images, source: described, threads: threads,
             progress: ProgressBar(title: "check \(precision.rawValue)", total: images.count))
         func pct(_ x: Double) -> String { String(format: "%.2f%%", 100 * x) }
         FileHandle.standardError.write(
             Data(
-                ("model add: \(precision.rawValue) against fp32 on \(report.images) images: high-level agreement \(pct(report.highLevelAgreement)), "
+                ("\(tool): \(precision.rawValue) against fp32 on \(report.images) images: high-level agreement \(pct(report.highLevelAgreement)), "
                     + "low-level agreement \(pct(report.lowLevelAgreement)), high-level accuracy \(pct(report.fp32HighLevelAccuracy)) -> "
                     + "\(pct(report.variantHighLevelAccuracy))\n").utf8))
         guard report.passed else {
