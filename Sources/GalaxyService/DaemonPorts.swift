@@ -45,6 +45,12 @@ public protocol ScoringModel: Sendable {
     var metadataJSON: String { get }
     /// The model's low-level labels, in output order.
     var labels: [String] { get }
+    /// The arithmetic of its convolutions, for the log (`fp32`, or `bf16 native|emulated`).
+    var arithmetic: String { get }
+}
+
+extension ScoringModel {
+    public var arithmetic: String { "fp32" }
 }
 
 /// Turns ONNX bytes into a `ScoringModel`; the thrown error's description is recorded as the

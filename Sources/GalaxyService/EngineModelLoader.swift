@@ -40,6 +40,9 @@ final class EngineScoringModel: ScoringModel {
     let preprocessingJSON: String
     let metadataJSON: String
     var labels: [String] { model.metadata.labels }
+    var arithmetic: String {
+        model.metadata.precision == .fp32 ? "fp32" : "\(model.metadata.precision.rawValue) \(Precision.bf16IsNative ? "native" : "emulated")"
+    }
 
     init(model: InferenceModel, threads: Int) {
         self.model = model

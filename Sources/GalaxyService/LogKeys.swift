@@ -6,6 +6,7 @@ public enum LogKey {
     public static let modelID = "model.id"
     public static let modelName = "model.name"
     public static let modelSHA256 = "model.sha256"
+    public static let arithmetic = "model.arithmetic"
     public static let attempt = "job.attempt"
     public static let count = "count"
     public static let completed = "jobs.completed"

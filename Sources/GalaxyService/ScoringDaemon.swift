@@ -247,7 +247,7 @@ public final class ScoringDaemon: @unchecked Sendable {
         do {
             let model = try loader.load(onnx: stored.onnx, threads: config.threads)
             try performCacheActions(cache.loaded(id, model: model))
-            logger.info("model loaded", metadata: modelMetadata(stored))
+            logger.info("model loaded", metadata: modelMetadata(stored).merging([LogKey.arithmetic: "\(model.arithmetic)"]) { $1 })
         } catch {
             cache.loadFailed(id, error: "model '\(stored.name)' could not be loaded: \(error)")
             logger.error(
