@@ -118,13 +118,21 @@ static void pack_bf16_panel_native(const float *b, ptrdiff_t ldb, int rows, int 
         const float *odd = 2 * q + 1 < rows ? even + ldb : NULL;
         for (int j = 0; j < padded; j += 16) {
             const int count = columns - j < 0 ? 0 : (columns - j > 16 ? 16 : columns - j);
+            const int stored = padded - j > 16 ? 16 : padded - j;
             const __mmask16 mask = (__mmask16)((1u << count) - 1);
             const __m512 e = _mm512_maskz_loadu_ps(mask, even + j);
             const __m512 o = odd ? _mm512_maskz_loadu_ps(mask, odd + j) : _mm512_setzero_ps();
             const __m512i halves = (__m512i)_mm512_cvtne2ps_pbh(o, e);
-            _mm512_storeu_si512(out + (ptrdiff_t)q * padded + j, _mm512_permutexvar_epi16(interleave, halves));
+            _mm512_mask_storeu_epi32(out + (ptrdiff_t)q * padded + j, (__mmask16)((1u << stored) - 1),
+                                     _mm512_permutexvar_epi16(interleave, halves));
         }
     }
+}
+
+__attribute__((target("avx512f,avx512bw,avx512vl,avx2,fma")))
+static void sgemm_bf16_packed_native(int m, int n, int k, const unsigned int *a, ptrdiff_t lda, const unsigned int *bp,
+                                     ptrdiff_t ldp, float *c, ptrdiff_t ldc) {
+    sgemm_bf16_packed_with_avx512(m, n, k, a, lda, bp, ldp, c, ldc, bf16_tile_wide_native, bf16_tile_narrow_native);
 }
 
 __attribute__((target("avx512f,avx512bw,avx512vl,avx2,fma")))
@@ -146,19 +154,22 @@ typedef struct {
                   ptrdiff_t, float *);
     void (*sgemm_bf16)(int, int, int, const unsigned int *, ptrdiff_t, const float *, ptrdiff_t, float *, ptrdiff_t,
                        unsigned int *);
+    void (*sgemm_bf16_packed)(int, int, int, const unsigned int *, ptrdiff_t, const unsigned int *, ptrdiff_t, float *,
+                              ptrdiff_t);
+    void (*pack_bf16)(const float *, ptrdiff_t, int, int, int, unsigned int *restrict);
 } kernel_path;
 
 static const kernel_path paths[] = {
     {"baseline", input_tile_row_baseline, output_tile_row_baseline, output_tile_max_baseline, max_pool_2x2_baseline,
-     sgemm_baseline, sgemm_bf16_baseline},
+     sgemm_baseline, sgemm_bf16_baseline, sgemm_bf16_packed_baseline, pack_bf16_panel_baseline},
 #if defined(__x86_64__)
     {"avx2", input_tile_row_avx2, output_tile_row_avx2, output_tile_max_avx2, max_pool_2x2_avx2, sgemm_avx2,
-     sgemm_bf16_avx2},
+     sgemm_bf16_avx2, sgemm_bf16_packed_avx2, pack_bf16_panel_avx2},
     {"avx512", input_tile_row_avx512, output_tile_row_avx512, output_tile_max_avx512, max_pool_2x2_avx512,
-     sgemm_avx512, sgemm_bf16_avx512},
+     sgemm_avx512, sgemm_bf16_avx512, sgemm_bf16_packed_avx512, pack_bf16_panel_avx512},
     // The avx512 loops, with bf16 products on the AVX512-BF16 dot-product instruction.
     {"avx512_bf16", input_tile_row_avx512, output_tile_row_avx512, output_tile_max_avx512, max_pool_2x2_avx512,
-     sgemm_avx512, sgemm_bf16_native},
+     sgemm_avx512, sgemm_bf16_native, sgemm_bf16_packed_native, pack_bf16_panel_native},
 #endif
 };
 static const int path_count = (int)(sizeof(paths) / sizeof(paths[0]));
@@ -229,31 +240,60 @@ int galaxy_set_kernel_path(const char *name) {
     return 0;
 }
 
-void galaxy_winograd_input_plane(const float *plane, int height, int width, int pad_top, int pad_left,
-                                 int tiles_h, int tiles_w, float *v, ptrdiff_t k_stride, float *rows) {
-    const kernel_path *path = chosen_path();
+// The 4 zero-padded input rows of tile row `ty` of one plane, each 2 * tiles_w + 2 long, into `rows`.
+static void load_tile_rows(const float *plane, int height, int width, int pad_top, int pad_left, int tiles_w, int ty,
+                           float *rows) {
     const int row_length = 2 * tiles_w + 2;
     // Columns x read input column x - pad_left when that lies in [0, width).
     int first = pad_left < 0 ? 0 : (pad_left > row_length ? row_length : pad_left);
     int last = width + pad_left;
     if (last > row_length) last = row_length;
     if (last < first) last = first;
-    for (int ty = 0; ty < tiles_h; ty++) {
-        for (int r = 0; r < 4; r++) {
-            float *dst = rows + r * row_length;
-            const int iy = 2 * ty - pad_top + r;
-            if (iy < 0 || iy >= height) {
-                memset(dst, 0, sizeof(float) * (size_t)row_length);
-                continue;
-            }
-            const float *src = plane + (ptrdiff_t)iy * width - pad_left;
-            memset(dst, 0, sizeof(float) * (size_t)first);
-            memcpy(dst + first, src + first, sizeof(float) * (size_t)(last - first));
-            memset(dst + last, 0, sizeof(float) * (size_t)(row_length - last));
+    for (int r = 0; r < 4; r++) {
+        float *dst = rows + r * row_length;
+        const int iy = 2 * ty - pad_top + r;
+        if (iy < 0 || iy >= height) {
+            memset(dst, 0, sizeof(float) * (size_t)row_length);
+            continue;
         }
+        const float *src = plane + (ptrdiff_t)iy * width - pad_left;
+        memset(dst, 0, sizeof(float) * (size_t)first);
+        memcpy(dst + first, src + first, sizeof(float) * (size_t)(last - first));
+        memset(dst + last, 0, sizeof(float) * (size_t)(row_length - last));
+    }
+}
+
+void galaxy_winograd_input_plane(const float *plane, int height, int width, int pad_top, int pad_left,
+                                 int tiles_h, int tiles_w, float *v, ptrdiff_t k_stride, float *rows) {
+    const kernel_path *path = chosen_path();
+    const int row_length = 2 * tiles_w + 2;
+    for (int ty = 0; ty < tiles_h; ty++) {
+        load_tile_rows(plane, height, width, pad_top, pad_left, tiles_w, ty, rows);
         path->input_tile_row(rows, rows + row_length, rows + 2 * row_length, rows + 3 * row_length, tiles_w,
                        v + (ptrdiff_t)ty * tiles_w, k_stride);
     }
+}
+
+void galaxy_winograd_input_pairs(const float *plane0, const float *plane1, ptrdiff_t image_stride, int images,
+                                 int height, int width, int pad_top, int pad_left, int tiles_h, int tiles_w,
+                                 unsigned int *v, ptrdiff_t k_stride, float *rows, float *tiles) {
+    const kernel_path *path = chosen_path();
+    const int row_length = 2 * tiles_w + 2;
+    const int per_image = tiles_h * tiles_w;
+    const ptrdiff_t n = (ptrdiff_t)per_image * images;
+    // tiles[k][p][image * per_image + tile]: value k of every tile of plane p, so that each k then
+    // packs the two planes' whole rows as pairs in one pass.
+    for (int image = 0; image < images; image++) {
+        const float *planes[2] = {plane0 + image * image_stride, plane1 ? plane1 + image * image_stride : NULL};
+        for (int p = 0; p < (plane1 ? 2 : 1); p++) {
+            for (int ty = 0; ty < tiles_h; ty++) {
+                load_tile_rows(planes[p], height, width, pad_top, pad_left, tiles_w, ty, rows);
+                path->input_tile_row(rows, rows + row_length, rows + 2 * row_length, rows + 3 * row_length, tiles_w,
+                                     tiles + p * n + (ptrdiff_t)image * per_image + (ptrdiff_t)ty * tiles_w, 2 * n);
+            }
+        }
+    }
+    for (int k = 0; k < 16; k++) path->pack_bf16(tiles + 2 * k * n, n, plane1 ? 2 : 1, (int)n, (int)n, v + k * k_stride);
 }
 
 void galaxy_winograd_output_plane(const float *m, ptrdiff_t m_stride, int tiles_h, int tiles_w,
@@ -341,3 +381,13 @@ void galaxy_sgemm_bf16(int m, int n, int k, const unsigned int *a, ptrdiff_t lda
 }
 
 int galaxy_bf16_native(void) { return strcmp(chosen_path()->name, "avx512_bf16") == 0; }
+
+void galaxy_sgemm_bf16_packed(int m, int n, int k, const unsigned int *a, ptrdiff_t lda, const unsigned int *b,
+                              ptrdiff_t ldb, float *c, ptrdiff_t ldc) {
+    if (m <= 0 || n <= 0) return;
+    if (k <= 0) {
+        for (int i = 0; i < m; i++) memset(c + (ptrdiff_t)i * ldc, 0, sizeof(float) * (size_t)n);
+        return;
+    }
+    chosen_path()->sgemm_bf16_packed(m, n, k, a, lda, b, ldb, c, ldc);
+}

@@ -285,6 +285,37 @@ static void GALAXY_LOOP(sgemm_bf16_with)(int m, int n, int k, const unsigned int
     }
 }
 
+// The same product with B already packed as pairs `[ceil(k / 2)][ldp]` (rows zero-padded to a
+// multiple of 32 columns): the same blocking and order of sums, so the same bits as above.
+GALAXY_TARGET
+static void GALAXY_LOOP(sgemm_bf16_packed_with)(int m, int n, int k, const unsigned int *a, ptrdiff_t lda,
+                                                const unsigned int *bp, ptrdiff_t ldp, float *c, ptrdiff_t ldc,
+                                                GALAXY_LOOP(bf16_tile_fn) wide_tile,
+                                                GALAXY_LOOP(bf16_tile_fn) narrow_tile) {
+    const int wide = 2 * GALAXY_WIDTH;
+    for (int k0 = 0; k0 < k; k0 += GALAXY_GEMM_KC) {
+        const int kc = k - k0 < GALAXY_GEMM_KC ? k - k0 : GALAXY_GEMM_KC;
+        const int pairs = (kc + 1) / 2;
+        for (int n0 = 0; n0 < n; n0 += wide) {
+            const int columns = n - n0 < wide ? n - n0 : wide;
+            const unsigned int *panel = bp + (ptrdiff_t)(k0 / 2) * ldp + n0;
+            for (int r0 = 0; r0 < m; r0 += GALAXY_ROWS) {
+                const int rows = m - r0 < GALAXY_ROWS ? m - r0 : GALAXY_ROWS;
+                (columns <= GALAXY_WIDTH ? narrow_tile : wide_tile)(rows, pairs, a + (ptrdiff_t)r0 * lda + k0 / 2, lda,
+                                                                   panel, ldp, k0 > 0, c + (ptrdiff_t)r0 * ldc + n0,
+                                                                   ldc, columns);
+            }
+        }
+    }
+}
+
+GALAXY_TARGET
+static void GALAXY_LOOP(sgemm_bf16_packed)(int m, int n, int k, const unsigned int *a, ptrdiff_t lda,
+                                           const unsigned int *bp, ptrdiff_t ldp, float *c, ptrdiff_t ldc) {
+    GALAXY_LOOP(sgemm_bf16_packed_with)(m, n, k, a, lda, bp, ldp, c, ldc, GALAXY_LOOP(bf16_tile_wide),
+                                        GALAXY_LOOP(bf16_tile_narrow));
+}
+
 GALAXY_TARGET
 static void GALAXY_LOOP(sgemm_bf16)(int m, int n, int k, const unsigned int *a, ptrdiff_t lda, const float *b,
                                     ptrdiff_t ldb, float *c, ptrdiff_t ldc, unsigned int *pad) {

@@ -1,3 +1,4 @@
+import CGalaxyKernels
 import Foundation
 import Testing
 
@@ -66,6 +67,72 @@ import Testing
                         "path \(path) \(m)x\(n)x\(k) differs from the baseline")
                 } else {
                     reference = c
+                }
+            }
+        }
+    }
+
+    /// B `[k][n]` as the pairs of rows 2q, 2q + 1 that galaxy_sgemm_bf16_packed reads, rows padded to `ldp`.
+    static func pairs(_ b: [Float], k: Int, n: Int, ldb: Int, ldp: Int) -> [UInt32] {
+        var out = [UInt32](repeating: 0, count: Kernels.bf16PairCount(k) * ldp)
+        for q in 0..<Kernels.bf16PairCount(k) {
+            for j in 0..<n {
+                let even = roundedToBF16(b[2 * q * ldb + j]).bitPattern >> 16
+                let odd = 2 * q + 1 < k ? roundedToBF16(b[(2 * q + 1) * ldb + j]).bitPattern >> 16 : 0
+                out[q * ldp + j] = even | odd << 16
+            }
+        }
+        return out
+    }
+
+    @Test func aPrepackedBGivesTheSameBitsOnEveryPath() {
+        let previous = EngineKernelPath.current
+        defer { EngineKernelPath.use(previous) }
+        var generator = SystemRandomNumberGenerator()
+        for (m, n, k) in EngineKernelPathTests.shapes {
+            let ldb = n + 3, ldp = (n + 31) / 32 * 32
+            let a = (0..<(m * k)).map { _ in Float.random(in: -1...1, using: &generator) }
+            let b = (0..<(k * ldb)).map { _ in Float.random(in: -1...1, using: &generator) }
+            let packedA = Kernels.packBF16Pairs(a, rows: m, k: k)
+            let packedB = Self.pairs(b, k: k, n: n, ldb: ldb, ldp: ldp)
+            for path in EngineKernelPath.supported {
+                #expect(EngineKernelPath.use(path))
+                let expected = Self.product(m: m, n: n, k: k, a: a, b: b, ldb: ldb, ldc: n)
+                var c = [Float](repeating: .nan, count: m * n)
+                galaxy_sgemm_bf16_packed(Int32(m), Int32(n), Int32(k), packedA, Kernels.bf16PairCount(k), packedB, ldp, &c, n)
+                #expect(zip(c, expected).allSatisfy { $0.bitPattern == $1.bitPattern }, "path \(path) \(m)x\(n)x\(k)")
+            }
+        }
+    }
+
+    @Test func theInputTransformWritesTheRoundedPairsOfTwoPlanes() {
+        let previous = EngineKernelPath.current
+        defer { EngineKernelPath.use(previous) }
+        var generator = SystemRandomNumberGenerator()
+        for (side, pad) in [(7, 1), (12, 1), (25, 1), (6, 0)] {
+            let tiles = (side + 2 * pad - 2 + 1) / 2
+            let planes = (0..<(2 * side * side)).map { _ in Float.random(in: -2...2, using: &generator) }
+            var rows = [Float](repeating: 0, count: 4 * (2 * tiles + 2))
+            var fp32 = [[Float]](repeating: [Float](repeating: 0, count: 16 * tiles * tiles), count: 2)
+            for p in 0..<2 {
+                galaxy_winograd_input_plane(
+                    Array(planes[(p * side * side)...]), Int32(side), Int32(side), Int32(pad), Int32(pad), Int32(tiles), Int32(tiles),
+                    &fp32[p], tiles * tiles, &rows)
+            }
+            for path in EngineKernelPath.supported {
+                #expect(EngineKernelPath.use(path))
+                for both in [true, false] {
+                    var planeTiles = [Float](repeating: 0, count: 32 * tiles * tiles)
+                    var pairs = [UInt32](repeating: 0xdead_beef, count: 16 * tiles * tiles)
+                    planes.withUnsafeBufferPointer { pp in
+                        galaxy_winograd_input_pairs(
+                            pp.baseAddress!, both ? pp.baseAddress! + side * side : nil, 2 * side * side, 1, Int32(side), Int32(side),
+                            Int32(pad), Int32(pad), Int32(tiles), Int32(tiles), &pairs, tiles * tiles, &rows, &planeTiles)
+                    }
+                    let expected = (0..<(16 * tiles * tiles)).map { i in
+                        Self.roundedToBF16(fp32[0][i]).bitPattern >> 16 | (both ? Self.roundedToBF16(fp32[1][i]).bitPattern & 0xffff_0000 : 0)
+                    }
+                    #expect(pairs == expected, "path \(path), side \(side), pad \(pad), two planes \(both)")
                 }
             }
         }

@@ -53,6 +53,22 @@ void galaxy_pack_bf16_pairs(const float *a, int m, int k, ptrdiff_t lda, unsigne
 void galaxy_sgemm_bf16(int m, int n, int k, const unsigned int *a, ptrdiff_t lda, const float *b, ptrdiff_t ldb,
                        float *c, ptrdiff_t ldc);
 
+/// galaxy_sgemm_bf16 with B already packed as pairs: `b` is `[ceil(k / 2)][ldb]` 32-bit pairs (row
+/// 2q in the low halves, 2q + 1 in the high), each row zero from column n up to ldb, a multiple of
+/// 32. The same bits as galaxy_sgemm_bf16 on the unpacked B.
+void galaxy_sgemm_bf16_packed(int m, int n, int k, const unsigned int *a, ptrdiff_t lda, const unsigned int *b,
+                              ptrdiff_t ldb, float *c, ptrdiff_t ldc);
+
+/// galaxy_winograd_input_plane for two channel planes of `images` images at once (image i's planes
+/// lie i * image_stride after plane0 and plane1), written as bf16 pairs for
+/// galaxy_sgemm_bf16_packed: tile t of image i writes its 16 values as pairs (plane0's in the low
+/// half, plane1's in the high; zero when plane1 is NULL) to
+/// `v[k * k_stride + i * tiles_h * tiles_w + t]`. `rows` is scratch for 4 * (2 * tiles_w + 2)
+/// floats, `tiles` for 32 * images * tiles_h * tiles_w.
+void galaxy_winograd_input_pairs(const float *plane0, const float *plane1, ptrdiff_t image_stride, int images,
+                                 int height, int width, int pad_top, int pad_left, int tiles_h, int tiles_w,
+                                 unsigned int *v, ptrdiff_t k_stride, float *rows, float *tiles);
+
 /// 1 when bf16 products run on the AVX512-BF16 instruction (the "avx512_bf16" path), 0 when emulated.
 int galaxy_bf16_native(void);
 

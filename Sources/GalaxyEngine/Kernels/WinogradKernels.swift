@@ -42,10 +42,16 @@ enum Winograd {
         max(1, 64 / (tiles(outHeight) * tiles(outWidth)))
     }
 
-    /// Scratch floats for `images` images: transformed input, GEMM output and 4 padded rows.
-    static func scratchCount(inChannels: Int, outChannels: Int, outHeight: Int, outWidth: Int, images: Int) -> Int {
-        16 * (inChannels + outChannels) * tiles(outHeight) * tiles(outWidth) * images + 4 * (2 * tiles(outWidth) + 2)
+    /// Scratch floats for `images` images: transformed input (fp32, or bf16 pairs in rows padded to
+    /// 32 columns), GEMM output, 4 padded rows and, for pairs, the fp32 transform of two planes.
+    static func scratchCount(inChannels: Int, outChannels: Int, outHeight: Int, outWidth: Int, images: Int, bf16: Bool = false) -> Int {
+        let n = tiles(outHeight) * tiles(outWidth) * images
+        let transformed = bf16 ? 16 * Kernels.bf16PairCount(inChannels) * paddedColumns(n) : 16 * inChannels * n
+        return transformed + 16 * outChannels * n + 4 * (2 * tiles(outWidth) + 2) + (bf16 ? 32 * n : 0)
     }
+
+    /// Columns of a row of bf16 pairs: `n` rounded up to the widest GEMM block (32).
+    static func paddedColumns(_ n: Int) -> Int { (n + 31) / 32 * 32 }
 
     /// Convolves `images` images `[inC, h, w]` (back to back) into `[outC, oh, ow]` each (no bias,
     /// no activation), with `transformedWeights` or their bf16 pairs `bf16Weights`, or with `maxPooled` straight into the 2x2, stride-2 max pool of that output,
@@ -59,6 +65,33 @@ enum Winograd {
         let tilesH = tiles(oh), tilesW = tiles(ow)
         let perImage = tilesH * tilesW
         let n = perImage * images
+        if let bf16Weights {
+            // bf16: the input transform writes pairs of channels straight into the GEMM's packed B.
+            let pairs = Kernels.bf16PairCount(inChannels), ldp = paddedColumns(n)
+            let m = scratch + 16 * pairs * ldp
+            let rows = m + 16 * outChannels * n
+            let planeTiles = rows + 4 * (2 * tilesW + 2)
+            let kStride = pairs * ldp
+            scratch.withMemoryRebound(to: UInt32.self, capacity: 16 * pairs * ldp) { vp in
+                if ldp > n {
+                    for row in 0..<(16 * pairs) { (vp + row * ldp + n).update(repeating: 0, count: ldp - n) }
+                }
+                for q in 0..<pairs {
+                    let first = input + 2 * q * height * width
+                    galaxy_winograd_input_pairs(
+                        first, 2 * q + 1 < inChannels ? first + height * width : nil, inChannels * height * width, Int32(images),
+                        Int32(height), Int32(width), Int32(padTop), Int32(padLeft), Int32(tilesH), Int32(tilesW), vp + q * ldp,
+                        kStride, rows, planeTiles)
+                }
+                for k in 0..<16 {
+                    galaxy_sgemm_bf16_packed(
+                        Int32(outChannels), Int32(n), Int32(inChannels), bf16Weights + k * outChannels * pairs, pairs,
+                        vp + k * kStride, ldp, m + k * outChannels * n, n)
+                }
+            }
+            outputTransform(m: m, images: images, outChannels: outChannels, tilesH: tilesH, tilesW: tilesW, oh: oh, ow: ow, maxPooled: maxPooled, output: output)
+            return
+        }
         let v = scratch
         let m = scratch + 16 * inChannels * n
         let rows = m + 16 * outChannels * n
@@ -70,21 +103,22 @@ enum Winograd {
                 input + index * height * width, Int32(height), Int32(width), Int32(padTop), Int32(padLeft),
                 Int32(tilesH), Int32(tilesW), v + c * n + image * perImage, kStride, rows)
         }
-        // 16 GEMMs: M[k] = U[k] · V[k], [outC, inC] x [inC, tiles]; in bf16 products when the
-        // weights come as pairs (`bf16Weights`, U packed row by row).
-        let pairs = Kernels.bf16PairCount(inChannels)
+        // 16 GEMMs: M[k] = U[k] · V[k], [outC, inC] x [inC, tiles].
         for k in 0..<16 {
-            if let bf16Weights {
-                Kernels.sgemmBF16(
-                    m: outChannels, n: n, k: inChannels, a: bf16Weights + k * outChannels * pairs, lda: pairs,
-                    b: UnsafePointer(v + k * kStride), ldb: n, c: m + k * outChannels * n, ldc: n)
-                continue
-            }
             Kernels.sgemm(
                 m: outChannels, n: n, k: inChannels, a: u + k * outChannels * inChannels, lda: inChannels,
                 b: UnsafePointer(v + k * kStride), ldb: n, c: m + k * outChannels * n, ldc: n)
         }
-        // Output transform: Y = Aᵀ m A, one plane at a time (M[k] is contiguous along a tile row).
+        outputTransform(m: m, images: images, outChannels: outChannels, tilesH: tilesH, tilesW: tilesW, oh: oh, ow: ow, maxPooled: maxPooled, output: output)
+    }
+
+    /// Y = Aᵀ m A, one plane at a time (M[k] is contiguous along a tile row), or its 2x2 max pool.
+    private static func outputTransform(
+        m: UnsafeMutablePointer<Float>, images: Int, outChannels: Int, tilesH: Int, tilesW: Int, oh: Int, ow: Int, maxPooled: Bool,
+        output: UnsafeMutablePointer<Float>
+    ) {
+        let perImage = tilesH * tilesW
+        let n = perImage * images
         if maxPooled {
             let (ph, pw) = (oh / 2, ow / 2)
             for index in 0..<(images * outChannels) {

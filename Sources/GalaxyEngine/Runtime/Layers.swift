@@ -105,7 +105,7 @@ final class ConvLayer: Layer {
         case .winograd:
             return Winograd.scratchCount(
                 inChannels: channels, outChannels: outChannels, outHeight: outHeight, outWidth: outWidth,
-                images: Winograd.imagesPerPass(outHeight: outHeight, outWidth: outWidth))
+                images: Winograd.imagesPerPass(outHeight: outHeight, outWidth: outWidth), bf16: precision == .bf16)
         case .pointwise, .depthwise: return 0
         }
     }
