@@ -129,10 +129,69 @@ static void pack_bf16_panel_native(const float *b, ptrdiff_t ldb, int rows, int 
     }
 }
 
+// A narrow block of C (up to 12 columns) vectorised over rows instead: 32 rows of A's pairs
+// (a panel from galaxy_pack_bf16_panels) times each column's broadcast pair of B, so no lane
+// computes a padding column. The same sums in the same order as the row tiles: the same bits.
+__attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16,avx2,fma"), always_inline))
+static inline void bf16_column_tile_native(const int columns, int rows, int pairs, const unsigned int *restrict panel,
+                                           const unsigned int *restrict b, ptrdiff_t ldb, int accumulate,
+                                           float *restrict c, ptrdiff_t ldc) {
+    __m512 acc[12][2];
+    for (int j = 0; j < columns; j++) acc[j][0] = acc[j][1] = _mm512_setzero_ps();
+    for (int q = 0; q < pairs; q++) {
+        const __m512bh a0 = (__m512bh)_mm512_loadu_si512(panel + q * 32);
+        const __m512bh a1 = (__m512bh)_mm512_loadu_si512(panel + q * 32 + 16);
+        for (int j = 0; j < columns; j++) {
+            const __m512bh x = (__m512bh)_mm512_set1_epi32((int)b[q * ldb + j]);
+            acc[j][0] = _mm512_dpbf16_ps(acc[j][0], a0, x);
+            acc[j][1] = _mm512_dpbf16_ps(acc[j][1], a1, x);
+        }
+    }
+    for (int j = 0; j < columns; j++) {
+        float column[32];
+        _mm512_storeu_ps(column, acc[j][0]);
+        _mm512_storeu_ps(column + 16, acc[j][1]);
+        for (int i = 0; i < rows; i++) c[i * ldc + j] = accumulate ? c[i * ldc + j] + column[i] : column[i];
+    }
+}
+
+__attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16,avx2,fma")))
+static void bf16_column_block_native(int columns, int rows, int pairs, const unsigned int *restrict panel,
+                                     const unsigned int *restrict b, ptrdiff_t ldb, int accumulate, float *restrict c,
+                                     ptrdiff_t ldc) {
+    // One copy per width, so that every accumulator stays in a register.
+    switch (columns) {
+#define GALAXY_COLUMNS(N)                                                                                     \
+    case N: bf16_column_tile_native(N, rows, pairs, panel, b, ldb, accumulate, c, ldc); break;
+        GALAXY_COLUMNS(1) GALAXY_COLUMNS(2) GALAXY_COLUMNS(3) GALAXY_COLUMNS(4) GALAXY_COLUMNS(5) GALAXY_COLUMNS(6)
+        GALAXY_COLUMNS(7) GALAXY_COLUMNS(8) GALAXY_COLUMNS(9) GALAXY_COLUMNS(10) GALAXY_COLUMNS(11) GALAXY_COLUMNS(12)
+#undef GALAXY_COLUMNS
+    default: break;
+    }
+}
+
+// sgemm_bf16_packed_with_avx512 with the native tiles, and column tiles for a last block of at
+// most 12 columns when A's panels are given.
 __attribute__((target("avx512f,avx512bw,avx512vl,avx2,fma")))
-static void sgemm_bf16_packed_native(int m, int n, int k, const unsigned int *a, ptrdiff_t lda, const unsigned int *bp,
-                                     ptrdiff_t ldp, float *c, ptrdiff_t ldc) {
-    sgemm_bf16_packed_with_avx512(m, n, k, a, lda, bp, ldp, c, ldc, bf16_tile_wide_native, bf16_tile_narrow_native);
+static void sgemm_bf16_packed_native(int m, int n, int k, const unsigned int *a, ptrdiff_t lda,
+                                     const unsigned int *a_panels, const unsigned int *bp, ptrdiff_t ldp, float *c,
+                                     ptrdiff_t ldc) {
+    const int whole = a_panels && n % 32 != 0 && n % 32 <= 12 ? n / 32 * 32 : n;
+    if (whole > 0) {
+        sgemm_bf16_packed_with_avx512(m, whole, k, a, lda, bp, ldp, c, ldc, bf16_tile_wide_native,
+                                      bf16_tile_narrow_native);
+    }
+    if (whole == n) return;
+    const int all_pairs = (k + 1) / 2;
+    for (int k0 = 0; k0 < k; k0 += GALAXY_GEMM_KC) {
+        const int kc = k - k0 < GALAXY_GEMM_KC ? k - k0 : GALAXY_GEMM_KC;
+        for (int r0 = 0; r0 < m; r0 += 32) {
+            bf16_column_block_native(n - whole, m - r0 < 32 ? m - r0 : 32, (kc + 1) / 2,
+                                     a_panels + ((ptrdiff_t)(r0 / 32) * all_pairs + k0 / 2) * 32,
+                                     bp + (ptrdiff_t)(k0 / 2) * ldp + whole, ldp, k0 > 0, c + (ptrdiff_t)r0 * ldc + whole,
+                                     ldc);
+        }
+    }
 }
 
 __attribute__((target("avx512f,avx512bw,avx512vl,avx2,fma")))
@@ -154,8 +213,8 @@ typedef struct {
                   ptrdiff_t, float *);
     void (*sgemm_bf16)(int, int, int, const unsigned int *, ptrdiff_t, const float *, ptrdiff_t, float *, ptrdiff_t,
                        unsigned int *);
-    void (*sgemm_bf16_packed)(int, int, int, const unsigned int *, ptrdiff_t, const unsigned int *, ptrdiff_t, float *,
-                              ptrdiff_t);
+    void (*sgemm_bf16_packed)(int, int, int, const unsigned int *, ptrdiff_t, const unsigned int *,
+                              const unsigned int *, ptrdiff_t, float *, ptrdiff_t);
     void (*pack_bf16)(const float *, ptrdiff_t, int, int, int, unsigned int *restrict);
 } kernel_path;
 
@@ -382,12 +441,22 @@ void galaxy_sgemm_bf16(int m, int n, int k, const unsigned int *a, ptrdiff_t lda
 
 int galaxy_bf16_native(void) { return strcmp(chosen_path()->name, "avx512_bf16") == 0; }
 
-void galaxy_sgemm_bf16_packed(int m, int n, int k, const unsigned int *a, ptrdiff_t lda, const unsigned int *b,
-                              ptrdiff_t ldb, float *c, ptrdiff_t ldc) {
+void galaxy_sgemm_bf16_packed(int m, int n, int k, const unsigned int *a, ptrdiff_t lda, const unsigned int *a_panels,
+                              const unsigned int *b, ptrdiff_t ldb, float *c, ptrdiff_t ldc) {
     if (m <= 0 || n <= 0) return;
     if (k <= 0) {
         for (int i = 0; i < m; i++) memset(c + (ptrdiff_t)i * ldc, 0, sizeof(float) * (size_t)n);
         return;
     }
-    chosen_path()->sgemm_bf16_packed(m, n, k, a, lda, b, ldb, c, ldc);
+    chosen_path()->sgemm_bf16_packed(m, n, k, a, lda, a_panels, b, ldb, c, ldc);
+}
+
+void galaxy_pack_bf16_panels(const unsigned int *a, int m, int pairs, ptrdiff_t lda, unsigned int *out) {
+    for (int r0 = 0; r0 < m; r0 += 32) {
+        for (int q = 0; q < pairs; q++) {
+            for (int i = 0; i < 32; i++) {
+                out[((ptrdiff_t)(r0 / 32) * pairs + q) * 32 + i] = r0 + i < m ? a[(ptrdiff_t)(r0 + i) * lda + q] : 0;
+            }
+        }
+    }
 }

@@ -309,9 +309,12 @@ static void GALAXY_LOOP(sgemm_bf16_packed_with)(int m, int n, int k, const unsig
     }
 }
 
+// (`a_panels`, A's rows as panels for the native path's column tiles, is not needed here.)
 GALAXY_TARGET
 static void GALAXY_LOOP(sgemm_bf16_packed)(int m, int n, int k, const unsigned int *a, ptrdiff_t lda,
-                                           const unsigned int *bp, ptrdiff_t ldp, float *c, ptrdiff_t ldc) {
+                                           const unsigned int *a_panels, const unsigned int *bp, ptrdiff_t ldp,
+                                           float *c, ptrdiff_t ldc) {
+    (void)a_panels;
     GALAXY_LOOP(sgemm_bf16_packed_with)(m, n, k, a, lda, bp, ldp, c, ldc, GALAXY_LOOP(bf16_tile_wide),
                                         GALAXY_LOOP(bf16_tile_narrow));
 }

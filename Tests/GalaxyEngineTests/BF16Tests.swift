@@ -93,14 +93,24 @@ import Testing
             let ldb = n + 3, ldp = (n + 31) / 32 * 32
             let a = (0..<(m * k)).map { _ in Float.random(in: -1...1, using: &generator) }
             let b = (0..<(k * ldb)).map { _ in Float.random(in: -1...1, using: &generator) }
+            let pairs = Kernels.bf16PairCount(k)
             let packedA = Kernels.packBF16Pairs(a, rows: m, k: k)
+            var panels = [UInt32](repeating: 0, count: (m + 31) / 32 * pairs * 32)
+            galaxy_pack_bf16_panels(packedA, Int32(m), Int32(pairs), pairs, &panels)
             let packedB = Self.pairs(b, k: k, n: n, ldb: ldb, ldp: ldp)
             for path in EngineKernelPath.supported {
                 #expect(EngineKernelPath.use(path))
                 let expected = Self.product(m: m, n: n, k: k, a: a, b: b, ldb: ldb, ldc: n)
-                var c = [Float](repeating: .nan, count: m * n)
-                galaxy_sgemm_bf16_packed(Int32(m), Int32(n), Int32(k), packedA, Kernels.bf16PairCount(k), packedB, ldp, &c, n)
-                #expect(zip(c, expected).allSatisfy { $0.bitPattern == $1.bitPattern }, "path \(path) \(m)x\(n)x\(k)")
+                // Without and with A's row panels (the native path's column blocks for narrow tails).
+                for usePanels in [false, true] {
+                    var c = [Float](repeating: .nan, count: m * n)
+                    panels.withUnsafeBufferPointer { p in
+                        galaxy_sgemm_bf16_packed(
+                            Int32(m), Int32(n), Int32(k), packedA, pairs, usePanels ? p.baseAddress : nil, packedB, ldp, &c, n)
+                    }
+                    #expect(
+                        zip(c, expected).allSatisfy { $0.bitPattern == $1.bitPattern }, "path \(path) \(m)x\(n)x\(k) panels \(usePanels)")
+                }
             }
         }
     }

@@ -83,7 +83,7 @@ import Testing
     /// micro-kernel's, more rows than one A block (120) and a reduction longer than one B panel (256).
     static let shapes: [(m: Int, n: Int, k: Int)] = [
         (1, 1, 1), (5, 3, 7), (6, 8, 3), (7, 16, 9), (8, 32, 9), (9, 33, 17), (48, 169, 24), (96, 36, 48),
-        (192, 63, 96), (24, 250, 27), (13, 37, 300), (130, 47, 5), (121, 17, 513),
+        (192, 63, 96), (24, 250, 27), (13, 37, 300), (130, 47, 5), (121, 17, 513), (192, 9, 96), (33, 44, 520),
     ]
 
     @Test func everyPathsGEMMMatchesADoublePrecisionProduct() throws {

@@ -55,9 +55,15 @@ void galaxy_sgemm_bf16(int m, int n, int k, const unsigned int *a, ptrdiff_t lda
 
 /// galaxy_sgemm_bf16 with B already packed as pairs: `b` is `[ceil(k / 2)][ldb]` 32-bit pairs (row
 /// 2q in the low halves, 2q + 1 in the high), each row zero from column n up to ldb, a multiple of
-/// 32. The same bits as galaxy_sgemm_bf16 on the unpacked B.
-void galaxy_sgemm_bf16_packed(int m, int n, int k, const unsigned int *a, ptrdiff_t lda, const unsigned int *b,
-                              ptrdiff_t ldb, float *c, ptrdiff_t ldc);
+/// 32. The same bits as galaxy_sgemm_bf16 on the unpacked B. `a_panels` (or NULL) is A packed by
+/// galaxy_pack_bf16_panels: the avx512_bf16 path then computes a last block of up to 12 columns
+/// vectorised over rows (no padding columns), with the same bits.
+void galaxy_sgemm_bf16_packed(int m, int n, int k, const unsigned int *a, ptrdiff_t lda, const unsigned int *a_panels,
+                              const unsigned int *b, ptrdiff_t ldb, float *c, ptrdiff_t ldc);
+
+/// A's bf16 pairs `[m][pairs]` (row stride `lda`) as panels of 32 rows: pair q of rows r0..r0+31
+/// at `out[((r0 / 32) * pairs + q) * 32 + i]`, rows past m zero; ceil(m / 32) * pairs * 32 values.
+void galaxy_pack_bf16_panels(const unsigned int *a, int m, int pairs, ptrdiff_t lda, unsigned int *out);
 
 /// galaxy_winograd_input_plane for two channel planes of `images` images at once (image i's planes
 /// lie i * image_stride after plane0 and plane1), written as bf16 pairs for

@@ -61,16 +61,37 @@ enum Winograd {
         return transformed + 16 * outChannels * n + 4 * (2 * tiles(outWidth) + 2) + (bf16 ? 32 * n : 0)
     }
 
+    /// bf16 pairs of U `[16][outChannels][pairs]` as 16 sets of row panels (`galaxy_pack_bf16_panels`).
+    static func bf16Panels(_ pairs: [UInt32], outChannels: Int, inChannels: Int) -> [UInt32] {
+        let count = Kernels.bf16PairCount(inChannels), each = panelCount(outChannels: outChannels, inChannels: inChannels)
+        var out = [UInt32](repeating: 0, count: 16 * each)
+        pairs.withUnsafeBufferPointer { a in
+            out.withUnsafeMutableBufferPointer { o in
+                for k in 0..<16 {
+                    galaxy_pack_bf16_panels(a.baseAddress! + k * outChannels * count, Int32(outChannels), Int32(count), count, o.baseAddress! + k * each)
+                }
+            }
+        }
+        return out
+    }
+
+    /// Values of one U[k]'s panels: whole panels of 32 rows, `ceil(inChannels / 2)` pairs each.
+    static func panelCount(outChannels: Int, inChannels: Int) -> Int {
+        (outChannels + 31) / 32 * Kernels.bf16PairCount(inChannels) * 32
+    }
+
     /// Columns of a row of bf16 pairs: `n` rounded up to the widest GEMM block (32).
     static func paddedColumns(_ n: Int) -> Int { (n + 31) / 32 * 32 }
 
     /// Convolves `images` images `[inC, h, w]` (back to back) into `[outC, oh, ow]` each (no bias,
-    /// no activation), with `transformedWeights` or their bf16 pairs `bf16Weights`, or with `maxPooled` straight into the 2x2, stride-2 max pool of that output,
+    /// no activation), with `transformedWeights` or their bf16 pairs `bf16Weights` (and their row
+    /// panels `bf16Panels`), or with `maxPooled` straight into the 2x2, stride-2 max pool of that output,
     /// `[outC, oh / 2, ow / 2]`. The transforms run along whole tile rows so the loops are contiguous.
     static func convolve(
         input: UnsafePointer<Float>, images: Int, inChannels: Int, height: Int, width: Int, padTop: Int, padLeft: Int,
         transformedWeights u: UnsafePointer<Float>, outChannels: Int, outHeight oh: Int, outWidth ow: Int,
-        bf16Weights: UnsafePointer<UInt32>? = nil, maxPooled: Bool = false, scratch: UnsafeMutablePointer<Float>,
+        bf16Weights: UnsafePointer<UInt32>? = nil, bf16Panels: UnsafePointer<UInt32>? = nil, maxPooled: Bool = false,
+        scratch: UnsafeMutablePointer<Float>,
         output: UnsafeMutablePointer<Float>
     ) {
         let tilesH = tiles(oh), tilesW = tiles(ow)
@@ -94,10 +115,11 @@ enum Winograd {
                         Int32(height), Int32(width), Int32(padTop), Int32(padLeft), Int32(tilesH), Int32(tilesW), vp + q * ldp,
                         kStride, rows, planeTiles)
                 }
+                let each = panelCount(outChannels: outChannels, inChannels: inChannels)
                 for k in 0..<16 {
                     galaxy_sgemm_bf16_packed(
                         Int32(outChannels), Int32(n), Int32(inChannels), bf16Weights + k * outChannels * pairs, pairs,
-                        vp + k * kStride, ldp, m + k * outChannels * n, n)
+                        bf16Panels.map { $0 + k * each }, vp + k * kStride, ldp, m + k * outChannels * n, n)
                 }
             }
             outputTransform(m: m, images: images, outChannels: outChannels, tilesH: tilesH, tilesW: tilesW, oh: oh, ow: ow, maxPooled: maxPooled, output: output)

@@ -45,6 +45,9 @@ final class ConvLayer: Layer {
     /// With bf16 precision, the GEMM's weights as bf16 pairs (`Kernels.packBF16Pairs`): U's
     /// `16 * outChannels` rows for Winograd, else `weights`' `outChannels` rows.
     let bf16Weights: [UInt32]
+    /// For a bf16 Winograd convolution, each U[k]'s pairs again as panels of 32 rows
+    /// (`Winograd.bf16Panels`), for the native path's narrow column blocks.
+    let bf16Panels: [UInt32]
 
     init(
         input: Int, output: Int, channels: Int, height: Int, width: Int, outChannels: Int, groups: Int,
@@ -78,6 +81,9 @@ final class ConvLayer: Layer {
         case (.fp32, _):
             bf16Weights = []
         }
+        bf16Panels =
+            self.precision == .bf16 && lowering == .winograd
+            ? Winograd.bf16Panels(bf16Weights, outChannels: outChannels, inChannels: channels) : []
     }
 
     /// How a convolution of this shape runs.
@@ -130,6 +136,7 @@ final class ConvLayer: Layer {
         }
         weights.withUnsafeBufferPointer { wp in
             bf16Weights.withUnsafeBufferPointer { pp in
+              bf16Panels.withUnsafeBufferPointer { panels in
                 bias.withUnsafeBufferPointer { bp in
                     let w = wp.baseAddress!
                     let packed = precision == .bf16 ? pp.baseAddress : nil
@@ -155,7 +162,7 @@ final class ConvLayer: Layer {
                                         input: x, images: min(group, f.batch - n), inChannels: channels, height: height, width: width,
                                         padTop: window.padTop, padLeft: window.padLeft, transformedWeights: u.baseAddress!,
                                         outChannels: outChannels, outHeight: outHeight, outWidth: outWidth, bf16Weights: packed,
-                                        maxPooled: maxPooled, scratch: f.scratch, output: y)
+                                        bf16Panels: panels.baseAddress, maxPooled: maxPooled, scratch: f.scratch, output: y)
                                 }
                             }
                         case .depthwise:
@@ -168,6 +175,7 @@ final class ConvLayer: Layer {
                         }
                     }
                 }
+              }
             }
         }
     }
