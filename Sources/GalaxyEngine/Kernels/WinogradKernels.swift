@@ -37,20 +37,9 @@ enum Winograd {
     /// Tiles along one axis for an output of `length`.
     static func tiles(_ length: Int) -> Int { (length + 1) / 2 }
 
-    /// Images transformed together: up to 256 columns for each of the 16 GEMMs, as many as fill
-    /// the GEMM's column blocks best (it computes whole blocks of 32 columns, or 16 for a last
-    /// block of 16 or fewer), fewer images on a tie. The choice changes no result, only the waste.
+    /// Images transformed together, so each of the 16 GEMMs has a few hundred columns.
     static func imagesPerPass(outHeight: Int, outWidth: Int) -> Int {
-        let perImage = tiles(outHeight) * tiles(outWidth)
-        func used(_ images: Int) -> Double {
-            let n = images * perImage, rest = n % 32
-            return Double(n) / Double(n - rest + (rest == 0 ? 0 : rest <= 16 ? 16 : 32))
-        }
-        var best = 1
-        for images in stride(from: 2, through: max(1, 256 / perImage), by: 1) where used(images) > used(best) + 1e-9 {
-            best = images
-        }
-        return best
+        max(1, 64 / (tiles(outHeight) * tiles(outWidth)))
     }
 
     /// Scratch floats for `images` images: transformed input (fp32, or bf16 pairs in rows padded to
