@@ -259,6 +259,20 @@ typedef void (*GALAXY_LOOP(bf16_tile_fn))(int, int, const unsigned int *restrict
                                           int);
 typedef void (*GALAXY_LOOP(bf16_pack_fn))(const float *, ptrdiff_t, int, int, int, unsigned int *restrict);
 
+// One block of packed B pairs (`pairs` rows of `columns` values, row stride `ldp`) times every
+// row of A's block, GALAXY_ROWS rows at a time; `accumulate` adds to C (later k blocks).
+GALAXY_TARGET
+static void GALAXY_LOOP(bf16_block_rows)(int m, int pairs, const unsigned int *a, ptrdiff_t lda,
+                                         const unsigned int *panel, ptrdiff_t ldp, int accumulate, float *c,
+                                         ptrdiff_t ldc, int columns, GALAXY_LOOP(bf16_tile_fn) wide_tile,
+                                         GALAXY_LOOP(bf16_tile_fn) narrow_tile) {
+    for (int r0 = 0; r0 < m; r0 += GALAXY_ROWS) {
+        const int rows = m - r0 < GALAXY_ROWS ? m - r0 : GALAXY_ROWS;
+        (columns <= GALAXY_WIDTH ? narrow_tile : wide_tile)(rows, pairs, a + (ptrdiff_t)r0 * lda, lda, panel, ldp,
+                                                           accumulate, c + (ptrdiff_t)r0 * ldc, ldc, columns);
+    }
+}
+
 // C = A · B for bf16-pair A `[m][ceil(k / 2)]` (row stride `lda` pairs) and fp32 B `[k][n]`, in
 // panels of GALAXY_GEMM_KC rows of B packed into `pad`; `wide` and `narrow` are the micro-kernels
 // of GALAXY_ROWS rows and 2 or 1 vectors of GALAXY_WIDTH columns, `pack` the panel packing.
@@ -270,17 +284,12 @@ static void GALAXY_LOOP(sgemm_bf16_with)(int m, int n, int k, const unsigned int
     const int wide = 2 * GALAXY_WIDTH;
     for (int k0 = 0; k0 < k; k0 += GALAXY_GEMM_KC) {
         const int kc = k - k0 < GALAXY_GEMM_KC ? k - k0 : GALAXY_GEMM_KC;
-        const int pairs = (kc + 1) / 2;
         for (int n0 = 0; n0 < n; n0 += wide) {
             const int columns = n - n0 < wide ? n - n0 : wide;
-            const int narrow = columns <= GALAXY_WIDTH;
-            const int padded = narrow ? GALAXY_WIDTH : wide;
+            const int padded = columns <= GALAXY_WIDTH ? GALAXY_WIDTH : wide;
             pack(b + (ptrdiff_t)k0 * ldb + n0, ldb, kc, columns, padded, pad);
-            for (int r0 = 0; r0 < m; r0 += GALAXY_ROWS) {
-                const int rows = m - r0 < GALAXY_ROWS ? m - r0 : GALAXY_ROWS;
-                (narrow ? narrow_tile : wide_tile)(rows, pairs, a + (ptrdiff_t)r0 * lda + k0 / 2, lda, pad, padded,
-                                                   k0 > 0, c + (ptrdiff_t)r0 * ldc + n0, ldc, columns);
-            }
+            GALAXY_LOOP(bf16_block_rows)(m, (kc + 1) / 2, a + k0 / 2, lda, pad, padded, k0 > 0, c + n0, ldc, columns,
+                                         wide_tile, narrow_tile);
         }
     }
 }
@@ -295,16 +304,9 @@ static void GALAXY_LOOP(sgemm_bf16_packed_with)(int m, int n, int k, const unsig
     const int wide = 2 * GALAXY_WIDTH;
     for (int k0 = 0; k0 < k; k0 += GALAXY_GEMM_KC) {
         const int kc = k - k0 < GALAXY_GEMM_KC ? k - k0 : GALAXY_GEMM_KC;
-        const int pairs = (kc + 1) / 2;
         for (int n0 = 0; n0 < n; n0 += wide) {
-            const int columns = n - n0 < wide ? n - n0 : wide;
-            const unsigned int *panel = bp + (ptrdiff_t)(k0 / 2) * ldp + n0;
-            for (int r0 = 0; r0 < m; r0 += GALAXY_ROWS) {
-                const int rows = m - r0 < GALAXY_ROWS ? m - r0 : GALAXY_ROWS;
-                (columns <= GALAXY_WIDTH ? narrow_tile : wide_tile)(rows, pairs, a + (ptrdiff_t)r0 * lda + k0 / 2, lda,
-                                                                   panel, ldp, k0 > 0, c + (ptrdiff_t)r0 * ldc + n0,
-                                                                   ldc, columns);
-            }
+            GALAXY_LOOP(bf16_block_rows)(m, (kc + 1) / 2, a + k0 / 2, lda, bp + (ptrdiff_t)(k0 / 2) * ldp + n0, ldp,
+                                         k0 > 0, c + n0, ldc, n - n0 < wide ? n - n0 : wide, wide_tile, narrow_tile);
         }
     }
 }
