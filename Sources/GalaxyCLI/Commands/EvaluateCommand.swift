@@ -75,13 +75,10 @@ struct EvaluateCommand: ParsableCommand {
         let choice = try ModelChoice.load(path: model)
         let threads = threads ?? WorkerPool.defaultThreadCount
         let rotations = try RotationList.parse(tta)
-        let source = data.map { "--data \($0)" } ?? "galaxy.images (--from-db)"
-        let loaded =
-            try data.map { try TrainingData.loadDirectory(URL(fileURLWithPath: $0), options: CatalogOptions(labelColumn: labelColumn ?? "label")) }
-            ?? TrainingDatabase.loadLabeledImages(url: database, applicationName: "galaxy evaluate")
-        let images =
-            heldOutFraction.map { f in loaded.filter { HashSplit.isHeldOut(id: $0.id, fraction: f) } }
-            ?? loaded
+        let selection = try LabelledImageSelection(
+            directory: data, labelColumn: labelColumn, database: database, heldOutFraction: heldOutFraction,
+            applicationName: "galaxy evaluate")
+        let (loaded, images, source) = (selection.loaded, selection.images, selection.source)
         guard !images.isEmpty else {
             throw ValidationError(
                 loaded.isEmpty

@@ -60,12 +60,10 @@ struct PrecisionVariantOptions: ParsableArguments {
         } catch {
             throw ServiceCommandError(description: "the model in \(file) cannot be used: \(error). Nothing was added or written.")
         }
-        let source = checkData.map { "--check-data \($0)" } ?? "galaxy.images (--check-from-db)"
-        let loaded =
-            try checkData.map {
-                try TrainingData.loadDirectory(URL(fileURLWithPath: $0), options: CatalogOptions(labelColumn: checkLabelColumn ?? "label"))
-            } ?? TrainingDatabase.loadLabeledImages(url: database, applicationName: "galaxy \(tool)")
-        let images = checkHeldOutFraction.map { f in loaded.filter { HashSplit.isHeldOut(id: $0.id, fraction: f) } } ?? loaded
+        let selection = try LabelledImageSelection(
+            directory: checkData, labelColumn: checkLabelColumn, database: database, heldOutFraction: checkHeldOutFraction,
+            applicationName: "galaxy \(tool)", flags: ("--check-data", "--check-from-db"))
+        let (images, source) = (selection.images, selection.source)
         guard !images.isEmpty else {
             throw ServiceCommandError(description: "\(source) has no labelled images to check the \(precision.rawValue) variant on. Nothing was added or written.")
         }
