@@ -102,3 +102,19 @@ extension ONNX.ValueInfoProto {
         }
     }
 }
+
+extension ONNX {
+    /// `bytes` of a model with `entries` added to its `metadata_props`. The entries are appended as
+    /// protobuf fields, so nothing else in the file changes, and a key given again overrides the
+    /// earlier value (`ModelProto.metadata` reads the last one).
+    public static func appendingMetadata(_ entries: [StringStringEntry], to bytes: [UInt8]) -> [UInt8] {
+        var w = ProtobufWriter()
+        for entry in entries {
+            w.writeMessage(14) { m in
+                m.writeString(1, entry.key)
+                m.writeString(2, entry.value)
+            }
+        }
+        return bytes + w.bytes
+    }
+}
