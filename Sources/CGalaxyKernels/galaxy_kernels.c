@@ -104,9 +104,9 @@ GALAXY_BF16_NATIVE_TILE(bf16_tile_wide_native, 2)
 GALAXY_BF16_NATIVE_TILE(bf16_tile_narrow_native, 1)
 #undef GALAXY_BF16_NATIVE_TILE
 
-// The panel packing of pack_bf16_panel_avx512 in four instructions per 16 columns: masked loads
+// The panel packing of pack_bf16_panel_avx512 in five instructions per 16 columns: masked loads
 // of the even and odd rows, one vcvtne2ps2bf16 (the same rounding to nearest even) and one
-// word permutation that interleaves the two rows into pairs.
+// word permutation that interleaves the two rows into pairs, and a masked store.
 __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16,avx2,fma")))
 static void pack_bf16_panel_native(const float *b, ptrdiff_t ldb, int rows, int columns, int padded,
                                    unsigned int *restrict out) {

@@ -1,7 +1,8 @@
 // The engine's vectorisable loops, included once per instruction set by galaxy_kernels.c with
 // GALAXY_LOOP(name) (the suffixed function name) and GALAXY_TARGET (the target attribute) set.
 // The transforms and pooling only add, subtract and compare, so every instruction set gives
-// bit-identical results; the GEMM's fused multiply-adds (AVX2, AVX-512) round differently.
+// bit-identical results; the fp32 GEMM's fused multiply-adds (AVX2, AVX-512) round differently,
+// the bf16 GEMM's exact products do not.
 
 // Bᵀ d B for one tile row: the loops over tx read stride-2 columns and store contiguously for
 // each of the 16 outputs, which the vectoriser turns into full-width operations.

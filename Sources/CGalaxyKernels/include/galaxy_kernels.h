@@ -1,7 +1,7 @@
 #ifndef GALAXY_KERNELS_H
 #define GALAXY_KERNELS_H
-// The engine's hottest loops: single-precision GEMM micro-kernels, Winograd F(2x2, 3x3) tile
-// transforms and 2x2 max pooling. They are C so that each can be compiled several times for
+// The engine's hottest loops: single-precision and bf16 GEMM micro-kernels, Winograd F(2x2, 3x3)
+// tile transforms and 2x2 max pooling. They are C so that each can be compiled several times for
 // different instruction sets (AVX-512, AVX2, baseline), one of which runs, chosen by CPU features;
 // Swift has no per-function target attributes. Also here: the CPU features the engine's choices
 // rest on (cpuid, xgetbv). Only GalaxyEngine includes this header.
