@@ -17,13 +17,16 @@ public enum PrecisionCheck {
     ///   - variant: the same model in reduced precision.
     ///   - images: labelled images neither was trained on.
     ///   - source: where the images came from, for the report.
+    ///   - progress: a progress bar for each of the two runs (given the run's precision), or nil.
     /// - Throws: `TrainingError.label` naming the image whose label is not in the model's vocabulary.
     public static func run(
         original: InferenceModel, variant: InferenceModel, images: [LabeledImage], source: String, threads: Int,
-        progress: ProgressBar? = nil
+        progress: (Precision) -> ProgressBar? = { _ in nil }
     ) throws(TrainingError) -> PrecisionCheckReport {
-        let reference = try ModelEvaluation.run(model: original, images: images, threads: threads)
-        let reduced = try ModelEvaluation.run(model: variant, images: images, threads: threads, progress: progress)
+        let reference = try ModelEvaluation.run(
+            model: original, images: images, threads: threads, progress: progress(original.metadata.precision))
+        let reduced = try ModelEvaluation.run(
+            model: variant, images: images, threads: threads, progress: progress(variant.metadata.precision))
         // Both decode the same images the same way, so they classify the same ones, in order.
         let pairs = zip(reference.predictions, reduced.predictions)
         let count = min(reference.predictions.count, reduced.predictions.count)

@@ -74,7 +74,7 @@ struct PrecisionVariantOptions: ParsableArguments {
         KernelAnnouncement.write(for: tool)
         let report = try PrecisionCheck.run(
             original: original, variant: variant, images: images, source: described, threads: threads,
-            progress: ProgressBar(title: "check \(precision.rawValue)", total: images.count))
+            progress: { ProgressBar(title: "check \($0.rawValue)", total: images.count) })
         func pct(_ x: Double) -> String { String(format: "%.2f%%", 100 * x) }
         FileHandle.standardError.write(
             Data(
