@@ -182,6 +182,43 @@ import Testing
         }
     }
 
+    /// Odd channel counts: the last pair of a Winograd layer's input channels has no odd half,
+    /// and an im2col reduction (17 * 9) is odd too.
+    @Test func oddChannelCountsRunInBF16CloseToFP32() throws {
+        var inits: [ONNX.TensorProto] = []
+        var nodes: [ONNX.NodeProto] = []
+        var current = "x", channels = 3
+        for (i, out) in [17, 19].enumerated() {
+            let fanIn = Float(channels * 9)
+            inits.append(ONNX.TensorProto(name: "w\(i)", dims: [out, channels, 3, 3], floats: TestModels.values(out * channels * 9, seed: 40 + UInt64(i)).map { $0 / fanIn.squareRoot() }))
+            inits.append(ONNX.TensorProto(name: "b\(i)", dims: [out], floats: TestModels.values(out, seed: 50 + UInt64(i)).map { $0 * 0.1 }))
+            nodes.append(ONNX.NodeProto(opType: "Conv", inputs: [current, "w\(i)", "b\(i)"], outputs: ["c\(i)"], attributes: [.ints("kernel_shape", [3, 3]), .ints("pads", [1, 1, 1, 1])]))
+            nodes.append(ONNX.NodeProto(opType: "Relu", inputs: ["c\(i)"], outputs: ["r\(i)"]))
+            current = "r\(i)"
+            channels = out
+        }
+        nodes.append(ONNX.NodeProto(opType: "GlobalAveragePool", inputs: [current], outputs: ["g"]))
+        nodes.append(ONNX.NodeProto(opType: "Flatten", inputs: ["g"], outputs: ["y"]))
+        let proto = TestModels.model(size: 13, nodes: nodes, initializers: inits, output: "y", outputCount: 19)
+        let fp32 = try InferenceModel(model: proto)
+        let bf16 = try InferenceModel(model: proto, precision: .bf16)
+        var generator = SystemRandomNumberGenerator()
+        let input = (0..<(3 * fp32.inputCount)).map { _ in Float.random(in: 0...1, using: &generator) }
+        let previous = EngineKernelPath.current
+        defer { EngineKernelPath.use(previous) }
+        #expect(EngineKernelPath.use("baseline"))
+        let reference = try bf16.run(input, batch: 3, threads: 1)
+        let full = try fp32.run(input, batch: 3, threads: 1)
+        let scale = full.map { abs($0) }.max() ?? 1
+        let drift = zip(reference, full).map { abs($0 - $1) }.max() ?? .infinity
+        #expect(drift > 0 && drift < 0.02 * scale, "bf16 against fp32: \(drift) of \(scale)")
+        for path in EngineKernelPath.supported {
+            #expect(EngineKernelPath.use(path))
+            let output = try bf16.run(input, batch: 3, threads: 1)
+            #expect(zip(output, reference).allSatisfy { $0.bitPattern == $1.bitPattern }, "path \(path)")
+        }
+    }
+
     @Test func theModelsMetadataChoosesThePrecision() throws {
         let proto = TestModels.defaultArchitecture(size: 16)
         let bytes = ONNX.appendingMetadata(

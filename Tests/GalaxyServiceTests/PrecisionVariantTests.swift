@@ -67,6 +67,21 @@ import Testing
         #expect(daemon.stop())
     }
 
+    @Test func theCheckCanReadTheLabelledRowsOfTheDatabase() throws {
+        let f = try ServiceFixture(prefix: "precision_db")
+        let data = try Self.greyDataSet()
+        for i in 0..<12 {
+            let jpeg = [UInt8](try Data(contentsOf: URL(fileURLWithPath: "\(data)/images/\(i).jpg")))
+            _ = try f.db.execute("insert into galaxy.images (file_name, jpeg, label) values (\("\(i).jpg"), \(jpeg), 'Spiral')")
+        }
+        let refused = try add(f, "sensitive-bf16", try Self.modelFile(spiralBias: 0.01), ["--precision", "bf16", "--check-from-db"])
+        #expect(refused.status != 0 && refused.error.contains("galaxy.images (--check-from-db)"), "\(refused.error)")
+        #expect(try f.scalar("select count(*) from galaxy.models", as: Int64.self) == 0)
+        let kept = try add(f, "steady-bf16", try Self.modelFile(spiralBias: 1), ["--precision", "bf16", "--check-from-db"])
+        #expect(kept.status == 0, "\(kept.error)")
+        #expect(try f.scalar("select metadata->'precision_check'->>'images' from galaxy.models", as: String.self) == "12")
+    }
+
     @Test func aCheckedVariantFileClassifiesAndAnUncheckedOneIsRefused() throws {
         let galaxy = ServiceFixture.galaxyBinary.path
         let data = try Self.greyDataSet()
