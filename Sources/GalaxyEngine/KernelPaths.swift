@@ -79,6 +79,8 @@ public struct KernelPaths: Sendable, Hashable {
     public var gemm: String
     /// Whether `GALAXY_KERNELS` chose `engineKernels`.
     public var engineKernelsForced: Bool
+    /// Whether bf16 models' products run on the AVX512-BF16 instruction (`Precision.bf16IsNative`).
+    public var bf16Native: Bool
     /// A `GALAXY_KERNELS` value this CPU cannot run (then the best path it can run is used).
     public var ignoredKernelRequest: String?
     /// `OPENBLAS_CORETYPE` as this process was started with.
@@ -97,7 +99,7 @@ public struct KernelPaths: Sendable, Hashable {
             cpu: CPUDescription.current, features: features, openBLASCore: core,
             openBLASConfig: String(cString: openblas_get_config()).trimmingCharacters(in: .whitespaces),
             engineKernels: kernels, gemm: Kernels.gemmBackend.rawValue, engineKernelsForced: environment["GALAXY_KERNELS"] != nil && ignored == nil,
-            ignoredKernelRequest: ignored, forcedCore: forced,
+            bf16Native: Precision.bf16IsNative, ignoredKernelRequest: ignored, forcedCore: forced,
             warnings: warnings(features: features, openBLASCore: core, forcedCore: forced)
                 + (ignored.map { ["GALAXY_KERNELS=\($0) names kernels this CPU cannot run; running \(kernels) instead."] }
                     ?? []))
@@ -149,7 +151,7 @@ public struct KernelPaths: Sendable, Hashable {
     /// One line for logs and standard error.
     public var summary: String {
         "engine kernels \(engineKernels)\(engineKernelsForced ? " (GALAXY_KERNELS)" : ""), GEMM \(gemm), "
-            + "bf16 \(engineKernels == "avx512_bf16" ? "native" : "emulated"), "
+            + "bf16 \(bf16Native ? "native" : "emulated"), "
             + "OpenBLAS \(openBLASCore) (\(coreOrigin)), on \(cpu): "
             + (features.names.isEmpty ? "no AVX2" : features.names.joined(separator: " "))
     }

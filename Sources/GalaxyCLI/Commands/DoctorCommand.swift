@@ -35,7 +35,7 @@ struct DoctorCommand: ParsableCommand {
                     : "\(paths.gemm) (GALAXY_GEMM)"))
         print(
             "reduced precision: bf16 models (galaxy model add --precision bf16): "
-                + (Precision.bf16IsNative
+                + (paths.bf16Native
                     ? "native AVX512-BF16 dot products"
                     : "emulated with fp32 arithmetic (no AVX512-BF16 on the \(paths.engineKernels) path): the same results, "
                         + "slower than the fp32 model; keep fp32 models on this CPU"))
