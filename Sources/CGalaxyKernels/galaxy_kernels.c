@@ -408,12 +408,11 @@ void galaxy_sgemm(int m, int n, int k, float alpha, const float *a, ptrdiff_t ld
     chosen_path()->sgemm(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, pad);
 }
 
-// fp32 to bf16, to nearest even (NaN stays NaN), as the panel packing rounds.
+// fp32 to bf16 with the panel packing's own rounding (round_bf16 of vector_loops.h).
 static unsigned int bf16_bits(float x) {
-    unsigned int u;
-    memcpy(&u, &x, sizeof u);
-    if ((u & 0x7fffffffu) > 0x7f800000u) return (u | 0x00400000u) >> 16;
-    return (u + 0x7fffu + ((u >> 16) & 1u)) >> 16;
+    bits_baseline u = {0};
+    memcpy(&u, &x, sizeof x);
+    return round_bf16_baseline(u)[0] >> 16;
 }
 
 void galaxy_pack_bf16_pairs(const float *a, int m, int k, ptrdiff_t lda, unsigned int *out) {
@@ -427,15 +426,20 @@ void galaxy_pack_bf16_pairs(const float *a, int m, int k, ptrdiff_t lda, unsigne
     }
 }
 
+// For the bf16 products, which only write C: 1 when there is nothing to multiply (C, if it has
+// any element, is then zero), 0 otherwise.
+static int bf16_product_is_empty(int m, int n, int k, float *c, ptrdiff_t ldc) {
+    if (m <= 0 || n <= 0) return 1;
+    if (k > 0) return 0;
+    for (int i = 0; i < m; i++) memset(c + (ptrdiff_t)i * ldc, 0, sizeof(float) * (size_t)n);
+    return 1;
+}
+
 void galaxy_sgemm_bf16(int m, int n, int k, const unsigned int *a, ptrdiff_t lda, const float *b, ptrdiff_t ldb,
                        float *c, ptrdiff_t ldc) {
     // One packed panel of B: GALAXY_GEMM_KC / 2 pair rows of up to GALAXY_GEMM_MAX_WIDTH * 2 columns.
     static _Thread_local unsigned int panel[GALAXY_GEMM_KC / 2 * 2 * GALAXY_GEMM_MAX_WIDTH];
-    if (m <= 0 || n <= 0) return;
-    if (k <= 0) {
-        for (int i = 0; i < m; i++) memset(c + (ptrdiff_t)i * ldc, 0, sizeof(float) * (size_t)n);
-        return;
-    }
+    if (bf16_product_is_empty(m, n, k, c, ldc)) return;
     chosen_path()->sgemm_bf16(m, n, k, a, lda, b, ldb, c, ldc, panel);
 }
 
@@ -443,11 +447,7 @@ int galaxy_bf16_native(void) { return strcmp(chosen_path()->name, "avx512_bf16")
 
 void galaxy_sgemm_bf16_packed(int m, int n, int k, const unsigned int *a, ptrdiff_t lda, const unsigned int *a_panels,
                               const unsigned int *b, ptrdiff_t ldb, float *c, ptrdiff_t ldc) {
-    if (m <= 0 || n <= 0) return;
-    if (k <= 0) {
-        for (int i = 0; i < m; i++) memset(c + (ptrdiff_t)i * ldc, 0, sizeof(float) * (size_t)n);
-        return;
-    }
+    if (bf16_product_is_empty(m, n, k, c, ldc)) return;
     chosen_path()->sgemm_bf16_packed(m, n, k, a, lda, a_panels, b, ldb, c, ldc);
 }
 
