@@ -136,46 +136,46 @@ final class ConvLayer: Layer {
         }
         weights.withUnsafeBufferPointer { wp in
             bf16Weights.withUnsafeBufferPointer { pp in
-              bf16Panels.withUnsafeBufferPointer { panels in
-                bias.withUnsafeBufferPointer { bp in
-                    let w = wp.baseAddress!
-                    let packed = precision == .bf16 ? pp.baseAddress : nil
-                    for n in 0..<f.batch {
-                        let x = UnsafePointer(f.slots[input] + n * inItem)
-                        let y = f.slots[output] + n * outItem
-                        switch lowering {
-                        case .pointwise:
-                            multiply(group: 0, weights: w, pairs: packed, b: x, c: y)
-                        case .im2col:
-                            for g in 0..<groups {
-                                Kernels.im2col(
-                                    input: x + g * cinG * height * width, channels: cinG, height: height, width: width,
-                                    window: window, outputHeight: outHeight, outputWidth: outWidth, columns: f.scratch)
-                                multiply(group: g, weights: w, pairs: packed, b: UnsafePointer(f.scratch), c: y + g * coutG * plane)
-                            }
-                        case .winograd:
-                            // Several images per pass: at the first image of each group.
-                            let group = Winograd.imagesPerPass(outHeight: outHeight, outWidth: outWidth)
-                            if n % group == 0 {
-                                winogradWeights.withUnsafeBufferPointer { u in
-                                    Winograd.convolve(
-                                        input: x, images: min(group, f.batch - n), inChannels: channels, height: height, width: width,
-                                        padTop: window.padTop, padLeft: window.padLeft, transformedWeights: u.baseAddress!,
-                                        outChannels: outChannels, outHeight: outHeight, outWidth: outWidth, bf16Weights: packed,
-                                        bf16Panels: panels.baseAddress, maxPooled: maxPooled, scratch: f.scratch, output: y)
+                bf16Panels.withUnsafeBufferPointer { panels in
+                    bias.withUnsafeBufferPointer { bp in
+                        let w = wp.baseAddress!
+                        let packed = precision == .bf16 ? pp.baseAddress : nil
+                        for n in 0..<f.batch {
+                            let x = UnsafePointer(f.slots[input] + n * inItem)
+                            let y = f.slots[output] + n * outItem
+                            switch lowering {
+                            case .pointwise:
+                                multiply(group: 0, weights: w, pairs: packed, b: x, c: y)
+                            case .im2col:
+                                for g in 0..<groups {
+                                    Kernels.im2col(
+                                        input: x + g * cinG * height * width, channels: cinG, height: height, width: width,
+                                        window: window, outputHeight: outHeight, outputWidth: outWidth, columns: f.scratch)
+                                    multiply(group: g, weights: w, pairs: packed, b: UnsafePointer(f.scratch), c: y + g * coutG * plane)
                                 }
+                            case .winograd:
+                                // Several images per pass: at the first image of each group.
+                                let group = Winograd.imagesPerPass(outHeight: outHeight, outWidth: outWidth)
+                                if n % group == 0 {
+                                    winogradWeights.withUnsafeBufferPointer { u in
+                                        Winograd.convolve(
+                                            input: x, images: min(group, f.batch - n), inChannels: channels, height: height, width: width,
+                                            padTop: window.padTop, padLeft: window.padLeft, transformedWeights: u.baseAddress!,
+                                            outChannels: outChannels, outHeight: outHeight, outWidth: outWidth, bf16Weights: packed,
+                                            bf16Panels: panels.baseAddress, maxPooled: maxPooled, scratch: f.scratch, output: y)
+                                    }
+                                }
+                            case .depthwise:
+                                Kernels.depthwiseConv(
+                                    input: x, channels: channels, height: height, width: width, multiplier: outChannels / channels,
+                                    weights: w, window: window, outputHeight: outHeight, outputWidth: outWidth, output: y)
                             }
-                        case .depthwise:
-                            Kernels.depthwiseConv(
-                                input: x, channels: channels, height: height, width: width, multiplier: outChannels / channels,
-                                weights: w, window: window, outputHeight: outHeight, outputWidth: outWidth, output: y)
-                        }
-                        if !deferEpilogue {
-                            activation.applyWithRowBias(y, rows: outChannels, columns: written, bias: bp.baseAddress!)
+                            if !deferEpilogue {
+                                activation.applyWithRowBias(y, rows: outChannels, columns: written, bias: bp.baseAddress!)
+                            }
                         }
                     }
                 }
-              }
             }
         }
     }
