@@ -47,11 +47,15 @@ public final class Classifier: Sendable {
         let perChunk = max(1, min(model.chunkSize / rotations.count, (count + 8 * threads - 1) / (8 * threads)))
         let chunks = (count + perChunk - 1) / perChunk
         let results = ResultSlots(count: count)
+        // A single chunk (one image, say) leaves the other threads to its inference.
+        let inferenceThreads = chunks == 1 ? threads : 1
         let work: @Sendable (Int) -> Void = { [self] c in
             let start = c * perChunk
             let end = min(count, start + perChunk)
             self.contexts.withContext(images: end - start, rotations: rotations.count) { context in
-                context.classify(jpegs: jpegs, range: start..<end, rotations: rotations, into: results)
+                context.classify(
+                    jpegs: jpegs, range: start..<end, rotations: rotations, threads: inferenceThreads,
+                    into: results)
             }
         }
         Kernels.setBLASThreads(max(1, threads / chunks))
@@ -98,7 +102,9 @@ private final class ClassifyContext {
         preprocessor = Preprocessor(options: model.metadata.preprocessOptions)
     }
 
-    func classify(jpegs: [[UInt8]], range: Range<Int>, rotations: [Double], into results: ResultSlots) {
+    func classify(
+        jpegs: [[UInt8]], range: Range<Int>, rotations: [Double], threads: Int, into results: ResultSlots
+    ) {
         let per = model.inputCount
         let rows = range.count * rotations.count
         if input.count < rows * per { input = [Float](repeating: 0, count: rows * per) }
@@ -132,9 +138,10 @@ private final class ClassifyContext {
         guard used > 0 else { return }
         input.withUnsafeBufferPointer { inp in
             output.withUnsafeMutableBufferPointer { out in
-                model.runOnCurrentThread(
+                model.run(
                     input: UnsafeBufferPointer(rebasing: inp[0..<(used * per)]), batch: used,
-                    output: UnsafeMutableBufferPointer(rebasing: out[0..<(used * model.outputCount)]))
+                    output: UnsafeMutableBufferPointer(rebasing: out[0..<(used * model.outputCount)]),
+                    threads: threads)
             }
         }
         let k = model.outputCount

@@ -14,6 +14,10 @@ public final class InferenceModel: Sendable {
     public let chunkSize: Int
     let graph: CompiledGraph
     private let workspaces: WorkspacePool
+    private let teamPlan: TeamRun.Plan
+
+    /// `GALAXY_TEAM=0` runs a single image on one thread even when more are offered, for comparison.
+    static let teamsEnabled: Bool = ProcessInfo.processInfo.environment["GALAXY_TEAM"] != "0"
 
     /// Images per thread per pass unless the caller says otherwise (`GALAXY_CHUNK` overrides).
     public static var defaultChunkSize: Int {
@@ -48,6 +52,7 @@ public final class InferenceModel: Sendable {
         self.metadata = metadata
         self.chunkSize = max(1, chunkSize)
         workspaces = WorkspacePool(graph: graph, capacity: self.chunkSize)
+        teamPlan = TeamRun.Plan(graph: graph)
     }
 
     /// Runs a batch: `input` holds `batch` images of `3*S*S` floats (NCHW); returns `batch * K` scores.
@@ -67,11 +72,16 @@ public final class InferenceModel: Sendable {
     }
 
     /// Runs a batch from and into caller buffers, spreading chunks of images over `threads` threads.
-    /// When the batch is smaller than the thread count, the matrix multiplies use the spare threads.
+    /// A single image is shared by the threads layer by layer (`TeamRun`).
     public func run(input: UnsafeBufferPointer<Float>, batch: Int, output: UnsafeMutableBufferPointer<Float>, threads: Int = WorkerPool.defaultThreadCount) {
         precondition(input.count >= batch * inputCount && output.count >= batch * outputCount, "run: buffers smaller than the batch")
         guard batch > 0 else { return }
         let threads = max(1, threads)
+        if batch == 1 && threads > 1 && Self.teamsEnabled {
+            Kernels.setBLASThreads(1)
+            runAsTeam(input: input, output: output, members: threads)
+            return
+        }
         let chunk = min(chunkSize, (batch + threads - 1) / threads)
         let chunks = (batch + chunk - 1) / chunk
         Kernels.setBLASThreads(max(1, threads / chunks))
@@ -88,6 +98,23 @@ public final class InferenceModel: Sendable {
             let inp = UnsafeBufferPointer(start: UnsafePointer<Float>(bitPattern: inputBase)! + start * inCount, count: n * inCount)
             let out = UnsafeMutableBufferPointer(start: UnsafeMutablePointer<Float>(bitPattern: outputBase)! + start * outCount, count: n * outCount)
             self.runOnCurrentThread(input: inp, batch: n, output: out)
+        }
+    }
+
+    /// Runs one image with up to `members` threads sharing each layer; the calling thread is one.
+    /// `start` runs the team (tests pass one that lets threads of their own join first).
+    func runAsTeam(
+        input: UnsafeBufferPointer<Float>, output: UnsafeMutableBufferPointer<Float>, members: Int,
+        start: (TeamRun) -> Void = { $0.run() }
+    ) {
+        workspaces.withWorkspace { ws in
+            ws.slots[graph.inputSlot] = UnsafeMutablePointer(mutating: input.baseAddress!)
+            ws.slots[graph.outputSlot] = output.baseAddress!
+            start(
+                TeamRun(
+                    plan: teamPlan, frame: Frame(slots: ws.slots, batch: 1, scratch: ws.scratch),
+                    members: members,
+                    temporaries: ws.teamTemporaries(members: members, each: teamPlan.temporaryCount)))
         }
     }
 

@@ -4,7 +4,8 @@
 // tile transforms and 2x2 max pooling. They are C so that each can be compiled several times for
 // different instruction sets (AVX-512, AVX2, baseline), one of which runs, chosen by CPU features;
 // Swift has no per-function target attributes. Also here: the CPU features the engine's choices
-// rest on (cpuid, xgetbv). Only GalaxyEngine includes this header.
+// rest on (cpuid, xgetbv) and the counters that let threads share one image's layers. Only
+// GalaxyEngine includes this header.
 #include <stddef.h>
 
 #ifdef __cplusplus
@@ -107,6 +108,19 @@ int galaxy_set_kernel_path(const char *name);
 
 /// The GALAXY_KERNELS value that was ignored because this CPU cannot run it, or NULL.
 const char *galaxy_kernel_path_ignored_request(void);
+
+/// Counters of a team of threads that share one image's layers (team_counters.c): a member claims
+/// part `galaxy_team_claim(&claimed)` of a phase (the old value), reports it with
+/// `galaxy_team_finished(&finished)`, and before the next phase spins in `galaxy_team_wait` until
+/// `finished` reaches the phase's part count. Claims are acquire-release and finishing is a
+/// release, so what one member wrote in a phase is visible to every member in the next.
+long galaxy_team_claim(long *counter);
+void galaxy_team_finished(long *counter);
+void galaxy_team_wait(const long *counter, long target);
+/// Spins until `*value` is nonzero (1) or `nanoseconds` have passed (0): how an idle team helper
+/// waits for the next image before it goes to sleep. `galaxy_team_store` writes such a value.
+int galaxy_team_await(const long *value, long nanoseconds);
+void galaxy_team_store(long *value, long new_value);
 
 #ifdef __cplusplus
 }

@@ -42,12 +42,23 @@ enum Winograd {
         max(1, 64 / (tiles(outHeight) * tiles(outWidth)))
     }
 
-    /// Scratch floats for `images` images: transformed input (fp32, or bf16 pairs in rows padded to
-    /// 32 columns), GEMM output, 4 padded rows and, for pairs, the fp32 transform of two planes.
+    /// Scratch floats for `images` images: the pass's shared buffers (`sharedCount`) and one
+    /// member's temporary rows (`temporaryCount`).
     static func scratchCount(inChannels: Int, outChannels: Int, outHeight: Int, outWidth: Int, images: Int, bf16: Bool = false) -> Int {
         let n = tiles(outHeight) * tiles(outWidth) * images
-        let transformed = bf16 ? 16 * Kernels.bf16PairCount(inChannels) * paddedColumns(n) : 16 * inChannels * n
-        return transformed + 16 * outChannels * n + 4 * (2 * tiles(outWidth) + 2) + (bf16 ? 32 * n : 0)
+        return sharedCount(inChannels: inChannels, outChannels: outChannels, n: n, bf16: bf16)
+            + temporaryCount(outWidth: outWidth, n: n, bf16: bf16)
+    }
+
+    /// Transformed input (fp32, or bf16 pairs in rows padded to 32 columns) and GEMM output for `n` tiles.
+    static func sharedCount(inChannels: Int, outChannels: Int, n: Int, bf16: Bool) -> Int {
+        (bf16 ? 16 * Kernels.bf16PairCount(inChannels) * paddedColumns(n) : 16 * inChannels * n) + 16 * outChannels * n
+    }
+
+    /// What one thread's input transform needs of its own: 4 padded rows and, for pairs, the fp32
+    /// transform of two planes.
+    static func temporaryCount(outWidth: Int, n: Int, bf16: Bool) -> Int {
+        4 * (2 * tiles(outWidth) + 2) + (bf16 ? 32 * n : 0)
     }
 
     /// bf16 pairs of U `[16][outChannels][pairs]` as 16 sets of row panels (`galaxy_pack_bf16_panels`).
@@ -73,88 +84,126 @@ enum Winograd {
     static func paddedColumns(_ n: Int) -> Int { (n + 31) / 32 * 32 }
 
     /// Convolves `images` images `[inC, h, w]` (back to back) into `[outC, oh, ow]` each (no bias,
-    /// no activation), with `transformedWeights` or their bf16 pairs `bf16Weights` (and their row
-    /// panels `bf16Panels`), or with `maxPooled` straight into the 2x2, stride-2 max pool of that output,
-    /// `[outC, oh / 2, ow / 2]`. The transforms run along whole tile rows so the loops are contiguous.
-    static func convolve(
-        input: UnsafePointer<Float>, images: Int, inChannels: Int, height: Int, width: Int, padTop: Int, padLeft: Int,
-        transformedWeights u: UnsafePointer<Float>, outChannels: Int, outHeight oh: Int, outWidth ow: Int,
-        bf16Weights: UnsafePointer<UInt32>? = nil, bf16Panels: UnsafePointer<UInt32>? = nil, maxPooled: Bool = false,
-        scratch: UnsafeMutablePointer<Float>,
-        output: UnsafeMutablePointer<Float>
-    ) {
-        let tilesH = tiles(oh), tilesW = tiles(ow)
-        let perImage = tilesH * tilesW
-        let n = perImage * images
-        if let bf16Weights {
-            // bf16: the input transform writes pairs of channels straight into the GEMM's packed B.
-            let pairs = Kernels.bf16PairCount(inChannels), ldp = paddedColumns(n)
-            let m = scratch + 16 * pairs * ldp
-            let rows = m + 16 * outChannels * n
-            let planeTiles = rows + 4 * (2 * tilesW + 2)
-            let kStride = pairs * ldp
-            scratch.withMemoryRebound(to: UInt32.self, capacity: 16 * pairs * ldp) { vp in
-                if ldp > n {
-                    for row in 0..<(16 * pairs) { (vp + row * ldp + n).update(repeating: 0, count: ldp - n) }
-                }
-                for q in 0..<pairs {
-                    let first = input + 2 * q * height * width
-                    galaxy_winograd_input_pairs(
-                        first, 2 * q + 1 < inChannels ? first + height * width : nil, inChannels * height * width, Int32(images),
-                        Int32(height), Int32(width), Int32(padTop), Int32(padLeft), Int32(tilesH), Int32(tilesW), vp + q * ldp,
-                        kStride, rows, planeTiles)
-                }
-                let each = panelCount(outChannels: outChannels, inChannels: inChannels)
-                for k in 0..<16 {
-                    galaxy_sgemm_bf16_packed(
-                        Int32(outChannels), Int32(n), Int32(inChannels), bf16Weights + k * outChannels * pairs, pairs,
-                        bf16Panels.map { $0 + k * each }, vp + k * kStride, ldp, m + k * outChannels * n, n)
-                }
-            }
-            outputTransform(m: m, images: images, outChannels: outChannels, tilesH: tilesH, tilesW: tilesW, oh: oh, ow: ow, maxPooled: maxPooled, output: output)
-            return
-        }
-        let v = scratch
-        let m = scratch + 16 * inChannels * n
-        let rows = m + 16 * outChannels * n
-        let kStride = inChannels * n
-        // Input transform: V[k][c][image * tiles + tile] = (Bᵀ d B)[k], one plane at a time.
-        for index in 0..<(images * inChannels) {
-            let image = index / inChannels, c = index % inChannels
-            galaxy_winograd_input_plane(
-                input + index * height * width, Int32(height), Int32(width), Int32(padTop), Int32(padLeft),
-                Int32(tilesH), Int32(tilesW), v + c * n + image * perImage, kStride, rows)
-        }
-        // 16 GEMMs: M[k] = U[k] · V[k], [outC, inC] x [inC, tiles].
-        for k in 0..<16 {
-            Kernels.sgemm(
-                m: outChannels, n: n, k: inChannels, a: u + k * outChannels * inChannels, lda: inChannels,
-                b: UnsafePointer(v + k * kStride), ldb: n, c: m + k * outChannels * n, ldc: n)
-        }
-        outputTransform(m: m, images: images, outChannels: outChannels, tilesH: tilesH, tilesW: tilesW, oh: oh, ow: ow, maxPooled: maxPooled, output: output)
+    /// no activation): `WinogradPass`'s three stages in order on the calling thread.
+    static func convolve(_ pass: WinogradPass) {
+        pass.transformInput(0..<pass.inputUnits, temporary: pass.scratch + pass.sharedCount)
+        pass.multiply(0..<16)
+        pass.transformOutput(0..<pass.outChannels)
+    }
+}
+
+/// One Winograd convolution of `images` images `[inC, h, w]` (back to back) into `[outC, oh, ow]`
+/// each (no bias, no activation), with `transformedWeights` or their bf16 pairs `bf16Weights` (and
+/// their row panels `bf16Panels`), or with `maxPooled` straight into the 2x2, stride-2 max pool of
+/// that output, `[outC, oh / 2, ow / 2]`. Its stages split without changing a result: the input
+/// transform by input channel (bf16: channel pair), the 16 products by k, the output transform by
+/// output channel, so a team of threads can share one image. The transforms run along whole tile
+/// rows so the loops are contiguous.
+struct WinogradPass {
+    let input: UnsafePointer<Float>
+    let images: Int, inChannels: Int, height: Int, width: Int, padTop: Int, padLeft: Int
+    let transformedWeights: UnsafePointer<Float>
+    let outChannels: Int, outHeight: Int, outWidth: Int
+    let bf16Weights: UnsafePointer<UInt32>?
+    let bf16Panels: UnsafePointer<UInt32>?
+    let maxPooled: Bool
+    /// `sharedCount` floats: the transformed input, then the products.
+    let scratch: UnsafeMutablePointer<Float>
+    let output: UnsafeMutablePointer<Float>
+
+    var tilesH: Int { Winograd.tiles(outHeight) }
+    var tilesW: Int { Winograd.tiles(outWidth) }
+    /// Columns of each product: every tile of every image.
+    var n: Int { tilesH * tilesW * images }
+    var pairs: Int { Kernels.bf16PairCount(inChannels) }
+    /// Columns of a row of bf16 pairs.
+    var ldp: Int { Winograd.paddedColumns(n) }
+    var sharedCount: Int {
+        Winograd.sharedCount(inChannels: inChannels, outChannels: outChannels, n: n, bf16: bf16Weights != nil)
+    }
+    var temporaryCount: Int { Winograd.temporaryCount(outWidth: outWidth, n: n, bf16: bf16Weights != nil) }
+    /// What the input transform splits over: input channels, or channel pairs for bf16.
+    var inputUnits: Int { bf16Weights == nil ? inChannels : pairs }
+    /// The 16 products `M[k] = U[k] · V[k]`, `[outC][n]` each.
+    private var products: UnsafeMutablePointer<Float> {
+        scratch + (bf16Weights == nil ? 16 * inChannels * n : 16 * pairs * ldp)
     }
 
-    /// Y = Aᵀ m A, one plane at a time (M[k] is contiguous along a tile row), or its 2x2 max pool.
-    private static func outputTransform(
-        m: UnsafeMutablePointer<Float>, images: Int, outChannels: Int, tilesH: Int, tilesW: Int, oh: Int, ow: Int, maxPooled: Bool,
-        output: UnsafeMutablePointer<Float>
-    ) {
-        let perImage = tilesH * tilesW
-        let n = perImage * images
-        if maxPooled {
-            let (ph, pw) = (oh / 2, ow / 2)
-            for index in 0..<(images * outChannels) {
-                let image = index / outChannels, o = index % outChannels
-                galaxy_winograd_output_max_pool_plane(
-                    m + o * n + image * perImage, outChannels * n, Int32(tilesW), output + index * ph * pw, Int32(ph), Int32(pw))
+    /// V[k][c][image * tiles + tile] = (Bᵀ d B)[k] for the input channels (or pairs) `units`,
+    /// using `temporary` (`temporaryCount` floats) of the calling thread's own.
+    func transformInput(_ units: Range<Int>, temporary: UnsafeMutablePointer<Float>) {
+        let perImage = tilesH * tilesW, n = n, plane = height * width
+        guard bf16Weights != nil else {
+            let kStride = inChannels * n
+            for c in units {
+                for image in 0..<images {
+                    galaxy_winograd_input_plane(
+                        input + (image * inChannels + c) * plane, Int32(height), Int32(width), Int32(padTop), Int32(padLeft),
+                        Int32(tilesH), Int32(tilesW), scratch + c * n + image * perImage, kStride, temporary)
+                }
             }
             return
         }
-        for index in 0..<(images * outChannels) {
-            let image = index / outChannels, o = index % outChannels
-            galaxy_winograd_output_plane(
-                m + o * n + image * perImage, outChannels * n, Int32(tilesH), Int32(tilesW),
-                output + index * oh * ow, Int32(oh), Int32(ow))
+        // bf16: pairs of channels go straight into the GEMM's packed B, rows padded with zeros.
+        let ldp = ldp, kStride = pairs * ldp
+        let rows = temporary, planeTiles = temporary + 4 * (2 * tilesW + 2)
+        scratch.withMemoryRebound(to: UInt32.self, capacity: 16 * kStride) { vp in
+            for q in units {
+                if ldp > n {
+                    for k in 0..<16 { (vp + k * kStride + q * ldp + n).update(repeating: 0, count: ldp - n) }
+                }
+                let first = input + 2 * q * plane
+                galaxy_winograd_input_pairs(
+                    first, 2 * q + 1 < inChannels ? first + plane : nil, inChannels * plane, Int32(images),
+                    Int32(height), Int32(width), Int32(padTop), Int32(padLeft), Int32(tilesH), Int32(tilesW), vp + q * ldp,
+                    kStride, rows, planeTiles)
+            }
+        }
+    }
+
+    /// The products M[k] = U[k] · V[k], `[outC, inC] x [inC, tiles]`, for `ks` (within 0..<16).
+    func multiply(_ ks: Range<Int>) {
+        let n = n, m = products
+        guard let bf16Weights else {
+            for k in ks {
+                Kernels.sgemm(
+                    m: outChannels, n: n, k: inChannels, a: transformedWeights + k * outChannels * inChannels, lda: inChannels,
+                    b: UnsafePointer(scratch + k * inChannels * n), ldb: n, c: m + k * outChannels * n, ldc: n)
+            }
+            return
+        }
+        let pairs = pairs, ldp = ldp
+        let each = Winograd.panelCount(outChannels: outChannels, inChannels: inChannels)
+        scratch.withMemoryRebound(to: UInt32.self, capacity: 16 * pairs * ldp) { vp in
+            for k in ks {
+                galaxy_sgemm_bf16_packed(
+                    Int32(outChannels), Int32(n), Int32(inChannels), bf16Weights + k * outChannels * pairs, pairs,
+                    bf16Panels.map { $0 + k * each }, vp + k * pairs * ldp, ldp, m + k * outChannels * n, n)
+            }
+        }
+    }
+
+    /// Y = Aᵀ m A for the output channels `channels`, one plane at a time (M[k] is contiguous
+    /// along a tile row), or its 2x2 max pool.
+    func transformOutput(_ channels: Range<Int>) {
+        let perImage = tilesH * tilesW, n = n, m = products
+        if maxPooled {
+            let (ph, pw) = (outHeight / 2, outWidth / 2)
+            for image in 0..<images {
+                for o in channels {
+                    galaxy_winograd_output_max_pool_plane(
+                        m + o * n + image * perImage, outChannels * n, Int32(tilesW), output + (image * outChannels + o) * ph * pw,
+                        Int32(ph), Int32(pw))
+                }
+            }
+            return
+        }
+        for image in 0..<images {
+            for o in channels {
+                galaxy_winograd_output_plane(
+                    m + o * n + image * perImage, outChannels * n, Int32(tilesH), Int32(tilesW),
+                    output + (image * outChannels + o) * outHeight * outWidth, Int32(outHeight), Int32(outWidth))
+            }
         }
     }
 }

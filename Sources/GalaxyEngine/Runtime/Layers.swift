@@ -14,6 +14,36 @@ protocol Layer: Sendable {
     /// Floats of scratch memory one call needs (beyond the value slots).
     var scratchCount: Int { get }
     func run(_ frame: Frame)
+    /// How a team of threads shares this layer on one image: the number of parts of each phase.
+    /// A phase starts once every part of the one before has finished; the parts of one phase
+    /// write disjoint memory, so any member may run any of them.
+    var teamPhases: [Int] { get }
+    /// Floats of its own a team member needs to run a part.
+    var teamTemporaryCount: Int { get }
+    /// Runs part `part` of the `parts` of phase `phase` on the frame's single image.
+    func run(_ frame: Frame, phase: Int, part: Int, of parts: Int, temporary: UnsafeMutablePointer<Float>)
+}
+
+/// Layers too small to be worth splitting run whole, as one part, on whichever member claims it.
+extension Layer {
+    var teamPhases: [Int] { [1] }
+    var teamTemporaryCount: Int { 0 }
+    func run(_ frame: Frame, phase: Int, part: Int, of parts: Int, temporary: UnsafeMutablePointer<Float>) { run(frame) }
+}
+
+/// Splits of one image's work among team members.
+enum TeamSplit {
+    /// Parts per split phase: more than the members, so that members who arrive late or are
+    /// slowed by the machine still even out by claiming.
+    static let parts = 8
+
+    /// Part `part` of `parts` near-equal slices of `0..<count` whose starts are multiples of
+    /// `align` (so GEMM column blocks stay whole); trailing slices may be empty.
+    static func slice(_ part: Int, of parts: Int, count: Int, align: Int = 1) -> Range<Int> {
+        let each = ((count + parts - 1) / parts + align - 1) / align * align
+        let lower = min(count, part * each)
+        return lower..<min(count, lower + each)
+    }
 }
 
 /// Convolution (any padding, stride, dilation, groups) with folded batch norm, bias and fused
@@ -116,66 +146,156 @@ final class ConvLayer: Layer {
         }
     }
 
+    /// Calls `body` with the Winograd convolution of `images` images from `input`.
+    private func withWinogradPass(
+        input: UnsafePointer<Float>, images: Int, scratch: UnsafeMutablePointer<Float>, output: UnsafeMutablePointer<Float>,
+        _ body: (WinogradPass) -> Void
+    ) {
+        let bf16 = precision == .bf16
+        winogradWeights.withUnsafeBufferPointer { u in
+            bf16Weights.withUnsafeBufferPointer { pairs in
+                bf16Panels.withUnsafeBufferPointer { panels in
+                    body(
+                        WinogradPass(
+                            input: input, images: images, inChannels: channels, height: height, width: width, padTop: window.padTop,
+                            padLeft: window.padLeft, transformedWeights: u.baseAddress!, outChannels: outChannels,
+                            outHeight: outHeight, outWidth: outWidth, bf16Weights: bf16 ? pairs.baseAddress : nil,
+                            bf16Panels: bf16 ? panels.baseAddress : nil, maxPooled: maxPooled, scratch: scratch, output: output))
+                }
+            }
+        }
+    }
+
+    /// Floats per output image: the convolution's planes, or their max pool.
+    private var writtenPerChannel: Int { maxPooled ? (outHeight / 2) * (outWidth / 2) : outHeight * outWidth }
+
+    /// Group `g`'s `[coutG, k]` weights times the `columns` of B `[k, plane]` into the same columns
+    /// of C, in this layer's precision.
+    private func multiply(group g: Int, b: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>, columns: Range<Int>) {
+        let plane = outHeight * outWidth
+        let coutG = outChannels / groups
+        let k = (channels / groups) * window.kernelH * window.kernelW
+        let j = columns.lowerBound
+        if precision == .bf16 {
+            let pairs = Kernels.bf16PairCount(k)
+            bf16Weights.withUnsafeBufferPointer { p in
+                Kernels.sgemmBF16(
+                    m: coutG, n: columns.count, k: k, a: p.baseAddress! + g * coutG * pairs, lda: pairs, b: b + j, ldb: plane,
+                    c: c + j, ldc: plane)
+            }
+        } else {
+            weights.withUnsafeBufferPointer { w in
+                Kernels.sgemm(
+                    m: coutG, n: columns.count, k: k, a: w.baseAddress! + g * coutG * k, lda: k, b: b + j, ldb: plane, c: c + j,
+                    ldc: plane)
+            }
+        }
+    }
+
+    /// Adds the bias of, and applies the activation to, output channels `channels` of one image.
+    private func applyEpilogue(_ y: UnsafeMutablePointer<Float>, channels: Range<Int>) {
+        let written = writtenPerChannel
+        bias.withUnsafeBufferPointer { b in
+            activation.applyWithRowBias(
+                y + channels.lowerBound * written, rows: channels.count, columns: written, bias: b.baseAddress! + channels.lowerBound)
+        }
+    }
+
     func run(_ f: Frame) {
         let inItem = channels * height * width
         let plane = outHeight * outWidth
-        // What this layer writes per image: the convolution's planes, or their max pool.
-        let written = maxPooled ? (outHeight / 2) * (outWidth / 2) : plane
-        let outItem = outChannels * written
+        let outItem = outChannels * writtenPerChannel
         let cinG = channels / groups
         let coutG = outChannels / groups
-        let k = cinG * window.kernelH * window.kernelW
-        let pairs = Kernels.bf16PairCount(k)
-        // `[coutG, k]` weights of group g times B `[k, plane]`, in this layer's precision.
-        func multiply(group g: Int, weights w: UnsafePointer<Float>, pairs p: UnsafePointer<UInt32>?, b: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>) {
-            if let p {
-                Kernels.sgemmBF16(m: coutG, n: plane, k: k, a: p + g * coutG * pairs, lda: pairs, b: b, ldb: plane, c: c, ldc: plane)
-            } else {
-                Kernels.sgemm(m: coutG, n: plane, k: k, a: w + g * coutG * k, lda: k, b: b, ldb: plane, c: c, ldc: plane)
-            }
-        }
-        weights.withUnsafeBufferPointer { wp in
-            bf16Weights.withUnsafeBufferPointer { pp in
-                bf16Panels.withUnsafeBufferPointer { panels in
-                    bias.withUnsafeBufferPointer { bp in
-                        let w = wp.baseAddress!
-                        let packed = precision == .bf16 ? pp.baseAddress : nil
-                        for n in 0..<f.batch {
-                            let x = UnsafePointer(f.slots[input] + n * inItem)
-                            let y = f.slots[output] + n * outItem
-                            switch lowering {
-                            case .pointwise:
-                                multiply(group: 0, weights: w, pairs: packed, b: x, c: y)
-                            case .im2col:
-                                for g in 0..<groups {
-                                    Kernels.im2col(
-                                        input: x + g * cinG * height * width, channels: cinG, height: height, width: width,
-                                        window: window, outputHeight: outHeight, outputWidth: outWidth, columns: f.scratch)
-                                    multiply(group: g, weights: w, pairs: packed, b: UnsafePointer(f.scratch), c: y + g * coutG * plane)
-                                }
-                            case .winograd:
-                                // Several images per pass: at the first image of each group.
-                                let group = Winograd.imagesPerPass(outHeight: outHeight, outWidth: outWidth)
-                                if n % group == 0 {
-                                    winogradWeights.withUnsafeBufferPointer { u in
-                                        Winograd.convolve(
-                                            input: x, images: min(group, f.batch - n), inChannels: channels, height: height, width: width,
-                                            padTop: window.padTop, padLeft: window.padLeft, transformedWeights: u.baseAddress!,
-                                            outChannels: outChannels, outHeight: outHeight, outWidth: outWidth, bf16Weights: packed,
-                                            bf16Panels: panels.baseAddress, maxPooled: maxPooled, scratch: f.scratch, output: y)
-                                    }
-                                }
-                            case .depthwise:
-                                Kernels.depthwiseConv(
-                                    input: x, channels: channels, height: height, width: width, multiplier: outChannels / channels,
-                                    weights: w, window: window, outputHeight: outHeight, outputWidth: outWidth, output: y)
-                            }
-                            if !deferEpilogue {
-                                activation.applyWithRowBias(y, rows: outChannels, columns: written, bias: bp.baseAddress!)
-                            }
-                        }
+        for n in 0..<f.batch {
+            let x = UnsafePointer(f.slots[input] + n * inItem)
+            let y = f.slots[output] + n * outItem
+            switch lowering {
+            case .pointwise:
+                multiply(group: 0, b: x, c: y, columns: 0..<plane)
+            case .im2col:
+                for g in 0..<groups {
+                    Kernels.im2col(
+                        input: x + g * cinG * height * width, channels: cinG, height: height, width: width,
+                        window: window, outputHeight: outHeight, outputWidth: outWidth, columns: f.scratch)
+                    multiply(group: g, b: UnsafePointer(f.scratch), c: y + g * coutG * plane, columns: 0..<plane)
+                }
+            case .winograd:
+                // Several images per pass: at the first image of each group.
+                let group = Winograd.imagesPerPass(outHeight: outHeight, outWidth: outWidth)
+                if n % group == 0 {
+                    withWinogradPass(input: x, images: min(group, f.batch - n), scratch: f.scratch, output: y) {
+                        Winograd.convolve($0)
                     }
                 }
+            case .depthwise:
+                weights.withUnsafeBufferPointer { w in
+                    Kernels.depthwiseConv(
+                        input: x, channels: channels, height: height, width: width, multiplier: outChannels / channels,
+                        weights: w.baseAddress!, window: window, outputHeight: outHeight, outputWidth: outWidth, output: y)
+                }
+            }
+            if !deferEpilogue { applyEpilogue(y, channels: 0..<outChannels) }
+        }
+    }
+
+    // A team on one image: the Winograd stages split as `WinogradPass` allows (the epilogue goes
+    // with the output transform's channels); im2col by input channel, then the GEMM by column
+    // blocks, then the epilogue by output channel. Grouped and depthwise convolutions run whole.
+    var teamPhases: [Int] {
+        let epilogue = deferEpilogue ? [] : [min(TeamSplit.parts, outChannels)]
+        switch lowering {
+        case .winograd:
+            let units = precision == .bf16 ? Kernels.bf16PairCount(channels) : channels
+            return [min(TeamSplit.parts, units), 16, min(TeamSplit.parts, outChannels)]
+        case .pointwise: return [TeamSplit.parts] + epilogue
+        case .im2col where groups == 1: return [min(TeamSplit.parts, channels), TeamSplit.parts] + epilogue
+        case .im2col, .depthwise: return [1]
+        }
+    }
+
+    var teamTemporaryCount: Int {
+        lowering == .winograd
+            ? Winograd.temporaryCount(outWidth: outWidth, n: Winograd.tiles(outHeight) * Winograd.tiles(outWidth), bf16: precision == .bf16)
+            : 0
+    }
+
+    func run(_ f: Frame, phase: Int, part: Int, of parts: Int, temporary: UnsafeMutablePointer<Float>) {
+        precondition(f.batch == 1, "a team runs one image")
+        let x = UnsafePointer(f.slots[input])
+        let y = f.slots[output]
+        let plane = outHeight * outWidth
+        let epiloguePhase = lowering == .pointwise ? 1 : 2
+        switch lowering {
+        case .winograd:
+            withWinogradPass(input: x, images: 1, scratch: f.scratch, output: y) { pass in
+                switch phase {
+                case 0:
+                    pass.transformInput(TeamSplit.slice(part, of: parts, count: pass.inputUnits), temporary: temporary)
+                case 1: pass.multiply(part..<(part + 1))
+                default:
+                    let channels = TeamSplit.slice(part, of: parts, count: outChannels)
+                    pass.transformOutput(channels)
+                    applyEpilogue(y, channels: channels)
+                }
+            }
+        case .depthwise:
+            run(f)
+        case .im2col where groups > 1:
+            run(f)
+        case .im2col where phase == 0:
+            let mine = TeamSplit.slice(part, of: parts, count: channels)
+            guard !mine.isEmpty else { return }
+            let taps = window.kernelH * window.kernelW
+            Kernels.im2col(
+                input: x + mine.lowerBound * height * width, channels: mine.count, height: height, width: width,
+                window: window, outputHeight: outHeight, outputWidth: outWidth, columns: f.scratch + mine.lowerBound * taps * plane)
+        case .pointwise, .im2col:
+            if phase < epiloguePhase {
+                let b = lowering == .pointwise ? x : UnsafePointer(f.scratch)
+                multiply(group: 0, b: b, c: y, columns: TeamSplit.slice(part, of: parts, count: plane, align: 32))
+            } else {
+                applyEpilogue(y, channels: TeamSplit.slice(part, of: parts, count: outChannels))
             }
         }
     }
@@ -249,21 +369,34 @@ final class PoolLayer: Layer {
 
     var scratchCount: Int { 0 }
 
+    /// Max pools channels `mine` of each of `batch` images, then applies the epilogue to them.
+    private func maxPool(_ f: Frame, channels mine: Range<Int>) {
+        let inPlane = height * width, outPlane = outHeight * outWidth
+        for n in 0..<f.batch {
+            let y = f.slots[output] + (n * channels + mine.lowerBound) * outPlane
+            Kernels.maxPool(
+                input: f.slots[input] + (n * channels + mine.lowerBound) * inPlane, planes: mine.count, height: height, width: width,
+                window: window, outputHeight: outHeight, outputWidth: outWidth, output: y)
+            epilogueBias?.withUnsafeBufferPointer { bias in
+                epilogueActivation.applyWithRowBias(y, rows: mine.count, columns: outPlane, bias: bias.baseAddress! + mine.lowerBound)
+            }
+        }
+    }
+
+    var teamPhases: [Int] { kind == .max ? [min(TeamSplit.parts, channels)] : [1] }
+
+    func run(_ f: Frame, phase: Int, part: Int, of parts: Int, temporary: UnsafeMutablePointer<Float>) {
+        guard kind == .max else { return run(f) }
+        maxPool(f, channels: TeamSplit.slice(part, of: parts, count: channels))
+    }
+
     func run(_ f: Frame) {
         let planes = f.batch * channels
         let x = UnsafePointer(f.slots[input])
         let y = f.slots[output]
         switch kind {
         case .max:
-            Kernels.maxPool(input: x, planes: planes, height: height, width: width, window: window, outputHeight: outHeight, outputWidth: outWidth, output: y)
-            if let epilogueBias {
-                epilogueBias.withUnsafeBufferPointer { bias in
-                    for n in 0..<f.batch {
-                        epilogueActivation.applyWithRowBias(
-                            y + n * channels * outHeight * outWidth, rows: channels, columns: outHeight * outWidth, bias: bias.baseAddress!)
-                    }
-                }
-            }
+            maxPool(f, channels: 0..<channels)
         case .average(let include):
             Kernels.averagePool(
                 input: x, planes: planes, height: height, width: width, window: window, countIncludePad: include,

@@ -1,7 +1,8 @@
 import Foundation
 
-/// One thread's memory for running a model on chunks of up to `capacity` images: a buffer per
-/// value slot and the im2col scratch. Allocated once, reused for every chunk.
+/// One thread's (or one team's) memory for running a model on chunks of up to `capacity` images:
+/// a buffer per value slot, the im2col scratch and, for teams, each member's own temporaries.
+/// Allocated once, reused for every chunk.
 final class Workspace {
     let capacity: Int
     let slots: UnsafeMutablePointer<UnsafeMutablePointer<Float>>
@@ -27,10 +28,24 @@ final class Workspace {
         scratch.initialize(repeating: 0, count: max(1, graph.scratchCount))
     }
 
+    private var temporaries = UnsafeMutableBufferPointer<Float>(start: nil, count: 0)
+
+    /// `each` floats for each of `members` team members, kept for the next team run.
+    func teamTemporaries(members: Int, each: Int) -> UnsafeMutablePointer<Float> {
+        let count = max(1, members * each)
+        if temporaries.count < count {
+            temporaries.deallocate()
+            temporaries = .allocate(capacity: count)
+            temporaries.initialize(repeating: 0)
+        }
+        return temporaries.baseAddress!
+    }
+
     deinit {
         for buffer in owned { buffer.deallocate() }
         slots.deallocate()
         scratch.deallocate()
+        temporaries.deallocate()
     }
 }
 

@@ -1,0 +1,88 @@
+import CGalaxyKernels
+
+/// One image run through the layers by a team of threads. Each layer's phases are split into
+/// parts (`Layer.teamPhases`); members claim parts as they arrive and wait, spinning, for the
+/// last part of a phase before the next. A member that joins late starts by skipping the phases
+/// already done, and a run finishes even when no other member joins, so the team needs no
+/// guarantee that its threads start together.
+final class TeamRun: @unchecked Sendable {
+    /// One phase of one layer.
+    struct Step {
+        let layer: Int
+        let phase: Int
+        let parts: Int
+    }
+
+    /// A model's steps and what each member needs of its own, worked out once at load.
+    struct Plan: Sendable {
+        let layers: [any Layer]
+        let steps: [Step]
+        /// Floats each member needs of its own.
+        let temporaryCount: Int
+
+        init(graph: CompiledGraph) {
+            layers = graph.layers
+            steps = graph.layers.enumerated().flatMap { i, layer in
+                layer.teamPhases.enumerated().map { Step(layer: i, phase: $0, parts: $1) }
+            }
+            temporaryCount = graph.layers.map(\.teamTemporaryCount).max() ?? 0
+        }
+    }
+
+    private let plan: Plan
+    private let frame: Frame
+    private let members: Int
+    /// Per step: parts claimed, then parts finished; then the members that joined.
+    private let counters: UnsafeMutablePointer<Int>
+    private let temporaries: UnsafeMutablePointer<Float>
+    /// The caller's kernel path (a test may have switched its own thread's), for the members.
+    private let kernelPath: UnsafePointer<CChar>
+
+    /// - Parameter temporaries: `plan.temporaryCount` floats for each of `members` members.
+    init(plan: Plan, frame: Frame, members: Int, temporaries: UnsafeMutablePointer<Float>) {
+        precondition(frame.batch == 1, "a team runs one image")
+        self.plan = plan
+        self.frame = frame
+        self.members = members
+        self.temporaries = temporaries
+        counters = .allocate(capacity: 2 * plan.steps.count + 1)
+        counters.initialize(repeating: 0, count: 2 * plan.steps.count + 1)
+        kernelPath = galaxy_kernel_path()
+    }
+
+    deinit { counters.deallocate() }
+
+    /// Runs the image with the calling thread as member 0 and up to `members - 1` helpers.
+    /// Returns when every part has finished, without waiting for helpers: one still inside
+    /// `participate` only reads this run's counters, which it keeps alive.
+    func run() {
+        TeamHelpers.shared.offer(self, seats: members - 1)
+        participate(member: 0)
+        TeamHelpers.shared.withdraw(self)
+    }
+
+    /// A helper joins as the next member, or not at all when every seat is taken.
+    func join() {
+        let member = galaxy_team_claim(counters + 2 * plan.steps.count) + 1
+        guard member < members else { return }
+        participate(member: member)
+    }
+
+    /// Works through the steps as member `member` until the image is done.
+    private func participate(member: Int) {
+        let ownPath = galaxy_kernel_path()!
+        if ownPath != kernelPath { galaxy_set_kernel_path(kernelPath) }
+        defer { if ownPath != kernelPath { galaxy_set_kernel_path(ownPath) } }
+        let temporary = temporaries + member * plan.temporaryCount
+        for (i, step) in plan.steps.enumerated() {
+            let claimed = counters + 2 * i, finished = claimed + 1
+            while true {
+                let part = galaxy_team_claim(claimed)
+                guard part < step.parts else { break }
+                plan.layers[step.layer].run(frame, phase: step.phase, part: part, of: step.parts, temporary: temporary)
+                galaxy_team_finished(finished)
+            }
+            galaxy_team_wait(finished, step.parts)
+        }
+    }
+}

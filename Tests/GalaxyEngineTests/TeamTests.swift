@@ -1,0 +1,127 @@
+import Foundation
+import Testing
+
+@testable import GalaxyEngine
+
+/// A single image shared by several threads (`TeamRun`) must give exactly the bits of one thread:
+/// the parts split work without changing any sum's order.
+@Suite(.serialized) struct TeamTests {
+    /// Every lowering a team splits: im2col with its epilogue as a phase of its own, pointwise,
+    /// Winograd with an odd channel count (a bf16 pair with no odd half) and no pool, grouped and
+    /// depthwise convolutions (run whole), a max pool carrying the depthwise layer's epilogue; on
+    /// an odd size so tiles are clipped and some column parts are empty.
+    static func everyLowering() -> ONNX.ModelProto {
+        var inits: [ONNX.TensorProto] = []
+        var nodes: [ONNX.NodeProto] = []
+        var current = "x", channels = 3
+        let layers: [(out: Int, kernel: Int, group: Int)] = [
+            (17, 3, 1), (19, 1, 1), (21, 3, 1), (21, 3, 3), (21, 3, 21),
+        ]
+        for (i, layer) in layers.enumerated() {
+            let fanIn = channels / layer.group * layer.kernel * layer.kernel
+            inits.append(
+                ONNX.TensorProto(
+                    name: "w\(i)", dims: [layer.out, channels / layer.group, layer.kernel, layer.kernel],
+                    floats: TestModels.values(layer.out * fanIn, seed: 70 + UInt64(i)).map {
+                        $0 / Float(fanIn).squareRoot()
+                    }))
+            inits.append(
+                ONNX.TensorProto(
+                    name: "b\(i)", dims: [layer.out],
+                    floats: TestModels.values(layer.out, seed: 80 + UInt64(i)).map { $0 * 0.1 }))
+            let pad = layer.kernel / 2
+            nodes.append(
+                ONNX.NodeProto(
+                    opType: "Conv", inputs: [current, "w\(i)", "b\(i)"], outputs: ["c\(i)"],
+                    attributes: [
+                        .ints("kernel_shape", [layer.kernel, layer.kernel]),
+                        .ints("pads", [pad, pad, pad, pad]), .int("group", layer.group),
+                    ]))
+            nodes.append(ONNX.NodeProto(opType: "Relu", inputs: ["c\(i)"], outputs: ["r\(i)"]))
+            current = "r\(i)"
+            channels = layer.out
+        }
+        nodes.append(
+            ONNX.NodeProto(
+                opType: "MaxPool", inputs: [current], outputs: ["p"],
+                attributes: [.ints("kernel_shape", [2, 2]), .ints("strides", [2, 2])]))
+        nodes.append(ONNX.NodeProto(opType: "GlobalAveragePool", inputs: ["p"], outputs: ["g"]))
+        nodes.append(ONNX.NodeProto(opType: "Flatten", inputs: ["g"], outputs: ["y"]))
+        return TestModels.model(size: 13, nodes: nodes, initializers: inits, output: "y", outputCount: 21)
+    }
+
+    static func models() throws -> [(name: String, model: InferenceModel)] {
+        let shipped = try ONNX.ModelProto(serialized: DefaultModel.onnx())
+        var models: [(String, InferenceModel)] = []
+        for (name, proto) in [
+            ("shipped", shipped), ("default architecture", TestModels.defaultArchitecture(size: 50)),
+            ("every lowering", everyLowering()),
+        ] {
+            models.append(("\(name) fp32", try InferenceModel(model: proto, precision: .fp32)))
+            models.append(("\(name) bf16", try InferenceModel(model: proto, precision: .bf16)))
+        }
+        return models
+    }
+
+    static func image(_ model: InferenceModel, seed: UInt64) -> [Float] {
+        TestModels.values(model.inputCount, seed: seed).map { ($0 + 1) / 2 }
+    }
+
+    @Test func oneImageSharedByThreadsGivesTheBitsOfOneThreadOnEveryPath() throws {
+        let previous = EngineKernelPath.current
+        defer { EngineKernelPath.use(previous) }
+        for path in EngineKernelPath.supported {
+            #expect(EngineKernelPath.use(path))
+            for (name, model) in try Self.models() {
+                for seed in UInt64(1)...3 {
+                    let input = Self.image(model, seed: seed)
+                    let alone = try model.run(input, batch: 1, threads: 1)
+                    for threads in [2, 3, 4] {
+                        for _ in 0..<10 {
+                            let shared = try model.run(input, batch: 1, threads: threads)
+                            #expect(
+                                zip(shared, alone).allSatisfy { $0.bitPattern == $1.bitPattern },
+                                "\(name), path \(path), \(threads) threads: \(shared) vs \(alone)")
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Members are whoever arrives: a helper that joins before the caller does all the work with
+    /// its own temporaries, the caller then finds nothing left, and a helper arriving after the
+    /// run touches nothing.
+    @Test func aHelperThatArrivesFirstDoesEveryPartAndALateOneNothing() throws {
+        for (name, model) in try Self.models() {
+            let input = Self.image(model, seed: 9)
+            let alone = try model.run(input, batch: 1, threads: 1)
+            var output = [Float](repeating: .nan, count: model.outputCount)
+            var finished: TeamRun?
+            input.withUnsafeBufferPointer { inp in
+                output.withUnsafeMutableBufferPointer { out in
+                    model.runAsTeam(input: inp, output: out, members: 3) { team in
+                        let joined = DispatchSemaphore(value: 0)
+                        let helper = Thread {
+                            team.join()
+                            joined.signal()
+                        }
+                        helper.start()
+                        joined.wait()
+                        team.run()
+                        finished = team
+                    }
+                }
+            }
+            #expect(
+                zip(output, alone).allSatisfy { $0.bitPattern == $1.bitPattern },
+                "\(name): \(output) vs \(alone)")
+            // The workspace now belongs to other runs: a late member must not write into it.
+            let before = try model.run(input, batch: 1, threads: 1)
+            finished?.join()
+            finished?.join()
+            let after = try model.run(input, batch: 1, threads: 1)
+            #expect(before == after && after == alone, "\(name)")
+        }
+    }
+}
