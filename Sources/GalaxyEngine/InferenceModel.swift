@@ -14,7 +14,7 @@ public final class InferenceModel: Sendable {
     public let chunkSize: Int
     let graph: CompiledGraph
     private let workspaces: WorkspacePool
-    private let teamPlan: TeamRun.Plan
+    private let teamPlans: TeamPlans
 
     /// `GALAXY_TEAM=0` runs a single image on one thread even when more are offered, for comparison.
     static let teamsEnabled: Bool = ProcessInfo.processInfo.environment["GALAXY_TEAM"] != "0"
@@ -52,7 +52,7 @@ public final class InferenceModel: Sendable {
         self.metadata = metadata
         self.chunkSize = max(1, chunkSize)
         workspaces = WorkspacePool(graph: graph, capacity: self.chunkSize)
-        teamPlan = TeamRun.Plan(graph: graph)
+        teamPlans = TeamPlans(graph: graph)
     }
 
     /// Runs a batch: `input` holds `batch` images of `3*S*S` floats (NCHW); returns `batch * K` scores.
@@ -107,14 +107,14 @@ public final class InferenceModel: Sendable {
         input: UnsafeBufferPointer<Float>, output: UnsafeMutableBufferPointer<Float>, members: Int,
         start: (TeamRun) -> Void = { $0.run() }
     ) {
+        let plan = teamPlans.plan(members: members)
         workspaces.withWorkspace { ws in
             ws.slots[graph.inputSlot] = UnsafeMutablePointer(mutating: input.baseAddress!)
             ws.slots[graph.outputSlot] = output.baseAddress!
             start(
                 TeamRun(
-                    plan: teamPlan, frame: Frame(slots: ws.slots, batch: 1, scratch: ws.scratch),
-                    members: members,
-                    temporaries: ws.teamTemporaries(members: members, each: teamPlan.temporaryCount)))
+                    plan: plan, frame: Frame(slots: ws.slots, batch: 1, scratch: ws.scratch),
+                    temporaries: ws.teamTemporaries(members: members, each: plan.temporaryCount)))
         }
     }
 

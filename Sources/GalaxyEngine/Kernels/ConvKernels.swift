@@ -45,10 +45,11 @@ public struct Window2D: Sendable, Equatable {
 
 extension Kernels {
     /// Lowers one image `[channels, height, width]` to columns `[channels*kH*kW, outH*outW]` for a
-    /// convolution as a GEMM. Padding reads as zero.
+    /// convolution as a GEMM. Padding reads as zero. `outputRows` limits the work to the columns of
+    /// those output rows (the others are left as they are).
     public static func im2col(
         input: UnsafePointer<Float>, channels: Int, height: Int, width: Int, window w: Window2D,
-        outputHeight oh: Int, outputWidth ow: Int, columns: UnsafeMutablePointer<Float>
+        outputHeight oh: Int, outputWidth ow: Int, columns: UnsafeMutablePointer<Float>, outputRows: Range<Int>? = nil
     ) {
         let plane = oh * ow
         var row = 0
@@ -64,7 +65,7 @@ extension Kernels {
                     while first < ow && first * w.strideW + dx < 0 { first += 1 }
                     var last = ow
                     while last > first && (last - 1) * w.strideW + dx >= width { last -= 1 }
-                    for y in 0..<oh {
+                    for y in outputRows ?? 0..<oh {
                         let iy = y * w.strideH + dy
                         let out = dst + y * ow
                         // Short rows: plain loops beat memset/memmove calls here.

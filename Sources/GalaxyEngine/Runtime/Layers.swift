@@ -14,10 +14,10 @@ protocol Layer: Sendable {
     /// Floats of scratch memory one call needs (beyond the value slots).
     var scratchCount: Int { get }
     func run(_ frame: Frame)
-    /// How a team of threads shares this layer on one image: the number of parts of each phase.
-    /// A phase starts once every part of the one before has finished; the parts of one phase
-    /// write disjoint memory, so any member may run any of them.
-    var teamPhases: [Int] { get }
+    /// How a team of threads shares this layer on one image: the number of parts of each phase,
+    /// at most `parts` each. A phase starts once every part of the one before has finished; the
+    /// parts of one phase write disjoint memory, so any member may run any of them.
+    func teamPhases(parts: Int) -> [Int]
     /// Floats of its own a team member needs to run a part.
     var teamTemporaryCount: Int { get }
     /// Runs part `part` of the `parts` of phase `phase` on the frame's single image.
@@ -26,16 +26,18 @@ protocol Layer: Sendable {
 
 /// Layers too small to be worth splitting run whole, as one part, on whichever member claims it.
 extension Layer {
-    var teamPhases: [Int] { [1] }
+    func teamPhases(parts: Int) -> [Int] { [1] }
     var teamTemporaryCount: Int { 0 }
     func run(_ frame: Frame, phase: Int, part: Int, of parts: Int, temporary: UnsafeMutablePointer<Float>) { run(frame) }
 }
 
 /// Splits of one image's work among team members.
 enum TeamSplit {
-    /// Parts per split phase: more than the members, so that members who arrive late or are
-    /// slowed by the machine still even out by claiming.
-    static let parts = 8
+    /// Parts per split phase for a team of `members`: two each, so that a member who arrives late
+    /// or loses its core for a while is evened out by claiming, while a part stays large. With 2
+    /// threads on Zen 4 (shipped model, batch 1): 2 parts 4,350 images/s, 4 parts 4,300, 8 parts
+    /// 4,000, 16 parts 3,750 (3 and 6 parts split 2:1 and ran slower).
+    static func parts(members: Int) -> Int { 2 * members }
 
     /// Part `part` of `parts` near-equal slices of `0..<count` whose starts are multiples of
     /// `align` (so GEMM column blocks stay whole); trailing slices may be empty.
@@ -240,16 +242,17 @@ final class ConvLayer: Layer {
     }
 
     // A team on one image: the Winograd stages split as `WinogradPass` allows (the epilogue goes
-    // with the output transform's channels); im2col by input channel, then the GEMM by column
-    // blocks, then the epilogue by output channel. Grouped and depthwise convolutions run whole.
-    var teamPhases: [Int] {
-        let epilogue = deferEpilogue ? [] : [min(TeamSplit.parts, outChannels)]
+    // with the output transform's channels); im2col and its GEMM together by output rows, a 1x1's
+    // GEMM by column blocks, then the epilogue by output channel. Grouped and depthwise
+    // convolutions run whole.
+    func teamPhases(parts: Int) -> [Int] {
+        let epilogue = deferEpilogue ? [] : [min(parts, outChannels)]
         switch lowering {
         case .winograd:
             let units = precision == .bf16 ? Kernels.bf16PairCount(channels) : channels
-            return [min(TeamSplit.parts, units), 16, min(TeamSplit.parts, outChannels)]
-        case .pointwise: return [TeamSplit.parts] + epilogue
-        case .im2col where groups == 1: return [min(TeamSplit.parts, channels), TeamSplit.parts] + epilogue
+            return [min(parts, units), min(parts, 16), min(parts, outChannels)]
+        case .pointwise: return [parts] + epilogue
+        case .im2col where groups == 1: return [min(parts, outHeight)] + epilogue
         case .im2col, .depthwise: return [1]
         }
     }
@@ -265,14 +268,13 @@ final class ConvLayer: Layer {
         let x = UnsafePointer(f.slots[input])
         let y = f.slots[output]
         let plane = outHeight * outWidth
-        let epiloguePhase = lowering == .pointwise ? 1 : 2
         switch lowering {
         case .winograd:
             withWinogradPass(input: x, images: 1, scratch: f.scratch, output: y) { pass in
                 switch phase {
                 case 0:
                     pass.transformInput(TeamSplit.slice(part, of: parts, count: pass.inputUnits), temporary: temporary)
-                case 1: pass.multiply(part..<(part + 1))
+                case 1: pass.multiply(TeamSplit.slice(part, of: parts, count: 16))
                 default:
                     let channels = TeamSplit.slice(part, of: parts, count: outChannels)
                     pass.transformOutput(channels)
@@ -284,19 +286,15 @@ final class ConvLayer: Layer {
         case .im2col where groups > 1:
             run(f)
         case .im2col where phase == 0:
-            let mine = TeamSplit.slice(part, of: parts, count: channels)
-            guard !mine.isEmpty else { return }
-            let taps = window.kernelH * window.kernelW
+            let rows = TeamSplit.slice(part, of: parts, count: outHeight)
             Kernels.im2col(
-                input: x + mine.lowerBound * height * width, channels: mine.count, height: height, width: width,
-                window: window, outputHeight: outHeight, outputWidth: outWidth, columns: f.scratch + mine.lowerBound * taps * plane)
+                input: x, channels: channels, height: height, width: width, window: window, outputHeight: outHeight,
+                outputWidth: outWidth, columns: f.scratch, outputRows: rows)
+            multiply(group: 0, b: UnsafePointer(f.scratch), c: y, columns: (rows.lowerBound * outWidth)..<(rows.upperBound * outWidth))
+        case .pointwise where phase == 0:
+            multiply(group: 0, b: x, c: y, columns: TeamSplit.slice(part, of: parts, count: plane, align: 32))
         case .pointwise, .im2col:
-            if phase < epiloguePhase {
-                let b = lowering == .pointwise ? x : UnsafePointer(f.scratch)
-                multiply(group: 0, b: b, c: y, columns: TeamSplit.slice(part, of: parts, count: plane, align: 32))
-            } else {
-                applyEpilogue(y, channels: TeamSplit.slice(part, of: parts, count: outChannels))
-            }
+            applyEpilogue(y, channels: TeamSplit.slice(part, of: parts, count: outChannels))
         }
     }
 }
@@ -383,7 +381,7 @@ final class PoolLayer: Layer {
         }
     }
 
-    var teamPhases: [Int] { kind == .max ? [min(TeamSplit.parts, channels)] : [1] }
+    func teamPhases(parts: Int) -> [Int] { kind == .max ? [min(parts, channels)] : [1] }
 
     func run(_ f: Frame, phase: Int, part: Int, of parts: Int, temporary: UnsafeMutablePointer<Float>) {
         guard kind == .max else { return run(f) }

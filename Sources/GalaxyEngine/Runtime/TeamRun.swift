@@ -1,7 +1,8 @@
 import CGalaxyKernels
+import Foundation
 
 /// One image run through the layers by a team of threads. Each layer's phases are split into
-/// parts (`Layer.teamPhases`); members claim parts as they arrive and wait, spinning, for the
+/// parts (`Layer.teamPhases(parts:)`); members claim parts as they arrive and wait, spinning, for the
 /// last part of a phase before the next. A member that joins late starts by skipping the phases
 /// already done, and a run finishes even when no other member joins, so the team needs no
 /// guarantee that its threads start together.
@@ -13,17 +14,20 @@ final class TeamRun: @unchecked Sendable {
         let parts: Int
     }
 
-    /// A model's steps and what each member needs of its own, worked out once at load.
+    /// A model's steps for a team of `members` and what each member needs of its own.
     struct Plan: Sendable {
+        let members: Int
         let layers: [any Layer]
         let steps: [Step]
         /// Floats each member needs of its own.
         let temporaryCount: Int
 
-        init(graph: CompiledGraph) {
+        init(graph: CompiledGraph, members: Int) {
+            self.members = members
             layers = graph.layers
+            let parts = TeamSplit.parts(members: members)
             steps = graph.layers.enumerated().flatMap { i, layer in
-                layer.teamPhases.enumerated().map { Step(layer: i, phase: $0, parts: $1) }
+                layer.teamPhases(parts: parts).enumerated().map { Step(layer: i, phase: $0, parts: $1) }
             }
             temporaryCount = graph.layers.map(\.teamTemporaryCount).max() ?? 0
         }
@@ -31,19 +35,17 @@ final class TeamRun: @unchecked Sendable {
 
     private let plan: Plan
     private let frame: Frame
-    private let members: Int
     /// Per step: parts claimed, then parts finished; then the members that joined.
     private let counters: UnsafeMutablePointer<Int>
     private let temporaries: UnsafeMutablePointer<Float>
     /// The caller's kernel path (a test may have switched its own thread's), for the members.
     private let kernelPath: UnsafePointer<CChar>
 
-    /// - Parameter temporaries: `plan.temporaryCount` floats for each of `members` members.
-    init(plan: Plan, frame: Frame, members: Int, temporaries: UnsafeMutablePointer<Float>) {
+    /// - Parameter temporaries: `plan.temporaryCount` floats for each of `plan.members` members.
+    init(plan: Plan, frame: Frame, temporaries: UnsafeMutablePointer<Float>) {
         precondition(frame.batch == 1, "a team runs one image")
         self.plan = plan
         self.frame = frame
-        self.members = members
         self.temporaries = temporaries
         counters = .allocate(capacity: 2 * plan.steps.count + 1)
         counters.initialize(repeating: 0, count: 2 * plan.steps.count + 1)
@@ -52,11 +54,11 @@ final class TeamRun: @unchecked Sendable {
 
     deinit { counters.deallocate() }
 
-    /// Runs the image with the calling thread as member 0 and up to `members - 1` helpers.
+    /// Runs the image with the calling thread as member 0 and up to `plan.members - 1` helpers.
     /// Returns when every part has finished, without waiting for helpers: one still inside
     /// `participate` only reads this run's counters, which it keeps alive.
     func run() {
-        TeamHelpers.shared.offer(self, seats: members - 1)
+        TeamHelpers.shared.offer(self, seats: plan.members - 1)
         participate(member: 0)
         TeamHelpers.shared.withdraw(self)
     }
@@ -64,7 +66,7 @@ final class TeamRun: @unchecked Sendable {
     /// A helper joins as the next member, or not at all when every seat is taken.
     func join() {
         let member = galaxy_team_claim(counters + 2 * plan.steps.count) + 1
-        guard member < members else { return }
+        guard member < plan.members else { return }
         participate(member: member)
     }
 
@@ -84,5 +86,23 @@ final class TeamRun: @unchecked Sendable {
             }
             galaxy_team_wait(finished, step.parts)
         }
+    }
+}
+
+/// A model's team plans, one per team size asked for, made on first use.
+final class TeamPlans: @unchecked Sendable {
+    private let graph: CompiledGraph
+    private let lock = NSLock()
+    private var plans: [Int: TeamRun.Plan] = [:]
+
+    init(graph: CompiledGraph) { self.graph = graph }
+
+    func plan(members: Int) -> TeamRun.Plan {
+        lock.lock()
+        defer { lock.unlock() }
+        if let plan = plans[members] { return plan }
+        let plan = TeamRun.Plan(graph: graph, members: members)
+        plans[members] = plan
+        return plan
     }
 }
