@@ -15,9 +15,11 @@ public final class InferenceModel: Sendable {
     let graph: CompiledGraph
     private let workspaces: WorkspacePool
     private let teamPlans: TeamPlans
+    private let teamChoice = TeamChoice()
 
-    /// `GALAXY_TEAM=0` runs a single image on one thread even when more are offered, for comparison.
-    static let teamsEnabled: Bool = ProcessInfo.processInfo.environment["GALAXY_TEAM"] != "0"
+    /// How a single image uses the threads offered: measured each way as images come (`TeamChoice`),
+    /// or as `GALAXY_TEAM` says: `1` always shared by a team, `0` always on one thread.
+    static let teamSetting: Bool? = ProcessInfo.processInfo.environment["GALAXY_TEAM"].flatMap { ["1": true, "0": false][$0] }
 
     /// Images per thread per pass unless the caller says otherwise (`GALAXY_CHUNK` overrides).
     public static var defaultChunkSize: Int {
@@ -77,9 +79,9 @@ public final class InferenceModel: Sendable {
         precondition(input.count >= batch * inputCount && output.count >= batch * outputCount, "run: buffers smaller than the batch")
         guard batch > 0 else { return }
         let threads = max(1, threads)
-        if batch == 1 && threads > 1 && Self.teamsEnabled {
+        if batch == 1 && threads > 1 {
             Kernels.setBLASThreads(1)
-            runAsTeam(input: input, output: output, members: threads)
+            runSingleImage(input: input, output: output, threads: threads)
             return
         }
         let chunk = min(chunkSize, (batch + threads - 1) / threads)
@@ -99,6 +101,19 @@ public final class InferenceModel: Sendable {
             let out = UnsafeMutableBufferPointer(start: UnsafeMutablePointer<Float>(bitPattern: outputBase)! + start * outCount, count: n * outCount)
             self.runOnCurrentThread(input: inp, batch: n, output: out)
         }
+    }
+
+    /// Runs one image as a team or alone, whichever has been faster lately.
+    private func runSingleImage(input: UnsafeBufferPointer<Float>, output: UnsafeMutableBufferPointer<Float>, threads: Int) {
+        if let always = Self.teamSetting {
+            if always { runAsTeam(input: input, output: output, members: threads) } else { runOnCurrentThread(input: input, batch: 1, output: output) }
+            return
+        }
+        let decision = teamChoice.next()
+        if !decision.team { TeamHelpers.shared.rest() }
+        let start = DispatchTime.now().uptimeNanoseconds
+        if decision.team { runAsTeam(input: input, output: output, members: threads) } else { runOnCurrentThread(input: input, batch: 1, output: output) }
+        teamChoice.record(decision, nanoseconds: DispatchTime.now().uptimeNanoseconds - start)
     }
 
     /// Runs one image with up to `members` threads sharing each layer; the calling thread is one.

@@ -16,11 +16,12 @@ final class TeamHelpers: @unchecked Sendable {
     private let condition = NSCondition()
     /// One entry per seat offered; guarded by `condition`.
     private var offers: [TeamRun] = []
-    /// `offers.count`, readable without the lock by spinning helpers.
-    private let offerCount = UnsafeMutablePointer<Int>.allocate(capacity: 1)
+    /// What spinning helpers watch without the lock: `offers.count`, or -1 when a caller asked
+    /// them to sleep (`rest`). Written under the lock.
+    private let signal = UnsafeMutablePointer<Int>.allocate(capacity: 1)
     private var started = 0
 
-    private init() { offerCount.initialize(to: 0) }
+    private init() { signal.initialize(to: 0) }
 
     /// Offers `seats` helper seats of `run`. There are never more helpers than the largest team
     /// asked for: seats that no helper takes in time are done by their caller, and more threads
@@ -29,7 +30,7 @@ final class TeamHelpers: @unchecked Sendable {
         guard seats > 0 else { return }
         condition.lock()
         for _ in 0..<seats { offers.append(run) }
-        galaxy_team_store(offerCount, offers.count)
+        galaxy_team_store(signal, offers.count)
         while started < seats { startThread() }
         condition.signal()
         if seats > 1 { condition.broadcast() }
@@ -40,7 +41,15 @@ final class TeamHelpers: @unchecked Sendable {
     func withdraw(_ run: TeamRun) {
         condition.lock()
         offers.removeAll { $0 === run }
-        galaxy_team_store(offerCount, offers.count)
+        galaxy_team_store(signal, offers.count)
+        condition.unlock()
+    }
+
+    /// Sends spinning helpers to sleep: the caller is about to run an image alone, and a thread
+    /// spinning on the other half of a shared core slows it.
+    func rest() {
+        condition.lock()
+        if offers.isEmpty { galaxy_team_store(signal, -1) }
         condition.unlock()
     }
 
@@ -54,17 +63,17 @@ final class TeamHelpers: @unchecked Sendable {
 
     private func serve() {
         while true {
-            let offered = galaxy_team_await(offerCount, Self.spinNanoseconds) != 0
+            let woken = galaxy_team_await(signal, Self.spinNanoseconds) != 0
             condition.lock()
-            if offers.isEmpty && !offered { condition.wait() }
-            // A seat withdrawn before this thread got to it, or a spurious wake: spin again, since
-            // more images are likely to follow the one just done.
+            // Sleep when the spin ran out or a caller asked for rest. A seat withdrawn before this
+            // thread got to it sends it back to spinning: more images are likely to follow.
+            if offers.isEmpty && (!woken || signal.pointee < 0) { condition.wait() }
             guard !offers.isEmpty else {
                 condition.unlock()
                 continue
             }
             let run = offers.removeFirst()
-            galaxy_team_store(offerCount, offers.count)
+            galaxy_team_store(signal, offers.count)
             condition.unlock()
             run.join()
         }
