@@ -21,6 +21,15 @@ public final class InferenceModel: Sendable {
     /// or as `GALAXY_TEAM` says: `1` always shared by a team, `0` always on one thread.
     static let teamSetting: Bool? = ProcessInfo.processInfo.environment["GALAXY_TEAM"].flatMap { ["1": true, "0": false][$0] }
 
+    /// How a single image uses the threads offered, in words (for `galaxy doctor`).
+    public static var singleImageThreading: String {
+        switch teamSetting {
+        case true?: return "shared by the threads (GALAXY_TEAM=1)"
+        case false?: return "on one thread (GALAXY_TEAM=0)"
+        case nil: return "shared by the threads or on one, whichever recent images ran faster (GALAXY_TEAM=1 or 0 fixes it)"
+        }
+    }
+
     /// Images per thread per pass unless the caller says otherwise (`GALAXY_CHUNK` overrides).
     public static var defaultChunkSize: Int {
         if let text = ProcessInfo.processInfo.environment["GALAXY_CHUNK"], let n = Int(text), n > 0 { return n }

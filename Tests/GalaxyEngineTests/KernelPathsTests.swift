@@ -68,6 +68,9 @@ import Testing
         let plain = try ChildProcess.run(galaxy, ["doctor"], timeout: 120)
         #expect(plain.status == 0, "\(plain.error)")
         #expect(plain.output.contains("CPU:") && plain.output.contains("OpenBLAS core:"))
+        #expect(plain.output.contains("a single image shared by the threads or on one, whichever"), "\(plain.output)")
+        let alone = try ChildProcess.run(galaxy, ["doctor"], environment: ["GALAXY_THREADS": "3", "GALAXY_TEAM": "0"], timeout: 120)
+        #expect(alone.output.contains("threads:           3 (GALAXY_THREADS, else every core); a single image on one thread (GALAXY_TEAM=0)"), "\(alone.output)")
         guard CPUFeatures.current.hasAVX2 else { return }
         let forced = try ChildProcess.run(galaxy, ["doctor"], environment: ["OPENBLAS_CORETYPE": "Prescott"], timeout: 120)
         #expect(forced.status == 0)

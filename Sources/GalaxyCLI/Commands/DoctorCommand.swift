@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import GalaxyCore
 import GalaxyEngine
 
 struct DoctorCommand: ParsableCommand {
@@ -39,6 +40,7 @@ struct DoctorCommand: ParsableCommand {
                     ? "native AVX512-BF16 dot products"
                     : "emulated with fp32 arithmetic (no AVX512-BF16 on the \(paths.engineKernels) path): the same results, "
                         + "slower than the fp32 model; keep fp32 models on this CPU"))
+        print("threads:           \(WorkerPool.defaultThreadCount) (GALAXY_THREADS, else every core); a single image \(InferenceModel.singleImageThreading)")
         if paths.warnings.isEmpty {
             print("warnings:          none")
         } else {
