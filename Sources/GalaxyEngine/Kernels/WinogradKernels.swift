@@ -135,8 +135,8 @@ struct WinogradPass {
         let perImage = tilesH * tilesW, n = n, plane = height * width
         guard bf16Weights != nil else {
             let kStride = inChannels * n
-            for c in units {
-                for image in 0..<images {
+            for image in 0..<images {
+                for c in units {
                     galaxy_winograd_input_plane(
                         input + (image * inChannels + c) * plane, Int32(height), Int32(width), Int32(padTop), Int32(padLeft),
                         Int32(tilesH), Int32(tilesW), scratch + c * n + image * perImage, kStride, temporary)

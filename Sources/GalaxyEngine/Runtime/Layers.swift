@@ -333,6 +333,29 @@ final class DenseLayer: Layer {
             activation.apply(y, count: rows * n)
         }
     }
+
+    // A team splits one row's outputs into blocks of whole 32-column GEMM tiles: each member reads
+    // only its columns of the weights (a 2304x128 layer's are 1.2 MB, read once per image).
+    func teamPhases(parts: Int) -> [Int] { rowsPerItem == 1 ? [max(1, min(parts, n / 32))] : [1] }
+
+    func run(_ f: Frame, phase: Int, part: Int, of parts: Int, temporary: UnsafeMutablePointer<Float>) {
+        guard rowsPerItem == 1 else { return run(f) }
+        let columns = TeamSplit.slice(part, of: parts, count: n, align: 32)
+        guard !columns.isEmpty else { return }
+        let y = f.slots[output] + columns.lowerBound
+        weights.withUnsafeBufferPointer { wp in
+            Kernels.sgemm(
+                m: 1, n: columns.count, k: k, a: UnsafePointer(f.slots[input]), lda: k, b: wp.baseAddress! + columns.lowerBound, ldb: n,
+                c: y, ldc: n)
+        }
+        if let bias {
+            bias.withUnsafeBufferPointer {
+                activation.applyWithColumnBias(y, rows: 1, columns: columns.count, bias: $0.baseAddress! + columns.lowerBound)
+            }
+        } else {
+            activation.apply(y, count: columns.count)
+        }
+    }
 }
 
 /// MaxPool, AveragePool and GlobalAveragePool over `[channels, height, width]` items.
