@@ -7,9 +7,10 @@ import Testing
 /// the parts split work without changing any sum's order.
 @Suite(.serialized) struct TeamTests {
     /// Every lowering a team splits: im2col with its epilogue as a phase of its own, pointwise,
-    /// Winograd with an odd channel count (a bf16 pair with no odd half) and no pool, grouped and
-    /// depthwise convolutions (run whole), a max pool carrying the depthwise layer's epilogue; on
-    /// an odd size so tiles are clipped and some column parts are empty.
+    /// Winograd with an odd channel count (a bf16 pair with no odd half) followed by a max pool
+    /// that takes over its epilogue, grouped and depthwise convolutions (run whole), a 2x2 max
+    /// pool carrying the depthwise layer's epilogue; on an odd size so tiles are clipped and some
+    /// column parts are empty.
     static func everyLowering() -> ONNX.ModelProto {
         var inits: [ONNX.TensorProto] = []
         var nodes: [ONNX.NodeProto] = []
@@ -40,6 +41,14 @@ import Testing
             nodes.append(ONNX.NodeProto(opType: "Relu", inputs: ["c\(i)"], outputs: ["r\(i)"]))
             current = "r\(i)"
             channels = layer.out
+            if i == 2 {
+                // A 3x3 max pool the Winograd transform cannot fuse: it takes over the epilogue.
+                nodes.append(
+                    ONNX.NodeProto(
+                        opType: "MaxPool", inputs: [current], outputs: ["q\(i)"],
+                        attributes: [.ints("kernel_shape", [3, 3]), .ints("pads", [1, 1, 1, 1])]))
+                current = "q\(i)"
+            }
         }
         nodes.append(
             ONNX.NodeProto(

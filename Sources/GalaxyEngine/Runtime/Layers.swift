@@ -278,7 +278,7 @@ final class ConvLayer: Layer {
                 default:
                     let channels = TeamSplit.slice(part, of: parts, count: outChannels)
                     pass.transformOutput(channels)
-                    applyEpilogue(y, channels: channels)
+                    if !deferEpilogue { applyEpilogue(y, channels: channels) }
                 }
             }
         case .depthwise:
