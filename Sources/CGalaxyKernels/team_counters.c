@@ -11,6 +11,10 @@ static inline void relax(void) {}
 
 long galaxy_team_claim(long *counter) { return __atomic_fetch_add(counter, 1, __ATOMIC_ACQ_REL); }
 
+int galaxy_team_take(long *flag) {
+    return __atomic_load_n(flag, __ATOMIC_RELAXED) == 0 && __atomic_exchange_n(flag, 1, __ATOMIC_ACQ_REL) == 0;
+}
+
 void galaxy_team_finished(long *counter) { __atomic_fetch_add(counter, 1, __ATOMIC_RELEASE); }
 
 void galaxy_team_wait(const long *counter, long target) {

@@ -109,11 +109,13 @@ int galaxy_set_kernel_path(const char *name);
 /// The GALAXY_KERNELS value that was ignored because this CPU cannot run it, or NULL.
 const char *galaxy_kernel_path_ignored_request(void);
 
-/// Counters of a team of threads that share one image's layers (team_counters.c): a member claims
-/// part `galaxy_team_claim(&claimed)` of a phase (the old value), reports it with
-/// `galaxy_team_finished(&finished)`, and before the next phase spins in `galaxy_team_wait` until
-/// `finished` reaches the phase's part count. Claims are acquire-release and finishing is a
+/// Counters of a team of threads that share one image's layers (team_counters.c): a member takes
+/// a part of a phase when `galaxy_team_take(&flag)` of that part returns 1 (first come), reports
+/// it with `galaxy_team_finished(&finished)`, and before the next phase spins in
+/// `galaxy_team_wait` until `finished` reaches the phase's part count. `galaxy_team_claim` hands
+/// out numbers (the old value). Taking and claiming are acquire-release and finishing is a
 /// release, so what one member wrote in a phase is visible to every member in the next.
+int galaxy_team_take(long *flag);
 long galaxy_team_claim(long *counter);
 void galaxy_team_finished(long *counter);
 void galaxy_team_wait(const long *counter, long target);

@@ -2,10 +2,13 @@ import CGalaxyKernels
 import Foundation
 
 /// One image run through the layers by a team of threads. Each layer's phases are split into
-/// parts (`Layer.teamPhases(parts:)`); members claim parts as they arrive and wait, spinning, for the
-/// last part of a phase before the next. A member that joins late starts by skipping the phases
-/// already done, and a run finishes even when no other member joins, so the team needs no
-/// guarantee that its threads start together.
+/// parts (`Layer.teamPhases(parts:)`); members take parts as they arrive and wait, spinning, for
+/// the last part of a phase before the next. A member that joins late starts by skipping the
+/// phases already done, and a run finishes even when no other member joins, so the team needs no
+/// guarantee that its threads start together. Each member tries the parts from its own share
+/// first (member m of M from part m * parts / M on), so with every member present the same member
+/// runs the same parts image after image: the weights of its k's and the channels it wrote stay
+/// in its core's cache instead of crossing between cores.
 final class TeamRun: @unchecked Sendable {
     /// One phase of one layer.
     struct Step {
@@ -19,6 +22,9 @@ final class TeamRun: @unchecked Sendable {
         let members: Int
         let layers: [any Layer]
         let steps: [Step]
+        /// Where each step's part flags start among `flagCount`.
+        let firstFlags: [Int]
+        let flagCount: Int
         /// Floats each member needs of its own.
         let temporaryCount: Int
 
@@ -29,13 +35,19 @@ final class TeamRun: @unchecked Sendable {
             steps = graph.layers.enumerated().flatMap { i, layer in
                 layer.teamPhases(parts: parts).enumerated().map { Step(layer: i, phase: $0, parts: $1) }
             }
+            var first = 0
+            firstFlags = steps.map { step in
+                defer { first += step.parts }
+                return first
+            }
+            flagCount = first
             temporaryCount = graph.layers.map(\.teamTemporaryCount).max() ?? 0
         }
     }
 
     private let plan: Plan
     private let frame: Frame
-    /// Per step: parts claimed, then parts finished; then the members that joined.
+    /// Per step the parts finished, then the members that joined, then a flag per part (taken).
     private let counters: UnsafeMutablePointer<Int>
     private let temporaries: UnsafeMutablePointer<Float>
     /// The caller's kernel path (a test may have switched its own thread's), for the members.
@@ -47,8 +59,9 @@ final class TeamRun: @unchecked Sendable {
         self.plan = plan
         self.frame = frame
         self.temporaries = temporaries
-        counters = .allocate(capacity: 2 * plan.steps.count + 1)
-        counters.initialize(repeating: 0, count: 2 * plan.steps.count + 1)
+        let count = plan.steps.count + 1 + plan.flagCount
+        counters = .allocate(capacity: count)
+        counters.initialize(repeating: 0, count: count)
         kernelPath = galaxy_kernel_path()
     }
 
@@ -65,7 +78,7 @@ final class TeamRun: @unchecked Sendable {
 
     /// A helper joins as the next member, or not at all when every seat is taken.
     func join() {
-        let member = galaxy_team_claim(counters + 2 * plan.steps.count) + 1
+        let member = galaxy_team_claim(counters + plan.steps.count) + 1
         guard member < plan.members else { return }
         participate(member: member)
     }
@@ -76,11 +89,13 @@ final class TeamRun: @unchecked Sendable {
         if ownPath != kernelPath { galaxy_set_kernel_path(kernelPath) }
         defer { if ownPath != kernelPath { galaxy_set_kernel_path(ownPath) } }
         let temporary = temporaries + member * plan.temporaryCount
+        let flags = counters + plan.steps.count + 1
         for (i, step) in plan.steps.enumerated() {
-            let claimed = counters + 2 * i, finished = claimed + 1
-            while true {
-                let part = galaxy_team_claim(claimed)
-                guard part < step.parts else { break }
+            let finished = counters + i
+            let own = member * step.parts / plan.members
+            for j in 0..<step.parts {
+                let part = (own + j) % step.parts
+                guard galaxy_team_take(flags + plan.firstFlags[i] + part) != 0 else { continue }
                 plan.layers[step.layer].run(frame, phase: step.phase, part: part, of: step.parts, temporary: temporary)
                 galaxy_team_finished(finished)
             }
