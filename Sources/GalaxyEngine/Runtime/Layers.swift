@@ -40,8 +40,9 @@ enum TeamSplit {
     static func parts(members: Int) -> Int { 2 * members }
 
     /// Part `part` of `parts` near-equal slices of `0..<count` whose starts are multiples of
-    /// `align` (so GEMM column blocks stay whole); trailing slices may be empty.
+    /// `align` (so GEMM column blocks stay whole); with an alignment, trailing slices may be empty.
     static func slice(_ part: Int, of parts: Int, count: Int, align: Int = 1) -> Range<Int> {
+        if align == 1 { return (part * count / parts)..<((part + 1) * count / parts) }
         let each = ((count + parts - 1) / parts + align - 1) / align * align
         let lower = min(count, part * each)
         return lower..<min(count, lower + each)
