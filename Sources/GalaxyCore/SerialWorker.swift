@@ -6,13 +6,8 @@ import Foundation
 public final class SerialWorker: Sendable {
     private let queue = WorkQueue()
 
-    /// - Parameter stackSize: the thread's stack; scoring calls into C kernels that want more than
-    ///   Foundation's 512 KiB default.
-    public init(name: String, stackSize: Int = 8 << 20) {
-        let thread = Thread { [queue] in queue.serve() }
-        thread.name = name
-        thread.stackSize = stackSize
-        thread.start()
+    public init(name: String) {
+        startKeptThread(named: name) { [queue] in queue.serve() }
     }
 
     deinit { queue.stop() }

@@ -141,10 +141,7 @@ private final class KeptThreads: @unchecked Sendable {
     private func startThread() {
         started += 1
         idle += 1
-        let thread = Thread { [self] in self.serve() }
-        thread.name = "galaxy.worker \(started)"
-        thread.stackSize = 8 << 20
-        thread.start()
+        startKeptThread(named: "galaxy.worker \(started)") { [self] in self.serve() }
     }
 
     private func serve() {

@@ -1,5 +1,6 @@
 import CGalaxyKernels
 import Foundation
+import GalaxyCore
 
 /// The threads that join team runs besides their callers. Started on demand and kept; after a
 /// run a helper spins for a while before it sleeps, because single images come back to back
@@ -55,10 +56,7 @@ final class TeamHelpers: @unchecked Sendable {
 
     private func startThread() {
         started += 1
-        let thread = Thread { [self] in self.serve() }
-        thread.name = "galaxy.team"
-        thread.stackSize = 8 << 20
-        thread.start()
+        startKeptThread(named: "galaxy.team") { [self] in self.serve() }
     }
 
     private func serve() {

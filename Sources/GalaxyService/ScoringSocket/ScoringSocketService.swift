@@ -1,4 +1,5 @@
 import Foundation
+import GalaxyCore
 import GalaxyPostgres
 import Logging
 import ServiceLifecycle
@@ -28,10 +29,7 @@ public struct ScoringSocketService: Service {
     public func run() async throws {
         let listeners = self.listeners
         let scorer = self.scorer
-        let scoring = Thread { scorer.run() }
-        scoring.name = "galaxy.scoring-socket.scorer"
-        scoring.stackSize = 8 << 20
-        scoring.start()
+        startKeptThread(named: "galaxy.scoring-socket.scorer") { scorer.run() }
         let shutDownAll: @Sendable () -> Void = { for listener in listeners { listener.shutDown() } }
         await withGracefulShutdownHandler {
             await withTaskCancellationHandler {
