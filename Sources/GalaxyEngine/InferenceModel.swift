@@ -114,14 +114,14 @@ public final class InferenceModel: Sendable {
 
     /// Runs one image as a team or alone, whichever has been faster lately.
     private func runSingleImage(input: UnsafeBufferPointer<Float>, output: UnsafeMutableBufferPointer<Float>, threads: Int) {
-        if let always = Self.teamSetting {
-            if always { runAsTeam(input: input, output: output, members: threads) } else { runOnCurrentThread(input: input, batch: 1, output: output) }
-            return
-        }
-        let decision = teamChoice.next()
+        let decision = Self.teamSetting.map { TeamChoice.Decision(team: $0, counts: false) } ?? teamChoice.next()
         if !decision.team { TeamHelpers.shared.rest() }
         let start = DispatchTime.now().uptimeNanoseconds
-        if decision.team { runAsTeam(input: input, output: output, members: threads) } else { runOnCurrentThread(input: input, batch: 1, output: output) }
+        if decision.team {
+            runAsTeam(input: input, output: output, members: threads)
+        } else {
+            runOnCurrentThread(input: input, batch: 1, output: output)
+        }
         teamChoice.record(decision, nanoseconds: DispatchTime.now().uptimeNanoseconds - start)
     }
 

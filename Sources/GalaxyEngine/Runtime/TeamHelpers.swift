@@ -46,8 +46,8 @@ final class TeamHelpers: @unchecked Sendable {
         condition.unlock()
     }
 
-    /// Sends spinning helpers to sleep: the caller is about to run an image alone, and a thread
-    /// spinning on the other half of a shared core slows it.
+    /// Sends spinning helpers to sleep: the caller is about to run an image alone, and a spinning
+    /// thread only takes a vCPU from whatever else runs (on a shared core, from the caller).
     func rest() {
         condition.lock()
         if offers.isEmpty { galaxy_team_store(signal, -1) }
