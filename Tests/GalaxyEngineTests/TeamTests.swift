@@ -111,6 +111,28 @@ import Testing
         }
     }
 
+    /// Callers on several threads share the helpers: each still gets its own image's bits, whether
+    /// a helper joined its team, another caller's, or none.
+    @Test func concurrentCallersEachGetTheirOwnImagesResult() throws {
+        let models = try Self.models()
+        let inputs = models.enumerated().map { Self.image($1.model, seed: 20 + UInt64($0)) }
+        let expected = try zip(models, inputs).map { try $0.model.run($1, batch: 1, threads: 1) }
+        let failures = NSLock()
+        nonisolated(unsafe) var failed: [String] = []
+        DispatchQueue.concurrentPerform(iterations: 4) { caller in
+            for round in 0..<30 {
+                let i = (caller + round) % models.count
+                let output = Self.team(models[i].model, inputs[i], members: 2 + round % 2)
+                if output.map(\.bitPattern) != expected[i].map(\.bitPattern) {
+                    failures.lock()
+                    failed.append("caller \(caller), round \(round), \(models[i].name)")
+                    failures.unlock()
+                }
+            }
+        }
+        #expect(failed.isEmpty, "\(failed)")
+    }
+
     /// Members are whoever arrives: a helper that joins before the caller does all the work with
     /// its own temporaries, the caller then finds nothing left, and a helper arriving after the
     /// run touches nothing.
