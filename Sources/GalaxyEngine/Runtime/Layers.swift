@@ -24,7 +24,7 @@ protocol Layer: Sendable {
     func run(_ frame: Frame, phase: Int, part: Int, of parts: Int, temporary: UnsafeMutablePointer<Float>)
 }
 
-/// Layers too small to be worth splitting run whole, as one part, on whichever member claims it.
+/// Layers too small to be worth splitting run whole, as one part, on whichever member takes it.
 extension Layer {
     func teamPhases(parts: Int) -> [Int] { [1] }
     var teamTemporaryCount: Int { 0 }
@@ -34,7 +34,7 @@ extension Layer {
 /// Splits of one image's work among team members.
 enum TeamSplit {
     /// Parts per split phase for a team of `members`: two each, so that a member who arrives late
-    /// or loses its core for a while is evened out by claiming, while a part stays large. With 2
+    /// or loses its core for a while is evened out by taking parts, while a part stays large. With 2
     /// threads on Zen 4 (shipped model, batch 1): 2 parts 4,350 images/s, 4 parts 4,300, 8 parts
     /// 4,000, 16 parts 3,750 (3 and 6 parts split 2:1 and ran slower).
     static func parts(members: Int) -> Int { 2 * members }

@@ -6,7 +6,7 @@ import GalaxyCore
 /// run a helper spins for a while before it sleeps, because single images come back to back
 /// (a stream of `predict_galaxy` calls, a benchmark) and waking a sleeping thread took about as
 /// long as a whole image on the 2-vCPU machines measured. A caller never waits for a helper:
-/// it does every part no helper has claimed, and a helper that arrives after the last part
+/// it does every part no helper has taken, and a helper that arrives after the last part
 /// finds nothing left (`TeamRun.join`).
 final class TeamHelpers: @unchecked Sendable {
     static let shared = TeamHelpers()
