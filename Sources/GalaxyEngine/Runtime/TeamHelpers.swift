@@ -2,14 +2,14 @@ import CGalaxyKernels
 import Foundation
 import GalaxyCore
 
-/// The threads that join team runs besides their callers. Started on demand and kept; after a
-/// run a helper spins for a while before it sleeps when images have been coming back to back (a
+/// The threads that join team runs besides their callers. Started on demand and kept; after a run a
+/// helper spins for a while before it sleeps when images have been coming back to back (a
 /// benchmark, a scan calling `galaxy.classify` row after row): waking a sleeping thread took about
-/// as long as a whole image on the 2-vCPU machines measured. When the last image came after a
-/// pause longer than the spin, helpers sleep at once: spinning would find nothing and only take a
-/// vCPU from the database server (one pgbench client calling `galaxy.classify`, 1 ms apart: p50
-/// 1.39-1.51 ms with spinning helpers against 1.15-1.28 ms with no team). A caller never waits for a helper:
-/// it does every part no helper has taken, and a helper that arrives after the last part
+/// as long as a whole image on the 2-vCPU machines measured. When the last image came after a pause
+/// longer than the spin, helpers sleep at once: spinning would find nothing and only take a vCPU
+/// from the database server (one pgbench client calling `galaxy.classify`, 1 ms apart: p50
+/// 1.39-1.51 ms with spinning helpers against 1.15-1.28 ms with no team). A caller never waits for
+/// a helper: it does every part no helper has taken, and a helper that arrives after the last part
 /// finds nothing left (`TeamRun.join`).
 final class TeamHelpers: @unchecked Sendable {
     static let shared = TeamHelpers()
