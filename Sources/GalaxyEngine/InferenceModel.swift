@@ -142,8 +142,9 @@ public final class InferenceModel: Sendable {
         }
     }
 
-    /// Runs a batch on the calling thread (for callers that parallelise themselves, like
-    /// `Classifier`). Allocates nothing once the thread's workspace exists.
+    /// Runs a batch on the calling thread (for callers that parallelise themselves; `Classifier`
+    /// reaches it through `run(threads: 1)` for each of its chunks). Allocates nothing once the
+    /// thread's workspace exists.
     public func runOnCurrentThread(input: UnsafeBufferPointer<Float>, batch: Int, output: UnsafeMutableBufferPointer<Float>) {
         precondition(input.count >= batch * inputCount && output.count >= batch * outputCount, "run: buffers smaller than the batch")
         guard batch > 0 else { return }
