@@ -163,8 +163,7 @@ import Testing
         let fp32 = try InferenceModel(model: proto)
         let bf16 = try InferenceModel(model: proto, precision: .bf16)
         #expect(fp32.metadata.precision == .fp32 && bf16.metadata.precision == .bf16)
-        var generator = SystemRandomNumberGenerator()
-        let input = (0..<(4 * fp32.inputCount)).map { _ in Float.random(in: 0...1, using: &generator) }
+        let input = TestModels.randomImages(4, for: fp32)
         let previous = EngineKernelPath.current
         defer { EngineKernelPath.use(previous) }
         #expect(EngineKernelPath.use("baseline"))
@@ -202,8 +201,7 @@ import Testing
         let proto = TestModels.model(size: 13, nodes: nodes, initializers: inits, output: "y", outputCount: 19)
         let fp32 = try InferenceModel(model: proto)
         let bf16 = try InferenceModel(model: proto, precision: .bf16)
-        var generator = SystemRandomNumberGenerator()
-        let input = (0..<(3 * fp32.inputCount)).map { _ in Float.random(in: 0...1, using: &generator) }
+        let input = TestModels.randomImages(3, for: fp32)
         let previous = EngineKernelPath.current
         defer { EngineKernelPath.use(previous) }
         #expect(EngineKernelPath.use("baseline"))

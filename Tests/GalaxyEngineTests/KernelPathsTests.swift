@@ -144,8 +144,7 @@ import Testing
 
     @Test func everyPathThisCPURunsMatchesTheBaseline() throws {
         let model = try InferenceModel(model: TestModels.defaultArchitecture(size: 50))
-        var generator = SystemRandomNumberGenerator()
-        let input = (0..<(4 * model.inputCount)).map { _ in Float.random(in: 0...1, using: &generator) }
+        let input = TestModels.randomImages(4, for: model)
         let previous = EngineKernelPath.current
         defer { EngineKernelPath.use(previous) }
         #expect(EngineKernelPath.use("baseline"))

@@ -20,6 +20,12 @@ enum TestModels {
             initializers: initializers, output: "y")
     }
 
+    /// `count` images of random pixels in [0, 1] for `model`, drawn afresh each call.
+    static func randomImages(_ count: Int, for model: InferenceModel) -> [Float] {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<(count * model.inputCount)).map { _ in Float.random(in: 0...1, using: &generator) }
+    }
+
     /// Deterministic pseudo-random values in [-1, 1).
     static func values(_ count: Int, seed: UInt64) -> [Float] {
         var state = seed &* 0x9E37_79B9_7F4A_7C15 &+ 1
