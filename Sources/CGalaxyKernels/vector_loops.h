@@ -73,53 +73,57 @@ static void GALAXY_LOOP(max_pool_2x2)(const float *input, int planes, int height
 }
 
 // GEMM micro-kernels: C[rows][NV * GALAXY_WIDTH] = alpha * A[rows][k] · B[k][NV * GALAXY_WIDTH]
-// (+ beta * C), with GALAXY_ROWS accumulator rows of NV vectors held in registers. B is read in
+// (+ beta * C), with TILE_ROWS accumulator rows of NV vectors held in registers. B is read in
 // place, one row of NV vectors per step (the caller pads a narrow last block); A is broadcast one
 // element at a time, so neither operand is packed. Rows past `rows` repeat row 0 and are dropped.
+// The one-row tiles serve a single row of A (a dense layer on one image), where the full tile
+// would compute its row GALAXY_ROWS times; each row's sums are the same either way.
 typedef float GALAXY_LOOP(vec) __attribute__((vector_size(4 * GALAXY_WIDTH), aligned(4)));
 
-#define GALAXY_GEMM_TILE(NAME, NV)                                                                          \
-    GALAXY_TARGET                                                                                           \
-    static void GALAXY_LOOP(NAME)(int rows, int k, const float *restrict a, ptrdiff_t lda,                  \
-                                  const float *restrict b, ptrdiff_t ldb, float alpha, float beta,          \
-                                  float *restrict c, ptrdiff_t ldc, int columns) {                          \
-        typedef GALAXY_LOOP(vec) vec;                                                                       \
-        const float *ar[GALAXY_ROWS];                                                                       \
-        for (int r = 0; r < GALAXY_ROWS; r++) ar[r] = a + (r < rows ? r : 0) * lda;                         \
-        vec acc[GALAXY_ROWS][NV];                                                                           \
-        for (int r = 0; r < GALAXY_ROWS; r++)                                                               \
-            for (int v = 0; v < NV; v++) acc[r][v] = (vec){0};                                              \
-        for (int p = 0; p < k; p++) {                                                                       \
-            vec bv[NV];                                                                                     \
-            for (int v = 0; v < NV; v++) memcpy(&bv[v], b + p * ldb + v * GALAXY_WIDTH, sizeof(vec));       \
-            for (int r = 0; r < GALAXY_ROWS; r++) {                                                         \
-                const float x = ar[r][p];                                                                   \
-                for (int v = 0; v < NV; v++) acc[r][v] += x * bv[v];                                        \
-            }                                                                                               \
-        }                                                                                                   \
-        for (int r = 0; r < rows; r++) {                                                                    \
-            float *restrict out = c + r * ldc;                                                              \
-            if (columns == NV * GALAXY_WIDTH) {                                                             \
-                for (int v = 0; v < NV; v++) {                                                              \
-                    vec y = alpha * acc[r][v];                                                              \
-                    if (beta != 0) {                                                                        \
-                        vec old;                                                                            \
-                        memcpy(&old, out + v * GALAXY_WIDTH, sizeof(vec));                                  \
-                        y += beta * old;                                                                    \
-                    }                                                                                       \
-                    memcpy(out + v * GALAXY_WIDTH, &y, sizeof(vec));                                        \
-                }                                                                                           \
-            } else {                                                                                        \
-                float row[NV * GALAXY_WIDTH];                                                               \
-                memcpy(row, acc[r], sizeof(row));                                                           \
-                for (int j = 0; j < columns; j++)                                                           \
-                    out[j] = beta != 0 ? alpha * row[j] + beta * out[j] : alpha * row[j];                   \
-            }                                                                                               \
-        }                                                                                                   \
+#define GALAXY_GEMM_TILE(NAME, NV, TILE_ROWS)                                                           \
+    GALAXY_TARGET                                                                                       \
+    static void GALAXY_LOOP(NAME)(int rows, int k, const float *restrict a, ptrdiff_t lda,              \
+                                  const float *restrict b, ptrdiff_t ldb, float alpha, float beta,      \
+                                  float *restrict c, ptrdiff_t ldc, int columns) {                      \
+        typedef GALAXY_LOOP(vec) vec;                                                                   \
+        const float *ar[TILE_ROWS];                                                                     \
+        for (int r = 0; r < TILE_ROWS; r++) ar[r] = a + (r < rows ? r : 0) * lda;                       \
+        vec acc[TILE_ROWS][NV];                                                                         \
+        for (int r = 0; r < TILE_ROWS; r++)                                                             \
+            for (int v = 0; v < NV; v++) acc[r][v] = (vec){0};                                          \
+        for (int p = 0; p < k; p++) {                                                                   \
+            vec bv[NV];                                                                                 \
+            for (int v = 0; v < NV; v++) memcpy(&bv[v], b + p * ldb + v * GALAXY_WIDTH, sizeof(vec));   \
+            for (int r = 0; r < TILE_ROWS; r++) {                                                       \
+                const float x = ar[r][p];                                                               \
+                for (int v = 0; v < NV; v++) acc[r][v] += x * bv[v];                                    \
+            }                                                                                           \
+        }                                                                                               \
+        for (int r = 0; r < rows; r++) {                                                                \
+            float *restrict out = c + r * ldc;                                                          \
+            if (columns == NV * GALAXY_WIDTH) {                                                         \
+                for (int v = 0; v < NV; v++) {                                                          \
+                    vec y = alpha * acc[r][v];                                                          \
+                    if (beta != 0) {                                                                    \
+                        vec old;                                                                        \
+                        memcpy(&old, out + v * GALAXY_WIDTH, sizeof(vec));                              \
+                        y += beta * old;                                                                \
+                    }                                                                                   \
+                    memcpy(out + v * GALAXY_WIDTH, &y, sizeof(vec));                                    \
+                }                                                                                       \
+            } else {                                                                                    \
+                float row[NV * GALAXY_WIDTH];                                                           \
+                memcpy(row, acc[r], sizeof(row));                                                       \
+                for (int j = 0; j < columns; j++)                                                       \
+                    out[j] = beta != 0 ? alpha * row[j] + beta * out[j] : alpha * row[j];               \
+            }                                                                                           \
+        }                                                                                               \
     }
 
-GALAXY_GEMM_TILE(gemm_tile_wide, 2)
-GALAXY_GEMM_TILE(gemm_tile_narrow, 1)
+GALAXY_GEMM_TILE(gemm_tile_wide, 2, GALAXY_ROWS)
+GALAXY_GEMM_TILE(gemm_tile_narrow, 1, GALAXY_ROWS)
+GALAXY_GEMM_TILE(gemm_row_wide, 2, 1)
+GALAXY_GEMM_TILE(gemm_row_narrow, 1, 1)
 #undef GALAXY_GEMM_TILE
 
 // C = alpha * A · B + beta * C, all row-major, in blocks that keep a panel of B in L1 and a block
@@ -151,10 +155,12 @@ static void GALAXY_LOOP(sgemm)(int m, int n, int k, float alpha, const float *a,
                     const int rows = mc - r0 < GALAXY_ROWS ? mc - r0 : GALAXY_ROWS;
                     const float *ap = a + (ptrdiff_t)(m0 + r0) * lda + k0;
                     float *cp = c + (ptrdiff_t)(m0 + r0) * ldc + n0;
-                    if (narrow) {
-                        GALAXY_LOOP(gemm_tile_narrow)(rows, kc, ap, lda, panel, panel_ld, alpha, block_beta, cp, ldc, columns);
+                    if (rows == 1) {
+                        (narrow ? GALAXY_LOOP(gemm_row_narrow) : GALAXY_LOOP(gemm_row_wide))(
+                            rows, kc, ap, lda, panel, panel_ld, alpha, block_beta, cp, ldc, columns);
                     } else {
-                        GALAXY_LOOP(gemm_tile_wide)(rows, kc, ap, lda, panel, panel_ld, alpha, block_beta, cp, ldc, columns);
+                        (narrow ? GALAXY_LOOP(gemm_tile_narrow) : GALAXY_LOOP(gemm_tile_wide))(
+                            rows, kc, ap, lda, panel, panel_ld, alpha, block_beta, cp, ldc, columns);
                     }
                 }
             }

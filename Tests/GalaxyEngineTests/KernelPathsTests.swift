@@ -87,7 +87,43 @@ import Testing
     static let shapes: [(m: Int, n: Int, k: Int)] = [
         (1, 1, 1), (5, 3, 7), (6, 8, 3), (7, 16, 9), (8, 32, 9), (9, 33, 17), (48, 169, 24), (96, 36, 48),
         (192, 63, 96), (24, 250, 27), (13, 37, 300), (130, 47, 5), (121, 17, 513), (192, 9, 96), (33, 44, 520),
+        (1, 128, 2304), (1, 45, 300),
     ]
+
+    /// A single row (a dense layer on one image) runs on one-row tiles: each of its values must be
+    /// bit for bit the same row's value in a product of many rows, so that an image's result does
+    /// not depend on the batch it came in.
+    @Test func everyPathsOneRowProductEqualsThatRowOfAManyRowProduct() throws {
+        try #require(Kernels.gemmBackend == .galaxy, "GALAXY_GEMM selects another backend")
+        let previous = EngineKernelPath.current
+        defer { EngineKernelPath.use(previous) }
+        var generator = SystemRandomNumberGenerator()
+        for path in EngineKernelPath.supported {
+            #expect(EngineKernelPath.use(path))
+            for (m, n, k) in [(9, 128, 2304), (8, 45, 300), (3, 13, 128)] {
+                let a = (0..<(m * k)).map { _ in Float.random(in: -1...1, using: &generator) }
+                let b = (0..<(k * n)).map { _ in Float.random(in: -1...1, using: &generator) }
+                var all = [Float](repeating: 0, count: m * n)
+                var row = [Float](repeating: 0, count: n)
+                a.withUnsafeBufferPointer { ap in
+                    b.withUnsafeBufferPointer { bp in
+                        all.withUnsafeMutableBufferPointer { cp in
+                            Kernels.sgemm(m: m, n: n, k: k, a: ap.baseAddress!, lda: k, b: bp.baseAddress!, ldb: n, c: cp.baseAddress!, ldc: n)
+                        }
+                        for i in 0..<m {
+                            row.withUnsafeMutableBufferPointer { cp in
+                                Kernels.sgemm(
+                                    m: 1, n: n, k: k, a: ap.baseAddress! + i * k, lda: k, b: bp.baseAddress!, ldb: n, c: cp.baseAddress!,
+                                    ldc: n)
+                            }
+                            let same = (0..<n).allSatisfy { row[$0].bitPattern == all[i * n + $0].bitPattern }
+                            #expect(same, "path \(path) \(m)x\(n)x\(k): row \(i) alone differs from the same row among \(m)")
+                        }
+                    }
+                }
+            }
+        }
+    }
 
     @Test func everyPathsGEMMMatchesADoublePrecisionProduct() throws {
         try #require(Kernels.gemmBackend == .galaxy, "GALAXY_GEMM selects another backend")
