@@ -13,6 +13,9 @@ public final class InferenceModel: Sendable {
     /// The largest number of images one thread runs through the layers at once.
     public let chunkSize: Int
     let graph: CompiledGraph
+    /// How many leading layers run image by image within a chunk: those before the first that
+    /// prefers whole chunks (`Layer.prefersChunks`).
+    private let imageByImageLayers: Int
     private let workspaces: WorkspacePool
     private let teamPlans: TeamPlans
     private let teamChoice = TeamChoice()
@@ -55,6 +58,7 @@ public final class InferenceModel: Sendable {
         if let requested { precision = requested } else { precision = try ModelMetadata.readPrecision(model) }
         let graph = try GraphCompiler.compile(model, precision: precision)
         self.graph = graph
+        imageByImageLayers = graph.layers.firstIndex { $0.prefersChunks } ?? graph.layers.count
         inputShape = graph.inputDims
         outputCount = graph.outputCount
         let endsWithSoftmax = model.graph.nodes.last?.opType == "Softmax"
@@ -154,8 +158,19 @@ public final class InferenceModel: Sendable {
                 let n = min(ws.capacity, batch - start)
                 ws.slots[graph.inputSlot] = UnsafeMutablePointer(mutating: input.baseAddress! + start * inputCount)
                 ws.slots[graph.outputSlot] = output.baseAddress! + start * outputCount
+                // The leading layers image by image: each convolution's output is pooled and read
+                // by the next layer while it is still in L2 (a chunk's would not fit).
+                var first = 0
+                if n > 1 {
+                    for image in 0..<n {
+                        ws.pointImageSlots(at: image)
+                        let frame = Frame(slots: ws.imageSlots, batch: 1, scratch: ws.scratch)
+                        for layer in graph.layers[..<imageByImageLayers] { layer.run(frame) }
+                    }
+                    first = imageByImageLayers
+                }
                 let frame = Frame(slots: ws.slots, batch: n, scratch: ws.scratch)
-                for layer in graph.layers { layer.run(frame) }
+                for layer in graph.layers[first...] { layer.run(frame) }
                 start += n
             }
         }

@@ -13,6 +13,10 @@ struct Frame {
 protocol Layer: Sendable {
     /// Floats of scratch memory one call needs (beyond the value slots).
     var scratchCount: Int { get }
+    /// Whether the layer gains from a chunk of images at once (a dense layer reads its weights
+    /// once per chunk; a small Winograd convolution widens its products over several images).
+    /// The layers before the first that does run image by image (`InferenceModel`).
+    var prefersChunks: Bool { get }
     func run(_ frame: Frame)
     /// How a team of threads shares this layer on one image: the number of parts of each phase,
     /// at most `parts` each. A phase starts once every part of the one before has finished; the
@@ -26,6 +30,7 @@ protocol Layer: Sendable {
 
 /// Layers too small to be worth splitting run whole, as one part, on whichever member takes it.
 extension Layer {
+    var prefersChunks: Bool { false }
     func teamPhases(parts: Int) -> [Int] { [1] }
     var teamTemporaryCount: Int { 0 }
     func run(_ frame: Frame, phase: Int, part: Int, of parts: Int, temporary: UnsafeMutablePointer<Float>) { run(frame) }
@@ -167,6 +172,10 @@ final class ConvLayer: Layer {
                 }
             }
         }
+    }
+
+    var prefersChunks: Bool {
+        lowering == .winograd && Winograd.imagesPerPass(outHeight: outHeight, outWidth: outWidth) > 1
     }
 
     /// Floats per output image: the convolution's planes, or their max pool.
@@ -321,6 +330,7 @@ final class DenseLayer: Layer {
     }
 
     var scratchCount: Int { 0 }
+    var prefersChunks: Bool { true }
 
     func run(_ f: Frame) {
         let rows = f.batch * rowsPerItem

@@ -6,6 +6,9 @@ import Foundation
 final class Workspace {
     let capacity: Int
     let slots: UnsafeMutablePointer<UnsafeMutablePointer<Float>>
+    /// The slots of one image of the chunk (`pointImageSlots(at:)`).
+    let imageSlots: UnsafeMutablePointer<UnsafeMutablePointer<Float>>
+    private let slotSizes: [Int]
     private let owned: [UnsafeMutablePointer<Float>]
     let scratch: UnsafeMutablePointer<Float>
     private let slotCount: Int
@@ -14,6 +17,8 @@ final class Workspace {
         self.capacity = capacity
         slotCount = graph.slotSizes.count
         slots = .allocate(capacity: slotCount)
+        imageSlots = .allocate(capacity: slotCount)
+        slotSizes = graph.slotSizes
         var owned: [UnsafeMutablePointer<Float>] = []
         for (i, size) in graph.slotSizes.enumerated() {
             // The input and output slots point at the caller's buffers at run time.
@@ -24,8 +29,14 @@ final class Workspace {
             (slots + i).initialize(to: buffer)
         }
         self.owned = owned
+        imageSlots.initialize(from: slots, count: slotCount)
         scratch = .allocate(capacity: max(1, graph.scratchCount))
         scratch.initialize(repeating: 0, count: max(1, graph.scratchCount))
+    }
+
+    /// Points `imageSlots` at image `image` of the chunk `slots` hold.
+    func pointImageSlots(at image: Int) {
+        for i in 0..<slotCount { imageSlots[i] = slots[i] + image * slotSizes[i] }
     }
 
     private var temporaries = UnsafeMutableBufferPointer<Float>(start: nil, count: 0)
@@ -44,6 +55,7 @@ final class Workspace {
     deinit {
         for buffer in owned { buffer.deallocate() }
         slots.deallocate()
+        imageSlots.deallocate()
         scratch.deallocate()
         temporaries.deallocate()
     }
