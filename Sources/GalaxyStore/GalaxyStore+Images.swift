@@ -11,6 +11,8 @@ public struct PredictionRow: Sendable, Hashable {
     public var modelName: String
     /// Hex.
     public var modelSHA256: String
+    /// The arithmetic of the model's convolutions when it scored: `fp32` or `bf16`.
+    public var precision: String
     public var latencyMilliseconds: Float?
     /// From the image's insert to its prediction.
     public var scoredAfterMilliseconds: Double?
@@ -140,7 +142,7 @@ extension GalaxyStore {
 
     private static let predictionColumns = """
         p.image_id, p.label, p.class, p.probabilities::text, m.id, m.name, encode(m.sha256, 'hex'), p.latency_ms,
-        extract(epoch from p.scored_at - i.created_at) * 1000, i.created_at, p.scored_at
+        extract(epoch from p.scored_at - i.created_at) * 1000, i.created_at, p.scored_at, p.precision
         """
 
     private static func prediction(_ row: PostgresRow) throws -> PredictionRow {
@@ -150,7 +152,8 @@ extension GalaxyStore {
             galaxyClass: try row.decode(String.self, at: 2),
             probabilities: try JSONDecoder().decode([String: Double].self, from: Data(json.utf8)),
             modelID: try row.decode(Int64.self, at: 4), modelName: try row.decode(String.self, at: 5),
-            modelSHA256: try row.decode(String.self, at: 6), latencyMilliseconds: try row.decode(Float?.self, at: 7),
+            modelSHA256: try row.decode(String.self, at: 6), precision: try row.decode(String.self, at: 11),
+            latencyMilliseconds: try row.decode(Float?.self, at: 7),
             scoredAfterMilliseconds: try row.decode(Double?.self, at: 8), createdAt: try row.decode(Date.self, at: 9),
             scoredAt: try row.decode(Date.self, at: 10))
     }

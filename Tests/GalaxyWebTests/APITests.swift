@@ -51,6 +51,7 @@ import Testing
             #expect(probabilities.count == 13)
             #expect(abs((probabilities["Sb"] ?? 0) - 0.88) < 1e-6)
             #expect((body["model"] as? [String: Any])?["name"] as? String == "test-cnn")
+            #expect((body["model"] as? [String: Any])?["precision"] as? String == "fp32")
             let timings = try #require(body["timings"] as? [String: Double])
             #expect(abs((timings["inference_ms"] ?? 0) - 3.5) < 1e-6)
             #expect((timings["total_ms"] ?? -1) >= 0)
@@ -59,6 +60,11 @@ import Testing
             let again = try await client.execute(uri: "/v1/predictions/\(id)", method: .get, headers: Self.bearer(writer))
             #expect(again.status == .ok)
             #expect(try Self.json(again)["label"] as? String == "Sb")
+
+            // The precision is the prediction's own record, as a bf16 variant writes it.
+            _ = try db.admin.execute("update galaxy.predictions set precision = 'bf16' where image_id = \(Int64(id))")
+            let variant = try await client.execute(uri: "/v1/predictions/\(id)", method: .get, headers: Self.bearer(writer))
+            #expect((try Self.json(variant)["model"] as? [String: Any])?["precision"] as? String == "bf16")
 
             let input = try await client.execute(uri: "/v1/images/\(id)/input.png", method: .get, headers: Self.bearer(writer))
             #expect(input.status == .ok)

@@ -78,7 +78,7 @@ final class WebStore: Sendable {
         body.label = row.label
         body.galaxyClass = row.galaxyClass
         body.probabilities = row.probabilities
-        body.model = ModelRef(id: row.modelID, name: row.modelName, sha256: row.modelSHA256)
+        body.model = ModelRef(id: row.modelID, name: row.modelName, sha256: row.modelSHA256, precision: row.precision)
         body.timings = Timings(
             inferenceMs: row.latencyMilliseconds.map(Double.init), scoredAfterMs: row.scoredAfterMilliseconds)
         body.createdAt = row.createdAt

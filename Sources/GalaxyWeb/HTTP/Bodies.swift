@@ -6,6 +6,8 @@ struct ModelRef: Codable, Sendable, Equatable {
     var id: Int64
     var name: String
     var sha256: String
+    /// The arithmetic of its convolutions when it scored: `fp32`, or `bf16` for a checked variant.
+    var precision: String
 }
 
 /// Where the time went, in milliseconds.

@@ -120,7 +120,8 @@ function showResult(card, result, roundTrip) {
     bars.append(el("span", { class: "v" }, (100 * p).toFixed(1) + "%"));
   }
   const t = result.timings || {};
-  const parts = [`image ${result.id}`, `model ${result.model ? result.model.name : "?"}`];
+  const model = result.model ? `${result.model.name}${result.model.precision === "bf16" ? " (bf16)" : ""}` : "?";
+  const parts = [`image ${result.id}`, `model ${model}`];
   if (t.inference_ms != null) parts.push(`inference ${t.inference_ms.toFixed(1)} ms`);
   parts.push(`round trip ${roundTrip.toFixed(0)} ms`);
   card.querySelector(".meta").textContent = parts.join(" · ");
