@@ -36,6 +36,8 @@ struct EngineTime: ParsableCommand {
     @Option(help: "Minimum seconds per run.") var seconds = 0.5
     @Option(help: "Run the convolutions in this precision (fp32, bf16) instead of the model's own.")
     var precision: Precision?
+    @Flag(help: "Stay loaded and warm: one run per line read from standard input, one JSON line each, until end of input (scripts interleave these runs with the reference's).")
+    var paced = false
 
     func run() throws {
         let engine = try loadModel(model, precision: precision)
@@ -49,10 +51,8 @@ struct EngineTime: ParsableCommand {
                 }
             }
         }
-        pass()  // warm up: workspaces, OpenBLAS buffers
-        var rates: [Double] = []
-        var total = 0
-        for _ in 0..<runs {
+        /// Images per second of one run of at least `seconds`.
+        func timedRun() -> (rate: Double, images: Int) {
             var images = 0
             let start = DispatchTime.now().uptimeNanoseconds
             var elapsed = 0.0
@@ -61,8 +61,23 @@ struct EngineTime: ParsableCommand {
                 images += batch
                 elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
             } while elapsed < seconds
-            rates.append(Double(images) / elapsed)
-            total += images
+            return (Double(images) / elapsed, images)
+        }
+        pass()  // warm up: workspaces, OpenBLAS buffers
+        if paced {
+            // Written straight to the pipe: the script waits for each line.
+            FileHandle.standardOutput.write(Data("{\"ready\":true}\n".utf8))
+            while readLine() != nil {
+                FileHandle.standardOutput.write(Data("{\"images_per_second\":\(timedRun().rate)}\n".utf8))
+            }
+            return
+        }
+        var rates: [Double] = []
+        var total = 0
+        for _ in 0..<runs {
+            let run = timedRun()
+            rates.append(run.rate)
+            total += run.images
         }
         // Runs in the order they ran: a machine that changes state shows as a step.
         let median = rates.sorted()[rates.count / 2]
