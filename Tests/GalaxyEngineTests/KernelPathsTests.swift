@@ -95,11 +95,8 @@ import Testing
     /// not depend on the batch it came in.
     @Test func everyPathsOneRowProductEqualsThatRowOfAManyRowProduct() throws {
         try #require(Kernels.gemmBackend == .galaxy, "GALAXY_GEMM selects another backend")
-        let previous = EngineKernelPath.current
-        defer { EngineKernelPath.use(previous) }
         var generator = SystemRandomNumberGenerator()
-        for path in EngineKernelPath.supported {
-            #expect(EngineKernelPath.use(path))
+        EngineKernelPath.forEachSupported { path in
             for (m, n, k) in [(9, 128, 2304), (8, 45, 300), (3, 13, 128)] {
                 let a = (0..<(m * k)).map { _ in Float.random(in: -1...1, using: &generator) }
                 let b = (0..<(k * n)).map { _ in Float.random(in: -1...1, using: &generator) }
@@ -127,11 +124,8 @@ import Testing
 
     @Test func everyPathsGEMMMatchesADoublePrecisionProduct() throws {
         try #require(Kernels.gemmBackend == .galaxy, "GALAXY_GEMM selects another backend")
-        let previous = EngineKernelPath.current
-        defer { EngineKernelPath.use(previous) }
         var generator = SystemRandomNumberGenerator()
-        for path in EngineKernelPath.supported {
-            #expect(EngineKernelPath.use(path))
+        EngineKernelPath.forEachSupported { path in
             for (m, n, k) in Self.shapes {
                 for (alpha, beta) in [(Float(1), Float(0)), (0.5, 2)] {
                     // Row strides wider than the matrices: the product must stay inside its rows.
