@@ -80,44 +80,44 @@ static void GALAXY_LOOP(max_pool_2x2)(const float *input, int planes, int height
 // would compute its row GALAXY_ROWS times; each row's sums are the same either way.
 typedef float GALAXY_LOOP(vec) __attribute__((vector_size(4 * GALAXY_WIDTH), aligned(4)));
 
-#define GALAXY_GEMM_TILE(NAME, NV, TILE_ROWS)                                                           \
-    GALAXY_TARGET                                                                                       \
-    static void GALAXY_LOOP(NAME)(int rows, int k, const float *restrict a, ptrdiff_t lda,              \
-                                  const float *restrict b, ptrdiff_t ldb, float alpha, float beta,      \
-                                  float *restrict c, ptrdiff_t ldc, int columns) {                      \
-        typedef GALAXY_LOOP(vec) vec;                                                                   \
-        const float *ar[TILE_ROWS];                                                                     \
-        for (int r = 0; r < TILE_ROWS; r++) ar[r] = a + (r < rows ? r : 0) * lda;                       \
-        vec acc[TILE_ROWS][NV];                                                                         \
-        for (int r = 0; r < TILE_ROWS; r++)                                                             \
-            for (int v = 0; v < NV; v++) acc[r][v] = (vec){0};                                          \
-        for (int p = 0; p < k; p++) {                                                                   \
-            vec bv[NV];                                                                                 \
-            for (int v = 0; v < NV; v++) memcpy(&bv[v], b + p * ldb + v * GALAXY_WIDTH, sizeof(vec));   \
-            for (int r = 0; r < TILE_ROWS; r++) {                                                       \
-                const float x = ar[r][p];                                                               \
-                for (int v = 0; v < NV; v++) acc[r][v] += x * bv[v];                                    \
-            }                                                                                           \
-        }                                                                                               \
-        for (int r = 0; r < rows; r++) {                                                                \
-            float *restrict out = c + r * ldc;                                                          \
-            if (columns == NV * GALAXY_WIDTH) {                                                         \
-                for (int v = 0; v < NV; v++) {                                                          \
-                    vec y = alpha * acc[r][v];                                                          \
-                    if (beta != 0) {                                                                    \
-                        vec old;                                                                        \
-                        memcpy(&old, out + v * GALAXY_WIDTH, sizeof(vec));                              \
-                        y += beta * old;                                                                \
-                    }                                                                                   \
-                    memcpy(out + v * GALAXY_WIDTH, &y, sizeof(vec));                                    \
-                }                                                                                       \
-            } else {                                                                                    \
-                float row[NV * GALAXY_WIDTH];                                                           \
-                memcpy(row, acc[r], sizeof(row));                                                       \
-                for (int j = 0; j < columns; j++)                                                       \
-                    out[j] = beta != 0 ? alpha * row[j] + beta * out[j] : alpha * row[j];               \
-            }                                                                                           \
-        }                                                                                               \
+#define GALAXY_GEMM_TILE(NAME, NV, TILE_ROWS)                                                               \
+    GALAXY_TARGET                                                                                           \
+    static void GALAXY_LOOP(NAME)(int rows, int k, const float *restrict a, ptrdiff_t lda,                  \
+                                  const float *restrict b, ptrdiff_t ldb, float alpha, float beta,          \
+                                  float *restrict c, ptrdiff_t ldc, int columns) {                          \
+        typedef GALAXY_LOOP(vec) vec;                                                                       \
+        const float *ar[TILE_ROWS];                                                                         \
+        for (int r = 0; r < TILE_ROWS; r++) ar[r] = a + (r < rows ? r : 0) * lda;                           \
+        vec acc[TILE_ROWS][NV];                                                                             \
+        for (int r = 0; r < TILE_ROWS; r++)                                                                 \
+            for (int v = 0; v < NV; v++) acc[r][v] = (vec){0};                                              \
+        for (int p = 0; p < k; p++) {                                                                       \
+            vec bv[NV];                                                                                     \
+            for (int v = 0; v < NV; v++) memcpy(&bv[v], b + p * ldb + v * GALAXY_WIDTH, sizeof(vec));       \
+            for (int r = 0; r < TILE_ROWS; r++) {                                                           \
+                const float x = ar[r][p];                                                                   \
+                for (int v = 0; v < NV; v++) acc[r][v] += x * bv[v];                                        \
+            }                                                                                               \
+        }                                                                                                   \
+        for (int r = 0; r < rows; r++) {                                                                    \
+            float *restrict out = c + r * ldc;                                                              \
+            if (columns == NV * GALAXY_WIDTH) {                                                             \
+                for (int v = 0; v < NV; v++) {                                                              \
+                    vec y = alpha * acc[r][v];                                                              \
+                    if (beta != 0) {                                                                        \
+                        vec old;                                                                            \
+                        memcpy(&old, out + v * GALAXY_WIDTH, sizeof(vec));                                  \
+                        y += beta * old;                                                                    \
+                    }                                                                                       \
+                    memcpy(out + v * GALAXY_WIDTH, &y, sizeof(vec));                                        \
+                }                                                                                           \
+            } else {                                                                                        \
+                float row[NV * GALAXY_WIDTH];                                                               \
+                memcpy(row, acc[r], sizeof(row));                                                           \
+                for (int j = 0; j < columns; j++)                                                           \
+                    out[j] = beta != 0 ? alpha * row[j] + beta * out[j] : alpha * row[j];                   \
+            }                                                                                               \
+        }                                                                                                   \
     }
 
 GALAXY_GEMM_TILE(gemm_tile_wide, 2, GALAXY_ROWS)
