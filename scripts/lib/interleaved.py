@@ -4,6 +4,7 @@ sides measured one after the other can each land in a different state."""
 import json
 import statistics
 import subprocess
+import time
 
 
 class PacedEngine:
@@ -22,6 +23,22 @@ class PacedEngine:
     def close(self):
         self.process.stdin.close()
         self.process.wait()
+
+
+def timed_run(call, images_per_call, seconds):
+    """A function doing one timed run of `call` (at least `seconds`), returning images/s."""
+
+    def run():
+        images, start = 0, time.perf_counter()
+        while True:
+            call()
+            images += images_per_call
+            elapsed = time.perf_counter() - start
+            if elapsed >= seconds:
+                break
+        time.sleep(0.05)  # let onnxruntime's spinning threads go idle before the next side's run
+        return images / elapsed
+    return run
 
 
 def interleaved_medians(sides, runs):
