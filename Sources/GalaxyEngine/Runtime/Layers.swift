@@ -78,6 +78,8 @@ final class ConvLayer: Layer {
     let maxPooled: Bool
     /// `U[16][outChannels][channels]` when lowered to Winograd F(2x2, 3x3).
     let winogradWeights: [Float]
+    /// Images the Winograd lowering transforms per pass (`Winograd.imagesPerPass`); 1 otherwise.
+    let imagesPerPass: Int
     /// The arithmetic of the products; depthwise convolutions stay fp32.
     let precision: Precision
     /// With bf16 precision, the GEMM's weights as bf16 pairs (`Kernels.packBF16Pairs`): U's
@@ -110,6 +112,7 @@ final class ConvLayer: Layer {
         lowering = Self.lowering(channels: channels, outChannels: outChannels, groups: groups, window: window)
         precondition(!maxPooled || lowering == .winograd, "only a Winograd convolution fuses its max pool")
         winogradWeights = lowering == .winograd ? Winograd.transformWeights(weights, outChannels: outChannels, inChannels: channels) : []
+        imagesPerPass = lowering == .winograd ? Winograd.imagesPerPass(outHeight: outHeight, outWidth: outWidth) : 1
         self.precision = lowering == .depthwise ? .fp32 : precision
         switch (self.precision, lowering) {
         case (.bf16, .winograd):
@@ -149,7 +152,7 @@ final class ConvLayer: Layer {
         case .winograd:
             return Winograd.scratchCount(
                 inChannels: channels, outChannels: outChannels, outHeight: outHeight, outWidth: outWidth,
-                images: Winograd.imagesPerPass(outHeight: outHeight, outWidth: outWidth), bf16: precision == .bf16)
+                images: imagesPerPass, bf16: precision == .bf16)
         case .pointwise, .depthwise: return 0
         }
     }
@@ -174,9 +177,7 @@ final class ConvLayer: Layer {
         }
     }
 
-    var prefersChunks: Bool {
-        lowering == .winograd && Winograd.imagesPerPass(outHeight: outHeight, outWidth: outWidth) > 1
-    }
+    var prefersChunks: Bool { imagesPerPass > 1 }
 
     /// Floats per output image: the convolution's planes, or their max pool.
     private var writtenPerChannel: Int { maxPooled ? (outHeight / 2) * (outWidth / 2) : outHeight * outWidth }
@@ -234,9 +235,8 @@ final class ConvLayer: Layer {
                 }
             case .winograd:
                 // Several images per pass: at the first image of each group.
-                let group = Winograd.imagesPerPass(outHeight: outHeight, outWidth: outWidth)
-                if n % group == 0 {
-                    withWinogradPass(input: x, images: min(group, f.batch - n), scratch: f.scratch, output: y) {
+                if n % imagesPerPass == 0 {
+                    withWinogradPass(input: x, images: min(imagesPerPass, f.batch - n), scratch: f.scratch, output: y) {
                         Winograd.convolve($0)
                     }
                 }
