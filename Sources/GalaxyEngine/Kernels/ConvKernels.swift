@@ -92,34 +92,6 @@ extension Kernels {
         }
     }
 
-    /// Scatters columns back onto an image (the adjoint of `im2col`, for gradients): adds each
-    /// column entry to the input pixel it came from. `image` must be zeroed by the caller.
-    public static func col2im(
-        columns: UnsafePointer<Float>, channels: Int, height: Int, width: Int, window w: Window2D,
-        outputHeight oh: Int, outputWidth ow: Int, image: UnsafeMutablePointer<Float>
-    ) {
-        let plane = oh * ow
-        var row = 0
-        for c in 0..<channels {
-            let dst = image + c * height * width
-            for i in 0..<w.kernelH {
-                for j in 0..<w.kernelW {
-                    let src = columns + row * plane
-                    for y in 0..<oh {
-                        let iy = y * w.strideH + i * w.dilationH - w.padTop
-                        if iy < 0 || iy >= height { continue }
-                        for x in 0..<ow {
-                            let ix = x * w.strideW + j * w.dilationW - w.padLeft
-                            if ix < 0 || ix >= width { continue }
-                            dst[iy * width + ix] += src[y * ow + x]
-                        }
-                    }
-                    row += 1
-                }
-            }
-        }
-    }
-
     /// Depthwise convolution of one image: output channel `o` reads input channel
     /// `o / multiplier` with its own `kH x kW` filter. Writes `[outChannels, outH, outW]`.
     static func depthwiseConv(
