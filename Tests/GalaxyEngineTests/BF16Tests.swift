@@ -31,16 +31,13 @@ import Testing
     }
 
     @Test func everyPathsProductIsTheExactProductOfTheRoundedOperands() {
-        let previous = EngineKernelPath.current
-        defer { EngineKernelPath.use(previous) }
         var generator = SystemRandomNumberGenerator()
         for (m, n, k) in EngineKernelPathTests.shapes {
             let ldb = n + 3, ldc = n + 2
             let a = (0..<(m * k)).map { _ in Float.random(in: -1...1, using: &generator) }
             let b = (0..<(k * ldb)).map { _ in Float.random(in: -1...1, using: &generator) }
             var reference: [Float]?
-            for path in EngineKernelPath.supported {
-                #expect(EngineKernelPath.use(path))
+            EngineKernelPath.forEachSupported { path in
                 let c = Self.product(m: m, n: n, k: k, a: a, b: b, ldb: ldb, ldc: ldc)
                 var worst = 0.0
                 for i in 0..<m {
@@ -86,8 +83,6 @@ import Testing
     }
 
     @Test func aPrepackedBGivesTheSameBitsOnEveryPath() {
-        let previous = EngineKernelPath.current
-        defer { EngineKernelPath.use(previous) }
         var generator = SystemRandomNumberGenerator()
         for (m, n, k) in EngineKernelPathTests.shapes {
             let ldb = n + 3, ldp = (n + 31) / 32 * 32
@@ -98,8 +93,7 @@ import Testing
             var panels = [UInt32](repeating: 0, count: (m + 31) / 32 * pairs * 32)
             galaxy_pack_bf16_panels(packedA, Int32(m), Int32(pairs), pairs, &panels)
             let packedB = Self.pairs(b, k: k, n: n, ldb: ldb, ldp: ldp)
-            for path in EngineKernelPath.supported {
-                #expect(EngineKernelPath.use(path))
+            EngineKernelPath.forEachSupported { path in
                 let expected = Self.product(m: m, n: n, k: k, a: a, b: b, ldb: ldb, ldc: n)
                 // Without and with A's row panels (the native path's column blocks for narrow tails).
                 for usePanels in [false, true] {
@@ -116,8 +110,6 @@ import Testing
     }
 
     @Test func theInputTransformWritesTheRoundedPairsOfTwoPlanes() {
-        let previous = EngineKernelPath.current
-        defer { EngineKernelPath.use(previous) }
         var generator = SystemRandomNumberGenerator()
         for (side, pad) in [(7, 1), (12, 1), (25, 1), (6, 0)] {
             let tiles = (side + 2 * pad - 2 + 1) / 2
@@ -129,8 +121,7 @@ import Testing
                     Array(planes[(p * side * side)...]), Int32(side), Int32(side), Int32(pad), Int32(pad), Int32(tiles), Int32(tiles),
                     &fp32[p], tiles * tiles, &rows)
             }
-            for path in EngineKernelPath.supported {
-                #expect(EngineKernelPath.use(path))
+            EngineKernelPath.forEachSupported { path in
                 for both in [true, false] {
                     var planeTiles = [Float](repeating: 0, count: 32 * tiles * tiles)
                     var pairs = [UInt32](repeating: 0xdead_beef, count: 16 * tiles * tiles)
@@ -164,16 +155,12 @@ import Testing
         let bf16 = try InferenceModel(model: proto, precision: .bf16)
         #expect(fp32.metadata.precision == .fp32 && bf16.metadata.precision == .bf16)
         let input = TestModels.randomImages(4, for: fp32)
-        let previous = EngineKernelPath.current
-        defer { EngineKernelPath.use(previous) }
-        #expect(EngineKernelPath.use("baseline"))
-        let reference = try bf16.run(input, batch: 4, threads: 1)
+        let reference = try EngineKernelPath.on("baseline") { try bf16.run(input, batch: 4, threads: 1) }
         let full = try fp32.run(input, batch: 4, threads: 1)
         // bf16 keeps 8 significant bits: outputs move, but not far.
         let drift = zip(reference, full).map { abs($0 - $1) }.max() ?? .infinity
         #expect(drift > 0 && drift < 0.05, "bf16 against fp32: \(drift)")
-        for path in EngineKernelPath.supported {
-            #expect(EngineKernelPath.use(path))
+        try EngineKernelPath.forEachSupported { path in
             let output = try bf16.run(input, batch: 4, threads: 1)
             // The convolutions agree bit for bit; the fp32 dense layers differ in FMA rounding.
             let difference = zip(output, reference).map { abs($0 - $1) }.max() ?? .infinity
@@ -202,16 +189,12 @@ import Testing
         let fp32 = try InferenceModel(model: proto)
         let bf16 = try InferenceModel(model: proto, precision: .bf16)
         let input = TestModels.randomImages(3, for: fp32)
-        let previous = EngineKernelPath.current
-        defer { EngineKernelPath.use(previous) }
-        #expect(EngineKernelPath.use("baseline"))
-        let reference = try bf16.run(input, batch: 3, threads: 1)
+        let reference = try EngineKernelPath.on("baseline") { try bf16.run(input, batch: 3, threads: 1) }
         let full = try fp32.run(input, batch: 3, threads: 1)
         let scale = full.map { abs($0) }.max() ?? 1
         let drift = zip(reference, full).map { abs($0 - $1) }.max() ?? .infinity
         #expect(drift > 0 && drift < 0.02 * scale, "bf16 against fp32: \(drift) of \(scale)")
-        for path in EngineKernelPath.supported {
-            #expect(EngineKernelPath.use(path))
+        try EngineKernelPath.forEachSupported { path in
             let output = try bf16.run(input, batch: 3, threads: 1)
             #expect(zip(output, reference).allSatisfy { $0.bitPattern == $1.bitPattern }, "path \(path)")
         }

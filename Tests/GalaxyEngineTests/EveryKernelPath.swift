@@ -13,4 +13,12 @@ extension EngineKernelPath {
             try body(path)
         }
     }
+
+    /// Runs `body` on `path`, forced on the calling thread, then puts the thread's own path back.
+    static func on<T>(_ path: String, _ body: () throws -> T) rethrows -> T {
+        let previous = current
+        defer { use(previous) }
+        #expect(use(path))
+        return try body()
+    }
 }

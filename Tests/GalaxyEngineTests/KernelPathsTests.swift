@@ -175,12 +175,8 @@ import Testing
     @Test func everyPathThisCPURunsMatchesTheBaseline() throws {
         let model = try InferenceModel(model: TestModels.defaultArchitecture(size: 50))
         let input = TestModels.randomImages(4, for: model)
-        let previous = EngineKernelPath.current
-        defer { EngineKernelPath.use(previous) }
-        #expect(EngineKernelPath.use("baseline"))
-        let reference = try model.run(input, batch: 4, threads: 1)
-        for path in EngineKernelPath.supported {
-            #expect(EngineKernelPath.use(path))
+        let reference = try EngineKernelPath.on("baseline") { try model.run(input, batch: 4, threads: 1) }
+        try EngineKernelPath.forEachSupported { path in
             #expect(EngineKernelPath.current == path)
             let output = try model.run(input, batch: 4, threads: 1)
             // Only the GEMM's rounding differs (fused multiply-adds); the other loops are exact.

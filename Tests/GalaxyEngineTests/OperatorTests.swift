@@ -383,10 +383,7 @@ import Foundation
         let oh = s + pads[0] + pads[2] - 2, ow = s + pads[1] + pads[3] - 2
         let batch = 3
         let input = TestModels.values(batch * 3 * s * s, seed: 32)
-        let previous = EngineKernelPath.current
-        defer { EngineKernelPath.use(previous) }
-        for path in EngineKernelPath.supported {
-            #expect(EngineKernelPath.use(path))
+        try EngineKernelPath.forEachSupported { path in
             let k = try full.run(input, batch: batch, threads: 1)
             let got = try pooled.run(input, batch: batch, threads: 1)
             var expected: [Float] = []

@@ -86,10 +86,7 @@ import Testing
     }
 
     @Test func oneImageSharedByThreadsGivesTheBitsOfOneThreadOnEveryPath() throws {
-        let previous = EngineKernelPath.current
-        defer { EngineKernelPath.use(previous) }
-        for path in EngineKernelPath.supported {
-            #expect(EngineKernelPath.use(path))
+        try EngineKernelPath.forEachSupported { path in
             for (name, model) in try Self.models() {
                 for seed in UInt64(1)...3 {
                     let input = Self.image(model, seed: seed)
