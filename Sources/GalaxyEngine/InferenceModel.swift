@@ -58,7 +58,7 @@ public final class InferenceModel: Sendable {
         if let requested { precision = requested } else { precision = try ModelMetadata.readPrecision(model) }
         let graph = try GraphCompiler.compile(model, precision: precision)
         self.graph = graph
-        imageByImageLayers = graph.layers.firstIndex { $0.prefersChunks } ?? graph.layers.count
+        imageByImageLayers = graph.imageByImageLayers
         inputShape = graph.inputDims
         outputCount = graph.outputCount
         let endsWithSoftmax = model.graph.nodes.last?.opType == "Softmax"
@@ -158,8 +158,9 @@ public final class InferenceModel: Sendable {
                 let n = min(ws.capacity, batch - start)
                 ws.slots[graph.inputSlot] = UnsafeMutablePointer(mutating: input.baseAddress! + start * inputCount)
                 ws.slots[graph.outputSlot] = output.baseAddress! + start * outputCount
-                // The leading layers image by image: each convolution's output is pooled and read
-                // by the next layer while it is still in L2 (a chunk's would not fit).
+                // The leading layers image by image, every image's intermediates in the same memory
+                // (`CompiledGraph.imageLocalSlots`): each convolution's output is pooled and read by
+                // the next layer while it is still in L2 (a chunk's would not fit).
                 var first = 0
                 if n > 1 {
                     for image in 0..<n {

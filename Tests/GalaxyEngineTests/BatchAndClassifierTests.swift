@@ -5,8 +5,8 @@ import Testing
 @testable import GalaxyEngine
 
 @Suite struct BatchAndClassifierTests {
-    /// Bit for bit: chunks run their leading layers image by image and the rest over the chunk,
-    /// threads take chunks, and no split reorders a sum. The default architecture at 16x16 runs
+    /// Bit for bit: chunks run their leading layers image by image (in memory every image reuses)
+    /// and the rest over the chunk, threads take chunks, and no split reorders a sum. The default architecture at 16x16 runs
     /// its first convolution and pool image by image (its 8x8 Winograd layer batches 4 images);
     /// the shipped model its first three layers (its 12x12 layer batches 3 images, its 6x6 one 7).
     @Test(arguments: [false, true])
@@ -28,6 +28,19 @@ import Testing
         }
         #expect(try reference.run([], batch: 0).isEmpty)
         #expect(throws: ModelError.self) { try reference.run([1, 2, 3], batch: 1) }
+    }
+
+    /// The slots only the leading layers touch hold one image, reused by every image of a chunk;
+    /// whatever the chunked layers read or write keeps an image's worth per image.
+    @Test func onlyTheLeadingLayersIntermediatesAreReusedFromImageToImage() throws {
+        let graph = try GraphCompiler.compile(TestModels.defaultArchitecture(size: 16))
+        let leading = graph.imageByImageLayers, local = graph.imageLocalSlots
+        #expect(leading > 0 && leading < graph.layers.count)
+        #expect(local.contains(graph.layers[0].output), "the first convolution's output")
+        #expect(!local.contains(graph.inputSlot) && !local.contains(graph.outputSlot))
+        for layer in graph.layers[leading...] {
+            #expect(local.isDisjoint(with: layer.inputSlots + [layer.output]))
+        }
     }
 
     static func jpeg(seed: UInt64, side: Int = 64) throws -> [UInt8] {

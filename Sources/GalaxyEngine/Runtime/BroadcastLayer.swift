@@ -31,6 +31,7 @@ final class BroadcastLayer: Layer {
         self.countPerItem = dims.reduce(1, *)
     }
 
+    var inputSlots: [Int] { [a.slot, b.slot].compactMap { $0 } }
     var scratchCount: Int { 0 }
 
     func run(_ f: Frame) {

@@ -19,6 +19,25 @@ struct CompiledGraph: Sendable {
     var scratchCount: Int
 }
 
+extension CompiledGraph {
+    /// The layers before the first that prefers a chunk of images (`Layer.prefersChunks`): a chunk
+    /// runs these image by image, so that each convolution's output is pooled and read by the next
+    /// layer while it is still in L2.
+    var imageByImageLayers: Int { layers.firstIndex { $0.prefersChunks } ?? layers.count }
+
+    /// The slots only those layers read or write, besides the graph's input and output. One image's
+    /// worth serves every image of a chunk in turn, so an image's intermediates land where the
+    /// previous image's were, still in L2, instead of spreading over the chunk's megabytes.
+    var imageLocalSlots: Set<Int> {
+        var chunked: Set<Int> = [inputSlot, outputSlot]
+        for layer in layers[imageByImageLayers...] {
+            chunked.formUnion(layer.inputSlots)
+            chunked.insert(layer.output)
+        }
+        return Set(slotSizes.indices).subtracting(chunked)
+    }
+}
+
 /// Checks a graph against the model contract and turns it into layers with prepacked weights.
 /// Every refusal names the node, operator or field.
 struct GraphCompiler {

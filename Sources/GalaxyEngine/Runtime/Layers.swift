@@ -11,6 +11,9 @@ struct Frame {
 /// One executable step of a compiled model. Steps hold prepacked weights and the per-item sizes
 /// computed at load; `run` allocates nothing.
 protocol Layer: Sendable {
+    /// The value slots this layer reads, and the one it writes.
+    var inputSlots: [Int] { get }
+    var output: Int { get }
     /// Floats of scratch memory one call needs (beyond the value slots).
     var scratchCount: Int { get }
     /// Whether the layer gains from a chunk of images at once (a dense layer reads its weights
@@ -146,6 +149,7 @@ final class ConvLayer: Layer {
     /// `GALAXY_FUSED_POOL=0` keeps a following 2x2 max pool a layer of its own, for comparison.
     static let fusesMaxPool: Bool = ProcessInfo.processInfo.environment["GALAXY_FUSED_POOL"] != "0"
 
+    var inputSlots: [Int] { [input] }
     var scratchCount: Int {
         switch lowering {
         case .im2col: return (channels / groups) * window.kernelH * window.kernelW * outHeight * outWidth
@@ -329,6 +333,7 @@ final class DenseLayer: Layer {
         self.activation = activation
     }
 
+    var inputSlots: [Int] { [input] }
     var scratchCount: Int { 0 }
     var prefersChunks: Bool { true }
 
@@ -399,6 +404,7 @@ final class PoolLayer: Layer {
         self.outWidth = outWidth
     }
 
+    var inputSlots: [Int] { [input] }
     var scratchCount: Int { 0 }
 
     /// Max pools channels `mine` of each of `batch` images, then applies the epilogue to them.
@@ -451,6 +457,7 @@ final class ActivationLayer: Layer {
         self.activation = activation
     }
 
+    var inputSlots: [Int] { [input] }
     var scratchCount: Int { 0 }
 
     func run(_ f: Frame) {
@@ -475,6 +482,7 @@ final class ChannelAffineLayer: Layer {
         self.shift = shift
     }
 
+    var inputSlots: [Int] { [input] }
     var scratchCount: Int { 0 }
 
     func run(_ f: Frame) {
@@ -501,6 +509,7 @@ final class SoftmaxLayer: Layer {
         self.inner = inner
     }
 
+    var inputSlots: [Int] { [input] }
     var scratchCount: Int { 0 }
 
     func run(_ f: Frame) {
@@ -520,6 +529,7 @@ final class ConcatLayer: Layer {
         self.outer = outer
     }
 
+    var inputSlots: [Int] { inputs }
     var scratchCount: Int { 0 }
 
     func run(_ f: Frame) {
@@ -544,6 +554,7 @@ final class CopyLayer: Layer {
         self.countPerItem = countPerItem
     }
 
+    var inputSlots: [Int] { [input] }
     var scratchCount: Int { 0 }
 
     func run(_ f: Frame) {

@@ -8,35 +8,37 @@ final class Workspace {
     let slots: UnsafeMutablePointer<UnsafeMutablePointer<Float>>
     /// The slots of one image of the chunk (`pointImageSlots(at:)`).
     let imageSlots: UnsafeMutablePointer<UnsafeMutablePointer<Float>>
-    private let slotSizes: [Int]
+    /// Floats from one image to the next in each slot: 0 for the slots every image reuses
+    /// (`CompiledGraph.imageLocalSlots`).
+    private let imageStrides: [Int]
     private let owned: [UnsafeMutablePointer<Float>]
     let scratch: UnsafeMutablePointer<Float>
-    private let slotCount: Int
 
     init(graph: CompiledGraph, capacity: Int) {
         self.capacity = capacity
-        slotCount = graph.slotSizes.count
-        slots = .allocate(capacity: slotCount)
-        imageSlots = .allocate(capacity: slotCount)
-        slotSizes = graph.slotSizes
+        let imageLocal = graph.imageLocalSlots
+        imageStrides = graph.slotSizes.indices.map { imageLocal.contains($0) ? 0 : graph.slotSizes[$0] }
+        slots = .allocate(capacity: graph.slotSizes.count)
+        imageSlots = .allocate(capacity: graph.slotSizes.count)
         var owned: [UnsafeMutablePointer<Float>] = []
         for (i, size) in graph.slotSizes.enumerated() {
             // The input and output slots point at the caller's buffers at run time.
-            let count = i == graph.inputSlot || i == graph.outputSlot ? 1 : max(1, size * capacity)
+            let images = imageLocal.contains(i) ? 1 : capacity
+            let count = i == graph.inputSlot || i == graph.outputSlot ? 1 : max(1, size * images)
             let buffer = UnsafeMutablePointer<Float>.allocate(capacity: count)
             buffer.initialize(repeating: 0, count: count)
             owned.append(buffer)
             (slots + i).initialize(to: buffer)
         }
         self.owned = owned
-        imageSlots.initialize(from: slots, count: slotCount)
+        imageSlots.initialize(from: slots, count: graph.slotSizes.count)
         scratch = .allocate(capacity: max(1, graph.scratchCount))
         scratch.initialize(repeating: 0, count: max(1, graph.scratchCount))
     }
 
     /// Points `imageSlots` at image `image` of the chunk `slots` hold.
     func pointImageSlots(at image: Int) {
-        for i in 0..<slotCount { imageSlots[i] = slots[i] + image * slotSizes[i] }
+        for (i, stride) in imageStrides.enumerated() { imageSlots[i] = slots[i] + image * stride }
     }
 
     private var temporaries = UnsafeMutableBufferPointer<Float>(start: nil, count: 0)
