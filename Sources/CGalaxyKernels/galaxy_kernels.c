@@ -200,6 +200,45 @@ static void sgemm_bf16_native(int m, int n, int k, const unsigned int *a, ptrdif
     sgemm_bf16_with_avx512(m, n, k, a, lda, b, ldb, c, ldc, pad, pack_bf16_panel_native, bf16_tile_wide_native,
                            bf16_tile_narrow_native);
 }
+// A last block of an fp32 product of at most 12 columns, vectorised over rows instead: 32 rows of
+// A (a panel from galaxy_pack_panels) times each column's broadcast value of B, so no lane
+// computes a padding column. Each sum is the same chain of fused multiply-adds, in the same order,
+// as in the row tiles of the AVX-512 loops: the same bits.
+__attribute__((target("avx512f,avx2,fma"), always_inline))
+static inline void column_tile_avx512(const int columns, int rows, int k, const float *restrict panel,
+                                      const float *restrict b, ptrdiff_t ldb, float *restrict c, ptrdiff_t ldc) {
+    __m512 acc[12][2];
+    for (int j = 0; j < columns; j++) acc[j][0] = acc[j][1] = _mm512_setzero_ps();
+    for (int p = 0; p < k; p++) {
+        const __m512 a0 = _mm512_loadu_ps(panel + p * 32);
+        const __m512 a1 = _mm512_loadu_ps(panel + p * 32 + 16);
+        for (int j = 0; j < columns; j++) {
+            const __m512 x = _mm512_set1_ps(b[p * ldb + j]);
+            acc[j][0] = _mm512_fmadd_ps(a0, x, acc[j][0]);
+            acc[j][1] = _mm512_fmadd_ps(a1, x, acc[j][1]);
+        }
+    }
+    for (int j = 0; j < columns; j++) {
+        float column[32];
+        _mm512_storeu_ps(column, acc[j][0]);
+        _mm512_storeu_ps(column + 16, acc[j][1]);
+        for (int i = 0; i < rows; i++) c[i * ldc + j] = column[i];
+    }
+}
+
+__attribute__((target("avx512f,avx2,fma")))
+static void column_block_avx512(int columns, int rows, int k, const float *restrict panel, const float *restrict b,
+                                ptrdiff_t ldb, float *restrict c, ptrdiff_t ldc) {
+    // One copy per width, so that every accumulator stays in a register.
+    switch (columns) {
+#define GALAXY_COLUMNS(N)                                                                                     \
+    case N: column_tile_avx512(N, rows, k, panel, b, ldb, c, ldc); break;
+        GALAXY_COLUMNS(1) GALAXY_COLUMNS(2) GALAXY_COLUMNS(3) GALAXY_COLUMNS(4) GALAXY_COLUMNS(5) GALAXY_COLUMNS(6)
+        GALAXY_COLUMNS(7) GALAXY_COLUMNS(8) GALAXY_COLUMNS(9) GALAXY_COLUMNS(10) GALAXY_COLUMNS(11) GALAXY_COLUMNS(12)
+#undef GALAXY_COLUMNS
+    default: break;
+    }
+}
 #endif
 
 typedef struct {
@@ -216,19 +255,22 @@ typedef struct {
     void (*sgemm_bf16_packed)(int, int, int, const unsigned int *, ptrdiff_t, const unsigned int *,
                               const unsigned int *, ptrdiff_t, float *, ptrdiff_t);
     void (*pack_bf16)(const float *, ptrdiff_t, int, int, int, unsigned int *restrict);
+    // galaxy_sgemm_panels' narrow last blocks (NULL: the row tiles do them).
+    void (*column_block)(int, int, int, const float *restrict, const float *restrict, ptrdiff_t, float *restrict,
+                         ptrdiff_t);
 } kernel_path;
 
 static const kernel_path paths[] = {
     {"baseline", input_tile_row_baseline, output_tile_row_baseline, output_tile_max_baseline, max_pool_2x2_baseline,
-     sgemm_baseline, sgemm_bf16_baseline, sgemm_bf16_packed_baseline, pack_bf16_panel_baseline},
+     sgemm_baseline, sgemm_bf16_baseline, sgemm_bf16_packed_baseline, pack_bf16_panel_baseline, NULL},
 #if defined(__x86_64__)
     {"avx2", input_tile_row_avx2, output_tile_row_avx2, output_tile_max_avx2, max_pool_2x2_avx2, sgemm_avx2,
-     sgemm_bf16_avx2, sgemm_bf16_packed_avx2, pack_bf16_panel_avx2},
+     sgemm_bf16_avx2, sgemm_bf16_packed_avx2, pack_bf16_panel_avx2, NULL},
     {"avx512", input_tile_row_avx512, output_tile_row_avx512, output_tile_max_avx512, max_pool_2x2_avx512,
-     sgemm_avx512, sgemm_bf16_avx512, sgemm_bf16_packed_avx512, pack_bf16_panel_avx512},
+     sgemm_avx512, sgemm_bf16_avx512, sgemm_bf16_packed_avx512, pack_bf16_panel_avx512, column_block_avx512},
     // The avx512 loops, with bf16 products on the AVX512-BF16 dot-product instruction.
     {"avx512_bf16", input_tile_row_avx512, output_tile_row_avx512, output_tile_max_avx512, max_pool_2x2_avx512,
-     sgemm_avx512, sgemm_bf16_native, sgemm_bf16_packed_native, pack_bf16_panel_native},
+     sgemm_avx512, sgemm_bf16_native, sgemm_bf16_packed_native, pack_bf16_panel_native, column_block_avx512},
 #endif
 };
 static const int path_count = (int)(sizeof(paths) / sizeof(paths[0]));
@@ -406,6 +448,31 @@ void galaxy_sgemm(int m, int n, int k, float alpha, const float *a, ptrdiff_t ld
         return;
     }
     chosen_path()->sgemm(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, pad);
+}
+
+void galaxy_sgemm_panels(int m, int n, int k, const float *a, ptrdiff_t lda, const float *a_panels, const float *b,
+                         ptrdiff_t ldb, float *c, ptrdiff_t ldc) {
+    const kernel_path *path = chosen_path();
+    const int tail = n % 32, whole = n - tail;
+    if (!a_panels || !path->column_block || tail == 0 || tail > 12 || k <= 0 || k > GALAXY_GEMM_KC) {
+        galaxy_sgemm(m, n, k, 1, a, lda, b, ldb, 0, c, ldc);
+        return;
+    }
+    if (whole > 0) galaxy_sgemm(m, whole, k, 1, a, lda, b, ldb, 0, c, ldc);
+    for (int r0 = 0; r0 < m; r0 += 32) {
+        path->column_block(tail, m - r0 < 32 ? m - r0 : 32, k, a_panels + (ptrdiff_t)(r0 / 32) * k * 32, b + whole, ldb,
+                           c + (ptrdiff_t)r0 * ldc + whole, ldc);
+    }
+}
+
+void galaxy_pack_panels(const float *a, int m, int k, ptrdiff_t lda, float *out) {
+    for (int r0 = 0; r0 < m; r0 += 32) {
+        for (int p = 0; p < k; p++) {
+            for (int i = 0; i < 32; i++) {
+                out[((ptrdiff_t)(r0 / 32) * k + p) * 32 + i] = r0 + i < m ? a[(ptrdiff_t)(r0 + i) * lda + p] : 0;
+            }
+        }
+    }
 }
 
 // fp32 to bf16 with the panel packing's own rounding (round_bf16 of vector_loops.h).

@@ -1,3 +1,4 @@
+import CGalaxyKernels
 import Foundation
 import GalaxyTestSupport
 import Testing
@@ -118,6 +119,29 @@ import Testing
                         }
                     }
                 }
+            }
+        }
+    }
+
+    /// A narrow last block computed from A's row panels (vectorised over rows on the AVX-512 paths)
+    /// gives the bits of the row tiles, and writes nothing past its columns or rows.
+    @Test func everyPathsProductFromRowPanelsEqualsThePlainProduct() throws {
+        try #require(Kernels.gemmBackend == .galaxy, "GALAXY_GEMM selects another backend")
+        var generator = SystemRandomNumberGenerator()
+        EngineKernelPath.forEachSupported { path in
+            for (m, n, k) in [(64, 36, 64), (192, 9, 96), (48, 169, 24), (13, 12, 27), (96, 108, 48), (33, 1, 7), (40, 45, 256), (8, 64, 16), (5, 20, 300)] {
+                let ldc = n + 3
+                let a = (0..<(m * k)).map { _ in Float.random(in: -1...1, using: &generator) }
+                let b = (0..<(k * n)).map { _ in Float.random(in: -1...1, using: &generator) }
+                var panels = [Float](repeating: .nan, count: (m + 31) / 32 * k * 32)
+                galaxy_pack_panels(a, Int32(m), Int32(k), k, &panels)
+                var plain = [Float](repeating: .nan, count: m * ldc)
+                var fromPanels = plain
+                galaxy_sgemm(Int32(m), Int32(n), Int32(k), 1, a, k, b, n, 0, &plain, ldc)
+                galaxy_sgemm_panels(Int32(m), Int32(n), Int32(k), a, k, panels, b, n, &fromPanels, ldc)
+                let same = zip(plain, fromPanels).allSatisfy { $0.bitPattern == $1.bitPattern }
+                #expect(same, "path \(path) \(m)x\(n)x\(k): the product from row panels differs")
+                #expect((0..<m).allSatisfy { i in fromPanels[(i * ldc + n)..<((i + 1) * ldc)].allSatisfy(\.isNaN) }, "path \(path) \(m)x\(n)x\(k): wrote past column \(n)")
             }
         }
     }

@@ -42,6 +42,16 @@ void galaxy_max_pool_2x2(const float *input, int planes, int height, int width, 
 void galaxy_sgemm(int m, int n, int k, float alpha, const float *a, ptrdiff_t lda, const float *b, ptrdiff_t ldb,
                   float beta, float *c, ptrdiff_t ldc);
 
+/// C = A · B like galaxy_sgemm with alpha 1 and beta 0, for k up to 256. `a_panels` (or NULL) is A
+/// packed by galaxy_pack_panels: the AVX-512 paths then compute a last block of up to 12 columns
+/// vectorised over rows (no padding columns), with the same bits as galaxy_sgemm.
+void galaxy_sgemm_panels(int m, int n, int k, const float *a, ptrdiff_t lda, const float *a_panels, const float *b,
+                         ptrdiff_t ldb, float *c, ptrdiff_t ldc);
+
+/// fp32 A `[m][k]` (row stride `lda`) as panels of 32 rows: element p of rows r0..r0+31 at
+/// `out[((r0 / 32) * k + p) * 32 + i]`, rows past m zero; ceil(m / 32) * k * 32 values.
+void galaxy_pack_panels(const float *a, int m, int k, ptrdiff_t lda, float *out);
+
 /// Packs row-major fp32 A `[m][k]` (row stride `lda`) for galaxy_sgemm_bf16: row i becomes
 /// ceil(k / 2) 32-bit pairs at `out + i * ceil(k / 2)`, element 2q rounded to bf16 (to nearest
 /// even) in the low half and element 2q + 1 in the high half (zero past k).

@@ -84,6 +84,24 @@ enum Winograd {
         return out
     }
 
+    /// fp32 U `[16][outChannels][inChannels]` as 16 sets of row panels (`galaxy_pack_panels`), for
+    /// the narrow last column blocks of the products.
+    static func panels(_ u: [Float], outChannels: Int, inChannels: Int) -> [Float] {
+        let each = fp32PanelCount(outChannels: outChannels, inChannels: inChannels)
+        var out = [Float](repeating: 0, count: 16 * each)
+        u.withUnsafeBufferPointer { a in
+            out.withUnsafeMutableBufferPointer { o in
+                for k in 0..<16 {
+                    galaxy_pack_panels(a.baseAddress! + k * outChannels * inChannels, Int32(outChannels), Int32(inChannels), inChannels, o.baseAddress! + k * each)
+                }
+            }
+        }
+        return out
+    }
+
+    /// Values of one U[k]'s fp32 panels: whole panels of 32 rows, `inChannels` values each.
+    static func fp32PanelCount(outChannels: Int, inChannels: Int) -> Int { (outChannels + 31) / 32 * inChannels * 32 }
+
     /// Values of one U[k]'s panels: whole panels of 32 rows, `ceil(inChannels / 2)` pairs each.
     static func panelCount(outChannels: Int, inChannels: Int) -> Int {
         (outChannels + 31) / 32 * Kernels.bf16PairCount(inChannels) * 32
@@ -102,8 +120,8 @@ enum Winograd {
 }
 
 /// One Winograd convolution of `images` images `[inC, h, w]` (back to back) into `[outC, oh, ow]`
-/// each (no bias, no activation), with `transformedWeights` or their bf16 pairs `bf16Weights` (and
-/// their row panels `bf16Panels`), or with `maxPooled` straight into the 2x2, stride-2 max pool of
+/// each (no bias, no activation), with `transformedWeights` (and their row panels `panels`) or
+/// their bf16 pairs `bf16Weights` (and their row panels `bf16Panels`), or with `maxPooled` straight into the 2x2, stride-2 max pool of
 /// that output, `[outC, oh / 2, ow / 2]`. Its stages split without changing a result: the input
 /// transform by input channel (bf16: channel pair), the 16 products by k, the output transform by
 /// output channel, so a team of threads can share one image. The transforms run along whole tile
@@ -115,6 +133,8 @@ struct WinogradPass {
     let outChannels: Int, outHeight: Int, outWidth: Int
     let bf16Weights: UnsafePointer<UInt32>?
     let bf16Panels: UnsafePointer<UInt32>?
+    /// fp32 U as row panels (`Winograd.panels`), or nil.
+    let panels: UnsafePointer<Float>?
     let maxPooled: Bool
     /// `sharedCount` floats: the transformed input, then the products.
     let scratch: UnsafeMutablePointer<Float>
@@ -174,10 +194,16 @@ struct WinogradPass {
     func multiply(_ ks: Range<Int>) {
         let n = n, m = products
         guard let bf16Weights else {
+            let each = Winograd.fp32PanelCount(outChannels: outChannels, inChannels: inChannels)
             for k in ks {
-                Kernels.sgemm(
-                    m: outChannels, n: n, k: inChannels, a: transformedWeights + k * outChannels * inChannels, lda: inChannels,
-                    b: UnsafePointer(scratch + k * inChannels * n), ldb: n, c: m + k * outChannels * n, ldc: n)
+                let a = transformedWeights + k * outChannels * inChannels, b = UnsafePointer(scratch + k * inChannels * n)
+                if Kernels.gemmBackend == .galaxy {
+                    galaxy_sgemm_panels(
+                        Int32(outChannels), Int32(n), Int32(inChannels), a, inChannels, panels.map { $0 + k * each }, b, n,
+                        m + k * outChannels * n, n)
+                } else {
+                    Kernels.sgemm(m: outChannels, n: n, k: inChannels, a: a, lda: inChannels, b: b, ldb: n, c: m + k * outChannels * n, ldc: n)
+                }
             }
             return
         }

@@ -91,6 +91,9 @@ final class ConvLayer: Layer {
     /// For a bf16 Winograd convolution, each U[k]'s pairs again as panels of 32 rows
     /// (`Winograd.bf16Panels`), for the native path's narrow column blocks.
     let bf16Panels: [UInt32]
+    /// For an fp32 Winograd convolution, each U[k] again as panels of 32 rows (`Winograd.panels`),
+    /// for the AVX-512 paths' narrow column blocks.
+    let panels: [Float]
 
     init(
         input: Int, output: Int, channels: Int, height: Int, width: Int, outChannels: Int, groups: Int,
@@ -128,6 +131,9 @@ final class ConvLayer: Layer {
         bf16Panels =
             self.precision == .bf16 && lowering == .winograd
             ? Winograd.bf16Panels(bf16Weights, outChannels: outChannels, inChannels: channels) : []
+        panels =
+            self.precision == .fp32 && lowering == .winograd
+            ? Winograd.panels(winogradWeights, outChannels: outChannels, inChannels: channels) : []
     }
 
     /// How a convolution of this shape runs.
@@ -169,13 +175,16 @@ final class ConvLayer: Layer {
         let bf16 = precision == .bf16
         winogradWeights.withUnsafeBufferPointer { u in
             bf16Weights.withUnsafeBufferPointer { pairs in
-                bf16Panels.withUnsafeBufferPointer { panels in
-                    body(
-                        WinogradPass(
-                            input: input, images: images, inChannels: channels, height: height, width: width, padTop: window.padTop,
-                            padLeft: window.padLeft, transformedWeights: u.baseAddress!, outChannels: outChannels,
-                            outHeight: outHeight, outWidth: outWidth, bf16Weights: bf16 ? pairs.baseAddress : nil,
-                            bf16Panels: bf16 ? panels.baseAddress : nil, maxPooled: maxPooled, scratch: scratch, output: output))
+                bf16Panels.withUnsafeBufferPointer { bf16Rows in
+                    panels.withUnsafeBufferPointer { rows in
+                        body(
+                            WinogradPass(
+                                input: input, images: images, inChannels: channels, height: height, width: width, padTop: window.padTop,
+                                padLeft: window.padLeft, transformedWeights: u.baseAddress!, outChannels: outChannels,
+                                outHeight: outHeight, outWidth: outWidth, bf16Weights: bf16 ? pairs.baseAddress : nil,
+                                bf16Panels: bf16 ? bf16Rows.baseAddress : nil, panels: bf16 ? nil : rows.baseAddress, maxPooled: maxPooled,
+                                scratch: scratch, output: output))
+                    }
                 }
             }
         }
