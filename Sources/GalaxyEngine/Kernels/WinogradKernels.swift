@@ -92,7 +92,9 @@ enum Winograd {
         u.withUnsafeBufferPointer { a in
             out.withUnsafeMutableBufferPointer { o in
                 for k in 0..<16 {
-                    galaxy_pack_panels(a.baseAddress! + k * outChannels * inChannels, Int32(outChannels), Int32(inChannels), inChannels, o.baseAddress! + k * each)
+                    galaxy_pack_panels(
+                        a.baseAddress! + k * outChannels * inChannels, Int32(outChannels), Int32(inChannels), inChannels,
+                        o.baseAddress! + k * each)
                 }
             }
         }
@@ -121,11 +123,11 @@ enum Winograd {
 
 /// One Winograd convolution of `images` images `[inC, h, w]` (back to back) into `[outC, oh, ow]`
 /// each (no bias, no activation), with `transformedWeights` (and their row panels `panels`) or
-/// their bf16 pairs `bf16Weights` (and their row panels `bf16Panels`), or with `maxPooled` straight into the 2x2, stride-2 max pool of
-/// that output, `[outC, oh / 2, ow / 2]`. Its stages split without changing a result: the input
-/// transform by input channel (bf16: channel pair), the 16 products by k, the output transform by
-/// output channel, so a team of threads can share one image. The transforms run along whole tile
-/// rows so the loops are contiguous.
+/// their bf16 pairs `bf16Weights` (and their row panels `bf16Panels`), or with `maxPooled` straight
+/// into the 2x2, stride-2 max pool of that output, `[outC, oh / 2, ow / 2]`. Its stages split
+/// without changing a result: the input transform by input channel (bf16: channel pair), the 16
+/// products by k, the output transform by output channel, so a team of threads can share one
+/// image. The transforms run along whole tile rows so the loops are contiguous.
 struct WinogradPass {
     let input: UnsafePointer<Float>
     let images: Int, inChannels: Int, height: Int, width: Int, padTop: Int, padLeft: Int
@@ -202,7 +204,8 @@ struct WinogradPass {
                         Int32(outChannels), Int32(n), Int32(inChannels), a, inChannels, panels.map { $0 + k * each }, b, n,
                         m + k * outChannels * n, n)
                 } else {
-                    Kernels.sgemm(m: outChannels, n: n, k: inChannels, a: a, lda: inChannels, b: b, ldb: n, c: m + k * outChannels * n, ldc: n)
+                    Kernels.sgemm(
+                        m: outChannels, n: n, k: inChannels, a: a, lda: inChannels, b: b, ldb: n, c: m + k * outChannels * n, ldc: n)
                 }
             }
             return
