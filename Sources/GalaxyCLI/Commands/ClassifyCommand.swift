@@ -4,7 +4,7 @@ import GalaxyCore
 import GalaxyEngine
 import GalaxyService
 
-/// `galaxy classify IMAGE... [--model FILE.onnx] [--tta 0,45,90] [--json]`
+/// `galaxy classify IMAGE... [--files-from LIST] [--model FILE.onnx] [--tta 0,45,90] [--json]`
 struct ClassifyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "classify",
@@ -18,7 +18,16 @@ struct ClassifyCommand: ParsableCommand {
             """)
 
     @Argument(help: "JPEG files to classify.")
-    var images: [String]
+    var images: [String] = []
+
+    @Option(
+        name: .long,
+        help: """
+            Also classify the JPEG files this file lists, one path per line ('-': standard input). \
+            For thousands of files: the argument parser takes time quadratic in their number, and \
+            the system limits the length of a command line.
+            """)
+    var filesFrom: String?
 
     @Option(name: .long, help: "The ONNX model file (default: the shipped default model).")
     var model: String?
@@ -33,14 +42,29 @@ struct ClassifyCommand: ParsableCommand {
     var threads: Int?
 
     func validate() throws {
-        if images.isEmpty { throw ValidationError("Please give at least one JPEG file to classify.") }
+        if images.isEmpty && filesFrom == nil {
+            throw ValidationError("Please give at least one JPEG file to classify, as arguments or with --files-from.")
+        }
         if let threads, threads < 1 { throw ValidationError("Please specify a '--threads' of at least 1.") }
         _ = try rotations()
     }
 
     func rotations() throws -> [Double] { try RotationList.parse(tta) }
 
+    /// The arguments, then the paths `--files-from` lists (one per line, blank lines skipped).
+    func paths() throws -> [String] {
+        guard let filesFrom else { return images }
+        let data = filesFrom == "-" ? FileHandle.standardInput.readDataToEndOfFile() : FileManager.default.contents(atPath: filesFrom)
+        guard let data, let text = String(data: data, encoding: .utf8) else {
+            throw ValidationError("Cannot read the file list '\(filesFrom)': it must be a readable UTF-8 text file, one path per line.")
+        }
+        let listed = text.split(whereSeparator: \.isNewline).map(String.init)
+        if images.isEmpty && listed.isEmpty { throw ValidationError("The file list '\(filesFrom)' names no files.") }
+        return images + listed
+    }
+
     func run() throws {
+        let images = try paths()
         let choice = try ModelChoice.load(path: model)
         let engine = choice.engine
         // Standard error, so the table and the JSON lines stay as they were for scripts.
