@@ -51,6 +51,9 @@ struct ClassifyCommand: ParsableCommand {
 
     func rotations() throws -> [Double] { try RotationList.parse(tta) }
 
+    /// Files read, classified and printed together.
+    static let filesPerBlock = 1024
+
     /// The arguments, then the paths `--files-from` lists (one per line, blank lines skipped).
     func paths() throws -> [String] {
         guard let filesFrom else { return images }
@@ -72,32 +75,37 @@ struct ClassifyCommand: ParsableCommand {
         KernelAnnouncement.write(for: "classify")
         let classifier = Classifier(model: engine, threads: threads ?? WorkerPool.defaultThreadCount)
 
-        // Files that cannot be read are reported like images that cannot be decoded.
-        var readErrors: [Int: String] = [:]
-        var jpegs: [[UInt8]] = []
-        for (i, path) in images.enumerated() {
-            if let data = FileManager.default.contents(atPath: path) {
-                jpegs.append([UInt8](data))
-            } else {
-                readErrors[i] = "cannot read file"
-                jpegs.append([])
-            }
-        }
-        let results = classifier.classify(jpegs, rotations: try rotations())
-        let labels = engine.metadata.labels
-        var failures = 0
-        let table = ClassifyTable(labels: labels, fileWidth: images.map(\.count).max() ?? 4)
+        let rotations = try rotations()
+        let table = ClassifyTable(labels: engine.metadata.labels, fileWidth: images.map(\.count).max() ?? 4)
         if !json { print(table.header) }
-        for (i, result) in results.enumerated() {
-            let file = images[i]
-            switch result {
-            case .success(let prediction):
-                print(json ? ClassifyJSON.line(file: file, prediction: prediction) : table.row(file: file, prediction: prediction))
-            case .failure(let error):
-                failures += 1
-                let message = readErrors[i] ?? error.imageError.description
-                print(json ? ClassifyJSON.line(file: file, error: message) : table.row(file: file, error: message))
+        var failures = 0
+        // A block of files at a time: memory holds one block's JPEGs, not every file's, and each
+        // block's lines are out before the next is read.
+        for start in stride(from: 0, to: images.count, by: Self.filesPerBlock) {
+            let block = images[start..<min(start + Self.filesPerBlock, images.count)]
+            // Files that cannot be read are reported like images that cannot be decoded.
+            var readErrors: [Int: String] = [:]
+            var jpegs: [[UInt8]] = []
+            for (i, path) in block.enumerated() {
+                if let data = FileManager.default.contents(atPath: path) {
+                    jpegs.append([UInt8](data))
+                } else {
+                    readErrors[i] = "cannot read file"
+                    jpegs.append([])
+                }
             }
+            for (i, result) in classifier.classify(jpegs, rotations: rotations).enumerated() {
+                let file = block[start + i]
+                switch result {
+                case .success(let prediction):
+                    print(json ? ClassifyJSON.line(file: file, prediction: prediction) : table.row(file: file, prediction: prediction))
+                case .failure(let error):
+                    failures += 1
+                    let message = readErrors[i] ?? error.imageError.description
+                    print(json ? ClassifyJSON.line(file: file, error: message) : table.row(file: file, error: message))
+                }
+            }
+            fflush(nil)  // all C streams: print writes through stdout
         }
         if failures > 0 {
             FileHandle.standardError.write(Data("classify: \(failures) of \(images.count) images failed\n".utf8))
