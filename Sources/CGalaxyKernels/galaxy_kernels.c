@@ -342,6 +342,18 @@ int galaxy_set_kernel_path(const char *name) {
 }
 
 // The 4 zero-padded input rows of tile row `ty` of one plane, each 2 * tiles_w + 2 long, into `rows`.
+// Zeroes `count` floats. A row's padding is one or two values, which cost more as a memset call
+// than as stores written out.
+static inline void zero_floats(float *dst, int count) {
+    switch (count) {
+    case 3: dst[2] = 0; /* fall through */
+    case 2: dst[1] = 0; /* fall through */
+    case 1: dst[0] = 0; /* fall through */
+    case 0: return;
+    default: memset(dst, 0, sizeof(float) * (size_t)count);
+    }
+}
+
 static void load_tile_rows(const float *plane, int height, int width, int pad_top, int pad_left, int tiles_w, int ty,
                            float *rows) {
     const int row_length = 2 * tiles_w + 2;
@@ -358,9 +370,9 @@ static void load_tile_rows(const float *plane, int height, int width, int pad_to
             continue;
         }
         const float *src = plane + (ptrdiff_t)iy * width - pad_left;
-        memset(dst, 0, sizeof(float) * (size_t)first);
+        zero_floats(dst, first);
         memcpy(dst + first, src + first, sizeof(float) * (size_t)(last - first));
-        memset(dst + last, 0, sizeof(float) * (size_t)(row_length - last));
+        zero_floats(dst + last, row_length - last);
     }
 }
 
