@@ -6,9 +6,10 @@ import Testing
 
 @Suite struct BatchAndClassifierTests {
     /// Bit for bit: chunks run their leading layers image by image (in memory every image reuses)
-    /// and the rest over the chunk, threads take chunks, and no split reorders a sum. The default architecture at 16x16 runs
-    /// its first convolution and pool image by image (its 8x8 Winograd layer batches 4 images);
-    /// the shipped model its first three layers (its 12x12 layer batches 3 images, its 6x6 one 7).
+    /// and the rest over the chunk, threads take chunks, and no split reorders a sum. The default
+    /// architecture at 16x16 runs its first convolution and pool image by image (its 8x8 Winograd
+    /// layer batches 4 images); the shipped model its first three layers (its 12x12 layer batches 3
+    /// images, its 6x6 one 7).
     @Test(arguments: [false, true])
     func resultsDoNotDependOnBatchSizeThreadsOrChunking(shipped: Bool) throws {
         let model = shipped ? try ONNX.ModelProto(serialized: DefaultModel.onnx()) : TestModels.defaultArchitecture(size: 16)
