@@ -341,7 +341,6 @@ int galaxy_set_kernel_path(const char *name) {
     return 0;
 }
 
-// The 4 zero-padded input rows of tile row `ty` of one plane, each 2 * tiles_w + 2 long, into `rows`.
 // Zeroes `count` floats. A row's padding is one or two values, which cost more as a memset call
 // than as stores written out.
 static inline void zero_floats(float *dst, int count) {
@@ -354,6 +353,7 @@ static inline void zero_floats(float *dst, int count) {
     }
 }
 
+// The 4 zero-padded input rows of tile row `ty` of one plane, each 2 * tiles_w + 2 long, into `rows`.
 static void load_tile_rows(const float *plane, int height, int width, int pad_top, int pad_left, int tiles_w, int ty,
                            float *rows) {
     const int row_length = 2 * tiles_w + 2;
@@ -477,15 +477,26 @@ void galaxy_sgemm_panels(int m, int n, int k, const float *a, ptrdiff_t lda, con
     }
 }
 
-void galaxy_pack_panels(const float *a, int m, int k, ptrdiff_t lda, float *out) {
+// Rows `[m][k]` of 32-bit values (fp32, or bf16 pairs) as panels of 32 rows: value p of rows
+// r0..r0+31 at out[((r0 / 32) * k + p) * 32 + i], rows past m all zero bits.
+static void pack_row_panels(const void *a, int m, int k, ptrdiff_t lda, void *out) {
+    const unsigned char *from = a;
+    unsigned char *to = out;
     for (int r0 = 0; r0 < m; r0 += 32) {
         for (int p = 0; p < k; p++) {
             for (int i = 0; i < 32; i++) {
-                out[((ptrdiff_t)(r0 / 32) * k + p) * 32 + i] = r0 + i < m ? a[(ptrdiff_t)(r0 + i) * lda + p] : 0;
+                unsigned char *value = to + (((ptrdiff_t)(r0 / 32) * k + p) * 32 + i) * 4;
+                if (r0 + i < m) {
+                    memcpy(value, from + ((ptrdiff_t)(r0 + i) * lda + p) * 4, 4);
+                } else {
+                    memset(value, 0, 4);
+                }
             }
         }
     }
 }
+
+void galaxy_pack_panels(const float *a, int m, int k, ptrdiff_t lda, float *out) { pack_row_panels(a, m, k, lda, out); }
 
 // fp32 to bf16 with the panel packing's own rounding (round_bf16 of vector_loops.h).
 static unsigned int bf16_bits(float x) {
@@ -531,11 +542,5 @@ void galaxy_sgemm_bf16_packed(int m, int n, int k, const unsigned int *a, ptrdif
 }
 
 void galaxy_pack_bf16_panels(const unsigned int *a, int m, int pairs, ptrdiff_t lda, unsigned int *out) {
-    for (int r0 = 0; r0 < m; r0 += 32) {
-        for (int q = 0; q < pairs; q++) {
-            for (int i = 0; i < 32; i++) {
-                out[((ptrdiff_t)(r0 / 32) * pairs + q) * 32 + i] = r0 + i < m ? a[(ptrdiff_t)(r0 + i) * lda + q] : 0;
-            }
-        }
-    }
+    pack_row_panels(a, m, pairs, lda, out);
 }

@@ -72,42 +72,33 @@ enum Winograd {
 
     /// bf16 pairs of U `[16][outChannels][pairs]` as 16 sets of row panels (`galaxy_pack_bf16_panels`).
     static func bf16Panels(_ pairs: [UInt32], outChannels: Int, inChannels: Int) -> [UInt32] {
-        let count = Kernels.bf16PairCount(inChannels), each = panelCount(outChannels: outChannels, inChannels: inChannels)
-        var out = [UInt32](repeating: 0, count: 16 * each)
-        pairs.withUnsafeBufferPointer { a in
-            out.withUnsafeMutableBufferPointer { o in
-                for k in 0..<16 {
-                    galaxy_pack_bf16_panels(a.baseAddress! + k * outChannels * count, Int32(outChannels), Int32(count), count, o.baseAddress! + k * each)
-                }
-            }
-        }
-        return out
+        rowPanels(pairs, outChannels: outChannels, values: Kernels.bf16PairCount(inChannels), pack: galaxy_pack_bf16_panels)
     }
 
-    /// fp32 U `[16][outChannels][inChannels]` as 16 sets of row panels (`galaxy_pack_panels`), for
-    /// the narrow last column blocks of the products.
+    /// fp32 U `[16][outChannels][inChannels]` as 16 sets of row panels (`galaxy_pack_panels`).
     static func panels(_ u: [Float], outChannels: Int, inChannels: Int) -> [Float] {
-        let each = fp32PanelCount(outChannels: outChannels, inChannels: inChannels)
-        var out = [Float](repeating: 0, count: 16 * each)
-        u.withUnsafeBufferPointer { a in
-            out.withUnsafeMutableBufferPointer { o in
+        rowPanels(u, outChannels: outChannels, values: inChannels, pack: galaxy_pack_panels)
+    }
+
+    /// `[16][outChannels][values]` as 16 sets of row panels, for the narrow last column blocks of
+    /// the products: `pack` writes every value of one set, zeros included.
+    private static func rowPanels<T>(
+        _ u: [T], outChannels: Int, values: Int, pack: (UnsafePointer<T>?, Int32, Int32, Int, UnsafeMutablePointer<T>?) -> Void
+    ) -> [T] {
+        let each = panelCount(outChannels: outChannels, values: values)
+        return u.withUnsafeBufferPointer { a in
+            [T](unsafeUninitializedCapacity: 16 * each) { out, count in
                 for k in 0..<16 {
-                    galaxy_pack_panels(
-                        a.baseAddress! + k * outChannels * inChannels, Int32(outChannels), Int32(inChannels), inChannels,
-                        o.baseAddress! + k * each)
+                    pack(a.baseAddress! + k * outChannels * values, Int32(outChannels), Int32(values), values, out.baseAddress! + k * each)
                 }
+                count = 16 * each
             }
         }
-        return out
     }
 
-    /// Values of one U[k]'s fp32 panels: whole panels of 32 rows, `inChannels` values each.
-    static func fp32PanelCount(outChannels: Int, inChannels: Int) -> Int { (outChannels + 31) / 32 * inChannels * 32 }
-
-    /// Values of one U[k]'s panels: whole panels of 32 rows, `ceil(inChannels / 2)` pairs each.
-    static func panelCount(outChannels: Int, inChannels: Int) -> Int {
-        (outChannels + 31) / 32 * Kernels.bf16PairCount(inChannels) * 32
-    }
+    /// Values of one U[k]'s panels: whole panels of 32 rows of `values` each (input channels, or
+    /// their bf16 pairs).
+    static func panelCount(outChannels: Int, values: Int) -> Int { (outChannels + 31) / 32 * values * 32 }
 
     /// Columns of a row of bf16 pairs: `n` rounded up to the widest GEMM block (32).
     static func paddedColumns(_ n: Int) -> Int { (n + 31) / 32 * 32 }
@@ -196,7 +187,7 @@ struct WinogradPass {
     func multiply(_ ks: Range<Int>) {
         let n = n, m = products
         guard let bf16Weights else {
-            let each = Winograd.fp32PanelCount(outChannels: outChannels, inChannels: inChannels)
+            let each = Winograd.panelCount(outChannels: outChannels, values: inChannels)
             for k in ks {
                 let a = transformedWeights + k * outChannels * inChannels, b = UnsafePointer(scratch + k * inChannels * n)
                 if Kernels.gemmBackend == .galaxy {
@@ -211,7 +202,7 @@ struct WinogradPass {
             return
         }
         let pairs = pairs, ldp = ldp
-        let each = Winograd.panelCount(outChannels: outChannels, inChannels: inChannels)
+        let each = Winograd.panelCount(outChannels: outChannels, values: pairs)
         scratch.withMemoryRebound(to: UInt32.self, capacity: 16 * pairs * ldp) { vp in
             for k in ks {
                 galaxy_sgemm_bf16_packed(
