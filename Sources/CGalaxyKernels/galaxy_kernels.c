@@ -129,6 +129,64 @@ static void pack_bf16_panel_native(const float *b, ptrdiff_t ldb, int rows, int 
     }
 }
 
+// The lanes of columns x .. x + 15 that lie in [first, last).
+static inline unsigned int lanes_within(int x, int first, int last) {
+    const int lo = first - x < 0 ? 0 : first - x, hi = last - x > 16 ? 16 : last - x;
+    return hi <= lo ? 0u : ((1u << hi) - 1u) & ~((1u << lo) - 1u);
+}
+
+// The widest output row im2col_pairs_native takes (its column masks live on the stack).
+#define GALAXY_IM2COL_PAIRS_MAX_WIDTH 1024
+
+// galaxy_im2col_bf16_pairs for a stride of 1 along rows, straight from the image: each pair of
+// im2col rows is two shifted input rows, read with masked loads (zero outside the input) and
+// packed as pack_bf16_panel_native packs, so no fp32 columns are written at all.
+__attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16,avx2,fma")))
+static void im2col_pairs_native(const float *input, const galaxy_conv_window *w, int first_row, int rows,
+                                unsigned int *restrict out, ptrdiff_t ldp) {
+    static const short pairs_of_halves[32] = {0, 16, 1, 17, 2,  18, 3,  19, 4,  20, 5,  21, 6,  22, 7,  23,
+                                              8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31};
+    const __m512i interleave = _mm512_loadu_si512(pairs_of_halves);
+    const int taps = w->kernel_h * w->kernel_w, k = w->channels * taps, ow = w->out_w;
+    const int chunks = (ow + 15) / 16;
+    for (int q = 0; 2 * q < k; q++) {
+        // Input plane, offsets and column masks of the pair's two rows (c, i, j); a missing odd
+        // row reads as zero. Output column x reads input column x + dx, inside when in [0, width).
+        const float *plane[2] = {NULL, NULL};
+        int dy[2] = {0, 0}, dx[2] = {0, 0};
+        __mmask16 inside[2][GALAXY_IM2COL_PAIRS_MAX_WIDTH / 16];
+        for (int h = 0; h < 2; h++) {
+            const int r = 2 * q + h;
+            if (r < k) {
+                const int c = r / taps, i = r % taps / w->kernel_w, j = r % w->kernel_w;
+                plane[h] = input + (ptrdiff_t)c * w->height * w->width;
+                dy[h] = i * w->dilation_h - w->pad_top;
+                dx[h] = j * w->dilation_w - w->pad_left;
+            }
+            const int first = dx[h] < 0 ? -dx[h] : 0, last = w->width - dx[h] < ow ? w->width - dx[h] : ow;
+            for (int t = 0; t < chunks; t++) inside[h][t] = plane[h] ? (__mmask16)lanes_within(16 * t, first, last) : 0;
+        }
+        const __mmask16 tail = (__mmask16)lanes_within(16 * (chunks - 1), 0, ow);
+        for (int y = 0; y < rows; y++) {
+            const float *src[2];
+            __mmask16 on[2];
+            for (int h = 0; h < 2; h++) {
+                const int iy = (first_row + y) * w->stride_h + dy[h];
+                on[h] = plane[h] && iy >= 0 && iy < w->height ? 0xffff : 0;
+                src[h] = on[h] ? plane[h] + (ptrdiff_t)iy * w->width + dx[h] : input;
+            }
+            unsigned int *restrict dst = out + (ptrdiff_t)q * ldp + (ptrdiff_t)y * ow;
+            for (int t = 0; t < chunks; t++) {
+                const __m512 e = _mm512_maskz_loadu_ps(inside[0][t] & on[0], src[0] + 16 * t);
+                const __m512 o = _mm512_maskz_loadu_ps(inside[1][t] & on[1], src[1] + 16 * t);
+                const __m512i halves = (__m512i)_mm512_cvtne2ps_pbh(o, e);
+                _mm512_mask_storeu_epi32(dst + 16 * t, t == chunks - 1 ? tail : 0xffff,
+                                         _mm512_permutexvar_epi16(interleave, halves));
+            }
+        }
+    }
+}
+
 // A narrow block of C (up to 12 columns) vectorised over rows instead: 32 rows of A's pairs
 // (a panel from galaxy_pack_bf16_panels) times each column's broadcast pair of B, so no lane
 // computes a padding column. The same sums in the same order as the row tiles: the same bits.
@@ -258,19 +316,22 @@ typedef struct {
     // galaxy_sgemm_panels' narrow last blocks (NULL: the row tiles do them).
     void (*column_block)(int, int, int, const float *restrict, const float *restrict, ptrdiff_t, float *restrict,
                          ptrdiff_t);
+    // galaxy_im2col_bf16_pairs (NULL: the caller packs fp32 im2col columns instead).
+    void (*im2col_pairs)(const float *, const galaxy_conv_window *, int, int, unsigned int *restrict, ptrdiff_t);
 } kernel_path;
 
 static const kernel_path paths[] = {
     {"baseline", input_tile_row_baseline, output_tile_row_baseline, output_tile_max_baseline, max_pool_2x2_baseline,
-     sgemm_baseline, sgemm_bf16_baseline, sgemm_bf16_packed_baseline, pack_bf16_panel_baseline, NULL},
+     sgemm_baseline, sgemm_bf16_baseline, sgemm_bf16_packed_baseline, pack_bf16_panel_baseline, NULL, NULL},
 #if defined(__x86_64__)
     {"avx2", input_tile_row_avx2, output_tile_row_avx2, output_tile_max_avx2, max_pool_2x2_avx2, sgemm_avx2,
-     sgemm_bf16_avx2, sgemm_bf16_packed_avx2, pack_bf16_panel_avx2, NULL},
+     sgemm_bf16_avx2, sgemm_bf16_packed_avx2, pack_bf16_panel_avx2, NULL, NULL},
     {"avx512", input_tile_row_avx512, output_tile_row_avx512, output_tile_max_avx512, max_pool_2x2_avx512,
-     sgemm_avx512, sgemm_bf16_avx512, sgemm_bf16_packed_avx512, pack_bf16_panel_avx512, column_block_avx512},
+     sgemm_avx512, sgemm_bf16_avx512, sgemm_bf16_packed_avx512, pack_bf16_panel_avx512, column_block_avx512, NULL},
     // The avx512 loops, with bf16 products on the AVX512-BF16 dot-product instruction.
     {"avx512_bf16", input_tile_row_avx512, output_tile_row_avx512, output_tile_max_avx512, max_pool_2x2_avx512,
-     sgemm_avx512, sgemm_bf16_native, sgemm_bf16_packed_native, pack_bf16_panel_native, column_block_avx512},
+     sgemm_avx512, sgemm_bf16_native, sgemm_bf16_packed_native, pack_bf16_panel_native, column_block_avx512,
+     im2col_pairs_native},
 #endif
 };
 static const int path_count = (int)(sizeof(paths) / sizeof(paths[0]));
@@ -407,6 +468,17 @@ void galaxy_winograd_input_pairs(const float *plane0, const float *plane1, ptrdi
         }
     }
     for (int k = 0; k < 16; k++) path->pack_bf16(tiles + 2 * k * n, n, plane1 ? 2 : 1, (int)n, (int)n, v + k * k_stride);
+}
+
+int galaxy_im2col_bf16_pairs(const float *input, const galaxy_conv_window *w, int first_row, int rows,
+                             unsigned int *out, ptrdiff_t ldp) {
+    const kernel_path *path = chosen_path();
+    if (!path->im2col_pairs || w->stride_w != 1 || w->out_w > GALAXY_IM2COL_PAIRS_MAX_WIDTH) return 0;
+    path->im2col_pairs(input, w, first_row, rows, out, ldp);
+    const int k = w->channels * w->kernel_h * w->kernel_w;
+    const ptrdiff_t used = (ptrdiff_t)rows * w->out_w;
+    for (int q = 0; 2 * q < k; q++) memset(out + q * ldp + used, 0, sizeof(unsigned int) * (size_t)(ldp - used));
+    return 1;
 }
 
 void galaxy_winograd_output_plane(const float *m, ptrdiff_t m_stride, int tiles_h, int tiles_w,

@@ -139,6 +139,56 @@ import Testing
         }
     }
 
+    /// The first layer's pairs straight from the image equal the packed fp32 im2col matrix, for
+    /// padding, dilation, a row stride, an odd reduction, rows wider than a vector and a slice of
+    /// output rows (a team member's); paths without the loop, and a column stride, decline and
+    /// leave the buffer alone.
+    @Test func im2colPairsAreThePackedIm2colColumns() {
+        var generator = SystemRandomNumberGenerator()
+        let cases: [(channels: Int, side: Int, window: Window2D)] = [
+            (3, 50, Window2D(kernelH: 3, kernelW: 3, padTop: 1, padLeft: 1, padBottom: 1, padRight: 1)),
+            (2, 19, Window2D(kernelH: 3, kernelW: 3, padTop: 2, padLeft: 2, padBottom: 2, padRight: 2, dilationH: 2, dilationW: 2)),
+            (3, 21, Window2D(kernelH: 5, kernelW: 5, strideH: 2, padTop: 0, padLeft: 3, padBottom: 0, padRight: 3)),
+            (1, 7, Window2D(kernelH: 1, kernelW: 3, padLeft: 1, padRight: 1)),
+        ]
+        for (channels, side, window) in cases {
+            let oh = Window2D.outputSize(
+                input: side, kernel: window.kernelH, stride: window.strideH, padHead: window.padTop, padTail: window.padBottom,
+                dilation: window.dilationH, ceil: false)
+            let ow = Window2D.outputSize(
+                input: side, kernel: window.kernelW, stride: window.strideW, padHead: window.padLeft, padTail: window.padRight,
+                dilation: window.dilationW, ceil: false)
+            let k = channels * window.kernelH * window.kernelW
+            let image = (0..<(channels * side * side)).map { _ in Float.random(in: -2...2, using: &generator) }
+            var columns = [Float](repeating: 0, count: k * oh * ow)
+            Kernels.im2col(
+                input: image, channels: channels, height: side, width: side, window: window, outputHeight: oh, outputWidth: ow,
+                columns: &columns)
+            for rows in [0..<oh, (oh / 3)..<(oh / 3 + oh / 2)] {
+                let count = rows.count * ow, ldp = (count + 31) / 32 * 32
+                let slice = (0..<k).flatMap { r in columns[(r * oh * ow + rows.lowerBound * ow)...].prefix(count) }
+                let expected = Self.pairs(slice, k: k, n: count, ldb: count, ldp: ldp)
+                EngineKernelPath.forEachSupported { path in
+                    var pairs = [UInt32](repeating: 0xdead_beef, count: Kernels.bf16PairCount(k) * ldp)
+                    let wrote = Kernels.im2colBF16Pairs(
+                        input: image, channels: channels, height: side, width: side, window: window, outputHeight: oh,
+                        outputWidth: ow, rows: rows, pairs: &pairs, ldp: ldp)
+                    #expect(wrote == (path == "avx512_bf16"), "path \(path)")
+                    let wrong = zip(pairs, expected).filter { wrote ? $0 != $1 : $0 != 0xdead_beef }.count
+                    #expect(wrong == 0, "path \(path), \(window), rows \(rows): \(wrong) of \(pairs.count) pairs differ")
+                }
+            }
+        }
+        var strided = Window2D(kernelH: 3, kernelW: 3, strideH: 2, strideW: 2)
+        strided.padTop = 1
+        var untouched = [UInt32](repeating: 7, count: 5 * 64)
+        #expect(
+            !Kernels.im2colBF16Pairs(
+                input: [Float](repeating: 1, count: 9 * 9), channels: 1, height: 9, width: 9, window: strided, outputHeight: 5,
+                outputWidth: 4, rows: 0..<5, pairs: &untouched, ldp: 32))
+        #expect(untouched.allSatisfy { $0 == 7 })
+    }
+
     @Test func packingRoundsToNearestEvenAndPadsAnOddReduction() {
         // 1 + 2^-8 lies halfway between two bf16 values: it rounds to the even one, 1.
         let a: [Float] = [1 + 0x1p-8, 1 + 3 * 0x1p-8, -2.5]

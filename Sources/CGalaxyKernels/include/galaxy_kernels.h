@@ -86,6 +86,24 @@ void galaxy_winograd_input_pairs(const float *plane0, const float *plane1, ptrdi
                                  int height, int width, int pad_top, int pad_left, int tiles_h, int tiles_w,
                                  unsigned int *v, ptrdiff_t k_stride, float *rows, float *tiles);
 
+/// A convolution's geometry over one image `[channels][height][width]` with an
+/// `out_h x out_w` result.
+typedef struct {
+    int channels, height, width;
+    int kernel_h, kernel_w, stride_h, stride_w, dilation_h, dilation_w, pad_top, pad_left;
+    int out_h, out_w;
+} galaxy_conv_window;
+
+/// The im2col matrix of one image (`channels * kernel_h * kernel_w` rows, padding read as zero)
+/// for output rows `first_row ..< first_row + rows`, written as bf16 pairs for
+/// galaxy_sgemm_bf16_packed: `ceil(k / 2)` rows of pairs `ldp` apart, column `y * out_w + x` for
+/// output row `first_row + y`, zero from `rows * out_w` to `ldp`; the same pairs as packing the
+/// fp32 im2col matrix, without writing it. Returns 1, or 0 without writing anything when the path
+/// has no such loop (only "avx512_bf16" has) or the shape is not one it takes (a stride along rows
+/// other than 1, rows wider than 1024): the caller then packs fp32 im2col columns.
+int galaxy_im2col_bf16_pairs(const float *input, const galaxy_conv_window *window, int first_row, int rows,
+                             unsigned int *out, ptrdiff_t ldp);
+
 /// 1 when bf16 products run on the AVX512-BF16 instruction (the "avx512_bf16" path), 0 when emulated.
 int galaxy_bf16_native(void);
 

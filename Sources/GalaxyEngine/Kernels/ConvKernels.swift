@@ -1,3 +1,5 @@
+import CGalaxyKernels
+
 /// Geometry of a 2-D convolution or pooling window over one image plane.
 public struct Window2D: Sendable, Equatable {
     public var kernelH: Int, kernelW: Int
@@ -90,6 +92,22 @@ extension Kernels {
                 }
             }
         }
+    }
+
+    /// The im2col matrix of output rows `rows` of one image, written as bf16 pairs for
+    /// `galaxy_sgemm_bf16_packed` (`galaxy_im2col_bf16_pairs`): `ceil(k / 2)` rows `ldp` apart,
+    /// zero past `rows.count * ow`. False, with nothing written, when the kernel path has no such
+    /// loop or the shape is not one it takes.
+    static func im2colBF16Pairs(
+        input: UnsafePointer<Float>, channels: Int, height: Int, width: Int, window w: Window2D,
+        outputHeight oh: Int, outputWidth ow: Int, rows: Range<Int>, pairs: UnsafeMutablePointer<UInt32>, ldp: Int
+    ) -> Bool {
+        var geometry = galaxy_conv_window(
+            channels: Int32(channels), height: Int32(height), width: Int32(width), kernel_h: Int32(w.kernelH),
+            kernel_w: Int32(w.kernelW), stride_h: Int32(w.strideH), stride_w: Int32(w.strideW), dilation_h: Int32(w.dilationH),
+            dilation_w: Int32(w.dilationW), pad_top: Int32(w.padTop), pad_left: Int32(w.padLeft), out_h: Int32(oh),
+            out_w: Int32(ow))
+        return galaxy_im2col_bf16_pairs(input, &geometry, Int32(rows.lowerBound), Int32(rows.count), pairs, ldp) != 0
     }
 
     /// Depthwise convolution of one image: output channel `o` reads input channel

@@ -1,3 +1,4 @@
+import CGalaxyKernels
 import Foundation
 
 /// What one step reads and writes when it runs on a chunk of `batch` images: a pointer per value
@@ -158,12 +159,47 @@ final class ConvLayer: Layer {
     var inputSlots: [Int] { [input] }
     var scratchCount: Int {
         switch lowering {
-        case .im2col: return (channels / groups) * window.kernelH * window.kernelW * outHeight * outWidth
+        case .im2col:
+            let columns = (channels / groups) * window.kernelH * window.kernelW * outHeight * outWidth
+            return im2colPairs ? max(columns, im2colPairsCount(rows: outHeight)) : columns
         case .winograd:
             return Winograd.scratchCount(
                 inChannels: channels, outChannels: outChannels, outHeight: outHeight, outWidth: outWidth,
                 images: imagesPerPass, bf16: precision == .bf16)
         case .pointwise, .depthwise: return 0
+        }
+    }
+
+    /// A bf16 im2col convolution writes its im2col matrix straight as the GEMM's bf16 pairs where
+    /// the kernel path can (`Kernels.im2colBF16Pairs`), instead of fp32 columns that the GEMM packs.
+    private var im2colPairs: Bool { lowering == .im2col && precision == .bf16 && groups == 1 }
+
+    /// The pairs of `rows` output rows, `Winograd.paddedColumns` wide, counted in floats.
+    private func im2colPairsCount(rows: Int) -> Int {
+        Kernels.bf16PairCount(channels * window.kernelH * window.kernelW) * Winograd.paddedColumns(rows * outWidth)
+    }
+
+    /// Output rows `rows` of one image through the im2col pairs and the packed bf16 GEMM, in `scratch`
+    /// (`im2colPairsCount(rows:)` floats). False, with nothing written, when the path has no loop for it.
+    private func convolveIm2colPairs(
+        input x: UnsafePointer<Float>, output y: UnsafeMutablePointer<Float>, rows: Range<Int>, scratch: UnsafeMutablePointer<Float>
+    ) -> Bool {
+        let k = channels * window.kernelH * window.kernelW
+        let pairs = Kernels.bf16PairCount(k)
+        let columns = rows.count * outWidth
+        let ldp = Winograd.paddedColumns(columns)
+        return scratch.withMemoryRebound(to: UInt32.self, capacity: pairs * ldp) { b in
+            guard
+                Kernels.im2colBF16Pairs(
+                    input: x, channels: channels, height: height, width: width, window: window, outputHeight: outHeight,
+                    outputWidth: outWidth, rows: rows, pairs: b, ldp: ldp)
+            else { return false }
+            bf16Weights.withUnsafeBufferPointer { a in
+                galaxy_sgemm_bf16_packed(
+                    Int32(outChannels), Int32(columns), Int32(k), a.baseAddress!, pairs, nil, b, ldp,
+                    y + rows.lowerBound * outWidth, outHeight * outWidth)
+            }
+            return true
         }
     }
 
@@ -240,7 +276,8 @@ final class ConvLayer: Layer {
             case .pointwise:
                 multiply(group: 0, b: x, c: y, columns: 0..<plane)
             case .im2col:
-                for g in 0..<groups {
+                let paired = im2colPairs && convolveIm2colPairs(input: x, output: y, rows: 0..<outHeight, scratch: f.scratch)
+                for g in 0..<groups where !paired {
                     Kernels.im2col(
                         input: x + g * cinG * height * width, channels: cinG, height: height, width: width,
                         window: window, outputHeight: outHeight, outputWidth: outWidth, columns: f.scratch)
@@ -281,9 +318,13 @@ final class ConvLayer: Layer {
     }
 
     var teamTemporaryCount: Int {
-        lowering == .winograd
-            ? Winograd.temporaryCount(outWidth: outWidth, n: Winograd.tiles(outHeight) * Winograd.tiles(outWidth), bf16: precision == .bf16)
-            : 0
+        if lowering == .winograd {
+            return Winograd.temporaryCount(
+                outWidth: outWidth, n: Winograd.tiles(outHeight) * Winograd.tiles(outWidth), bf16: precision == .bf16)
+        }
+        // Each member packs its own rows' pairs: the shared scratch would let one member's GEMM read
+        // the next member's columns in its last column block while they are written.
+        return im2colPairs ? im2colPairsCount(rows: outHeight) : 0
     }
 
     func run(_ f: Frame, phase: Int, part: Int, of parts: Int, temporary: UnsafeMutablePointer<Float>) {
@@ -310,6 +351,7 @@ final class ConvLayer: Layer {
             run(f)
         case .im2col where phase == 0:
             let rows = TeamSplit.slice(part, of: parts, count: outHeight)
+            if im2colPairs && convolveIm2colPairs(input: x, output: y, rows: rows, scratch: temporary) { return }
             Kernels.im2col(
                 input: x, channels: channels, height: height, width: width, window: window, outputHeight: outHeight,
                 outputWidth: outWidth, columns: f.scratch, outputRows: rows)
