@@ -135,6 +135,81 @@ static inline unsigned int lanes_within(int x, int first, int last) {
     return hi <= lo ? 0u : ((1u << hi) - 1u) & ~((1u << lo) - 1u);
 }
 
+// Bᵀ d B of tiles t0 .. t0 + 15 of tile row `ty` of one plane (input_tile_row's operations in its
+// order, so the same values): out[k] holds value k of the 16 tiles. Columns 2tx + j of each
+// padded row come from two masked loads of the plane (zero outside it, as the padding) and a
+// two-register permutation, so no padded copy of the rows is made.
+__attribute__((target("avx512f,avx512bw,avx512vl,avx2,fma"), always_inline))
+static inline void input_tiles_avx512(const float *plane, int height, int width, int pad_top, int pad_left, int ty,
+                                      int t0, __m512 out[16]) {
+    static const int even_columns[16] = {0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30};
+    static const int odd_columns[16] = {1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31};
+    const __m512i evens = _mm512_loadu_si512(even_columns), odds = _mm512_loadu_si512(odd_columns);
+    // Padded column x reads input column x - pad_left; lanes[s][h]: columns 2 * t0 + 2s + 16h ...
+    __mmask16 lanes[2][2];
+    for (int s = 0; s < 2; s++) {
+        for (int h = 0; h < 2; h++) lanes[s][h] = (__mmask16)lanes_within(2 * t0 + 2 * s + 16 * h, pad_left, pad_left + width);
+    }
+    // d[i][j]: padded row 2ty + i, padded column 2tx + j.
+    __m512 d[4][4];
+    for (int i = 0; i < 4; i++) {
+        const int iy = 2 * ty - pad_top + i;
+        const __mmask16 inside = iy >= 0 && iy < height ? 0xffff : 0;
+        const float *row = plane + (ptrdiff_t)(inside ? iy : 0) * width - pad_left + 2 * t0;
+        for (int s = 0; s < 2; s++) {
+            const __m512 lo = _mm512_maskz_loadu_ps(lanes[s][0] & inside, row + 2 * s);
+            const __m512 hi = _mm512_maskz_loadu_ps(lanes[s][1] & inside, row + 2 * s + 16);
+            d[i][2 * s] = _mm512_permutex2var_ps(lo, evens, hi);
+            d[i][2 * s + 1] = _mm512_permutex2var_ps(lo, odds, hi);
+        }
+    }
+    __m512 t[4][4];
+    for (int j = 0; j < 4; j++) {
+        t[0][j] = _mm512_sub_ps(d[0][j], d[2][j]);
+        t[1][j] = _mm512_add_ps(d[1][j], d[2][j]);
+        t[2][j] = _mm512_sub_ps(d[2][j], d[1][j]);
+        t[3][j] = _mm512_sub_ps(d[1][j], d[3][j]);
+    }
+    for (int i = 0; i < 4; i++) {
+        out[4 * i] = _mm512_sub_ps(t[i][0], t[i][2]);
+        out[4 * i + 1] = _mm512_add_ps(t[i][1], t[i][2]);
+        out[4 * i + 2] = _mm512_sub_ps(t[i][2], t[i][1]);
+        out[4 * i + 3] = _mm512_sub_ps(t[i][1], t[i][3]);
+    }
+}
+
+// galaxy_winograd_input_pairs on AVX512-BF16: both planes' 16 values of 16 tiles at a time,
+// rounded and interleaved into pairs as pack_bf16_panel_native does, and stored straight into
+// v; the fp32 transform of the planes is never written.
+__attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16,avx2,fma")))
+static void input_pairs_native(const float *plane0, const float *plane1, ptrdiff_t image_stride, int images, int height,
+                               int width, int pad_top, int pad_left, int tiles_h, int tiles_w, unsigned int *v,
+                               ptrdiff_t k_stride) {
+    static const short pairs_of_halves[32] = {0, 16, 1, 17, 2,  18, 3,  19, 4,  20, 5,  21, 6,  22, 7,  23,
+                                              8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31};
+    const __m512i interleave = _mm512_loadu_si512(pairs_of_halves);
+    for (int image = 0; image < images; image++) {
+        const float *even = plane0 + image * image_stride, *odd = plane1 ? plane1 + image * image_stride : NULL;
+        for (int ty = 0; ty < tiles_h; ty++) {
+            for (int t0 = 0; t0 < tiles_w; t0 += 16) {
+                __m512 e[16], o[16];
+                input_tiles_avx512(even, height, width, pad_top, pad_left, ty, t0, e);
+                if (odd) {
+                    input_tiles_avx512(odd, height, width, pad_top, pad_left, ty, t0, o);
+                } else {
+                    for (int k = 0; k < 16; k++) o[k] = _mm512_setzero_ps();
+                }
+                const __mmask16 tiles = (__mmask16)lanes_within(t0, 0, tiles_w);
+                unsigned int *dst = v + (ptrdiff_t)image * tiles_h * tiles_w + (ptrdiff_t)ty * tiles_w + t0;
+                for (int k = 0; k < 16; k++) {
+                    const __m512i halves = (__m512i)_mm512_cvtne2ps_pbh(o[k], e[k]);
+                    _mm512_mask_storeu_epi32(dst + k * k_stride, tiles, _mm512_permutexvar_epi16(interleave, halves));
+                }
+            }
+        }
+    }
+}
+
 // The widest output row im2col_pairs_native takes (its column masks live on the stack).
 #define GALAXY_IM2COL_PAIRS_MAX_WIDTH 1024
 
@@ -354,20 +429,23 @@ typedef struct {
                          ptrdiff_t);
     // galaxy_im2col_bf16_pairs (NULL: the caller packs fp32 im2col columns instead).
     void (*im2col_pairs)(const float *, const galaxy_conv_window *, int, int, unsigned int *restrict, ptrdiff_t);
+    // galaxy_winograd_input_pairs (NULL: input_tile_row on copied rows, then pack_bf16).
+    void (*input_pairs)(const float *, const float *, ptrdiff_t, int, int, int, int, int, int, int, unsigned int *,
+                        ptrdiff_t);
 } kernel_path;
 
 static const kernel_path paths[] = {
     {"baseline", input_tile_row_baseline, output_tile_row_baseline, output_tile_max_baseline, max_pool_2x2_baseline,
-     sgemm_baseline, sgemm_bf16_baseline, sgemm_bf16_packed_baseline, pack_bf16_panel_baseline, NULL, NULL},
+     sgemm_baseline, sgemm_bf16_baseline, sgemm_bf16_packed_baseline, pack_bf16_panel_baseline, NULL, NULL, NULL},
 #if defined(__x86_64__)
     {"avx2", input_tile_row_avx2, output_tile_row_avx2, output_tile_max_avx2, max_pool_2x2_avx2, sgemm_avx2,
-     sgemm_bf16_avx2, sgemm_bf16_packed_avx2, pack_bf16_panel_avx2, NULL, NULL},
+     sgemm_bf16_avx2, sgemm_bf16_packed_avx2, pack_bf16_panel_avx2, NULL, NULL, NULL},
     {"avx512", input_tile_row_avx512, output_tile_row_avx512, output_tile_max_avx512, max_pool_2x2_avx512,
-     sgemm_avx512, sgemm_bf16_avx512, sgemm_bf16_packed_avx512, pack_bf16_panel_avx512, column_block_avx512, NULL},
+     sgemm_avx512, sgemm_bf16_avx512, sgemm_bf16_packed_avx512, pack_bf16_panel_avx512, column_block_avx512, NULL, NULL},
     // The avx512 loops, with bf16 products on the AVX512-BF16 dot-product instruction.
     {"avx512_bf16", input_tile_row_avx512, output_tile_row_avx512, output_tile_max_avx512, max_pool_2x2_avx512,
      sgemm_avx512, sgemm_bf16_native, sgemm_bf16_packed_native, pack_bf16_panel_native, column_block_avx512,
-     im2col_pairs_native},
+     im2col_pairs_native, input_pairs_native},
 #endif
 };
 static const int path_count = (int)(sizeof(paths) / sizeof(paths[0]));
@@ -488,6 +566,11 @@ void galaxy_winograd_input_pairs(const float *plane0, const float *plane1, ptrdi
                                  int height, int width, int pad_top, int pad_left, int tiles_h, int tiles_w,
                                  unsigned int *v, ptrdiff_t k_stride, float *rows, float *tiles) {
     const kernel_path *path = chosen_path();
+    if (path->input_pairs) {
+        path->input_pairs(plane0, plane1, image_stride, images, height, width, pad_top, pad_left, tiles_h, tiles_w, v,
+                          k_stride);
+        return;
+    }
     const int row_length = 2 * tiles_w + 2;
     const int per_image = tiles_h * tiles_w;
     const ptrdiff_t n = (ptrdiff_t)per_image * images;
