@@ -135,30 +135,40 @@ static inline unsigned int lanes_within(int x, int first, int last) {
     return hi <= lo ? 0u : ((1u << hi) - 1u) & ~((1u << lo) - 1u);
 }
 
-// Bᵀ d B of tiles t0 .. t0 + 15 of tile row `ty` of one plane (input_tile_row's operations in its
-// order, so the same values): out[k] holds value k of the 16 tiles. Columns 2tx + j of each
-// padded row come from two masked loads of the plane (zero outside it, as the padding) and a
+// Bᵀ d B of 16 tiles of one plane (input_tile_row's operations in its order, so the same values):
+// out[k] holds value k of each. With `two_rows` false they are tiles t0 .. t0 + 15 of tile row ty;
+// with it true (tile rows of at most 8 tiles), lanes 0-7 hold tiles 0-7 of row ty and lanes 8-15
+// those of row ty + 1, so that short rows fill the vector. Columns 2tx + j of each padded input
+// row come from two masked loads of the plane (zero outside it, as the padding) and a
 // two-register permutation, so no padded copy of the rows is made.
 __attribute__((target("avx512f,avx512bw,avx512vl,avx2,fma"), always_inline))
 static inline void input_tiles_avx512(const float *plane, int height, int width, int pad_top, int pad_left, int ty,
-                                      int t0, __m512 out[16]) {
+                                      int t0, int two_rows, __m512 out[16]) {
     static const int even_columns[16] = {0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30};
     static const int odd_columns[16] = {1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31};
     const __m512i evens = _mm512_loadu_si512(even_columns), odds = _mm512_loadu_si512(odd_columns);
-    // Padded column x reads input column x - pad_left; lanes[s][h]: columns 2 * t0 + 2s + 16h ...
+    // Padded column x reads input column x - pad_left. The low register of a permutation holds
+    // columns 2 * t0 + 2s .. + 15 of row ty; the high one the next 16 columns, or with two rows
+    // the same columns of row ty + 1.
     __mmask16 lanes[2][2];
     for (int s = 0; s < 2; s++) {
-        for (int h = 0; h < 2; h++) lanes[s][h] = (__mmask16)lanes_within(2 * t0 + 2 * s + 16 * h, pad_left, pad_left + width);
+        for (int h = 0; h < 2; h++) {
+            lanes[s][h] = (__mmask16)lanes_within(2 * t0 + 2 * s + (two_rows ? 0 : 16 * h), pad_left, pad_left + width);
+        }
     }
     // d[i][j]: padded row 2ty + i, padded column 2tx + j.
     __m512 d[4][4];
     for (int i = 0; i < 4; i++) {
-        const int iy = 2 * ty - pad_top + i;
-        const __mmask16 inside = iy >= 0 && iy < height ? 0xffff : 0;
-        const float *row = plane + (ptrdiff_t)(inside ? iy : 0) * width - pad_left + 2 * t0;
+        const float *row[2];
+        __mmask16 inside[2];
+        for (int h = 0; h < 2; h++) {
+            const int iy = 2 * (two_rows ? ty + h : ty) - pad_top + i;
+            inside[h] = iy >= 0 && iy < height ? 0xffff : 0;
+            row[h] = plane + (ptrdiff_t)(inside[h] ? iy : 0) * width - pad_left + 2 * t0 + (two_rows ? 0 : 16 * h);
+        }
         for (int s = 0; s < 2; s++) {
-            const __m512 lo = _mm512_maskz_loadu_ps(lanes[s][0] & inside, row + 2 * s);
-            const __m512 hi = _mm512_maskz_loadu_ps(lanes[s][1] & inside, row + 2 * s + 16);
+            const __m512 lo = _mm512_maskz_loadu_ps(lanes[s][0] & inside[0], row[0] + 2 * s);
+            const __m512 hi = _mm512_maskz_loadu_ps(lanes[s][1] & inside[1], row[1] + 2 * s);
             d[i][2 * s] = _mm512_permutex2var_ps(lo, evens, hi);
             d[i][2 * s + 1] = _mm512_permutex2var_ps(lo, odds, hi);
         }
@@ -178,9 +188,9 @@ static inline void input_tiles_avx512(const float *plane, int height, int width,
     }
 }
 
-// galaxy_winograd_input_pairs on AVX512-BF16: both planes' 16 values of 16 tiles at a time,
-// rounded and interleaved into pairs as pack_bf16_panel_native does, and stored straight into
-// v; the fp32 transform of the planes is never written.
+// galaxy_winograd_input_pairs on AVX512-BF16: both planes' 16 values of 16 tiles at a time (two
+// tile rows at a time when they have at most 8 tiles), rounded and interleaved into pairs as
+// pack_bf16_panel_native does, and stored straight into v; the fp32 transform is never written.
 __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16,avx2,fma")))
 static void input_pairs_native(const float *plane0, const float *plane1, ptrdiff_t image_stride, int images, int height,
                                int width, int pad_top, int pad_left, int tiles_h, int tiles_w, unsigned int *v,
@@ -188,22 +198,29 @@ static void input_pairs_native(const float *plane0, const float *plane1, ptrdiff
     static const short pairs_of_halves[32] = {0, 16, 1, 17, 2,  18, 3,  19, 4,  20, 5,  21, 6,  22, 7,  23,
                                               8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31};
     const __m512i interleave = _mm512_loadu_si512(pairs_of_halves);
+    const int two_rows = tiles_w <= 8;
     for (int image = 0; image < images; image++) {
         const float *even = plane0 + image * image_stride, *odd = plane1 ? plane1 + image * image_stride : NULL;
-        for (int ty = 0; ty < tiles_h; ty++) {
+        for (int ty = 0; ty < tiles_h; ty += two_rows ? 2 : 1) {
             for (int t0 = 0; t0 < tiles_w; t0 += 16) {
                 __m512 e[16], o[16];
-                input_tiles_avx512(even, height, width, pad_top, pad_left, ty, t0, e);
+                input_tiles_avx512(even, height, width, pad_top, pad_left, ty, t0, two_rows, e);
                 if (odd) {
-                    input_tiles_avx512(odd, height, width, pad_top, pad_left, ty, t0, o);
+                    input_tiles_avx512(odd, height, width, pad_top, pad_left, ty, t0, two_rows, o);
                 } else {
                     for (int k = 0; k < 16; k++) o[k] = _mm512_setzero_ps();
                 }
-                const __mmask16 tiles = (__mmask16)lanes_within(t0, 0, tiles_w);
+                // The lanes that are tiles, packed together in tile order (two rows: row ty's, then row ty + 1's).
+                const int rows = two_rows && ty + 1 < tiles_h ? 2 : 1;
+                const __mmask16 tiles = two_rows ? (__mmask16)(lanes_within(0, 0, tiles_w) | (rows == 2 ? lanes_within(-8, 0, tiles_w) : 0))
+                                                 : (__mmask16)lanes_within(t0, 0, tiles_w);
+                const int count = two_rows ? rows * tiles_w : (tiles_w - t0 < 16 ? tiles_w - t0 : 16);
                 unsigned int *dst = v + (ptrdiff_t)image * tiles_h * tiles_w + (ptrdiff_t)ty * tiles_w + t0;
                 for (int k = 0; k < 16; k++) {
                     const __m512i halves = (__m512i)_mm512_cvtne2ps_pbh(o[k], e[k]);
-                    _mm512_mask_storeu_epi32(dst + k * k_stride, tiles, _mm512_permutexvar_epi16(interleave, halves));
+                    const __m512i pairs = _mm512_permutexvar_epi16(interleave, halves);
+                    _mm512_mask_storeu_epi32(dst + k * k_stride, (__mmask16)lanes_within(0, 0, count),
+                                             two_rows ? _mm512_maskz_compress_epi32(tiles, pairs) : pairs);
                 }
             }
         }

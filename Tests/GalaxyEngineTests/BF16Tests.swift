@@ -111,7 +111,7 @@ import Testing
 
     @Test func theInputTransformWritesTheRoundedPairsOfTwoPlanes() {
         var generator = SystemRandomNumberGenerator()
-        for (side, pad) in [(7, 1), (12, 1), (25, 1), (6, 0), (40, 1), (35, 0)] {
+        for (side, pad) in [(7, 1), (9, 1), (12, 1), (25, 1), (6, 0), (40, 1), (35, 0)] {
             let tiles = (side + 2 * pad - 2 + 1) / 2
             let planes = (0..<(2 * side * side)).map { _ in Float.random(in: -2...2, using: &generator) }
             var rows = [Float](repeating: 0, count: 4 * (2 * tiles + 2))
