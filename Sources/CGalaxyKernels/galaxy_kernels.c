@@ -188,6 +188,35 @@ static inline void input_tiles_avx512(const float *plane, int height, int width,
     }
 }
 
+// galaxy_winograd_input_plane on AVX-512: 16 tiles at a time from masked loads of the plane (two
+// tile rows per step when a row has at most 8 tiles), each value's 16 lanes stored directly, so
+// neither padded row copies nor a tile at a time for short rows. The same values as
+// load_tile_rows and input_tile_row.
+__attribute__((target("avx512f,avx512bw,avx512vl,avx2,fma")))
+static void input_plane_avx512(const float *plane, int height, int width, int pad_top, int pad_left, int tiles_h,
+                               int tiles_w, float *v, ptrdiff_t k_stride) {
+    const int two_rows = tiles_w <= 8;
+    for (int ty = 0; ty < tiles_h; ty += two_rows ? 2 : 1) {
+        for (int t0 = 0; t0 < tiles_w; t0 += 16) {
+            __m512 values[16];
+            input_tiles_avx512(plane, height, width, pad_top, pad_left, ty, t0, two_rows, values);
+            const int rows = two_rows && ty + 1 < tiles_h ? 2 : 1;
+            const __mmask16 tiles = two_rows ? (__mmask16)(lanes_within(0, 0, tiles_w) | (rows == 2 ? lanes_within(-8, 0, tiles_w) : 0))
+                                             : (__mmask16)lanes_within(t0, 0, tiles_w);
+            const int count = two_rows ? rows * tiles_w : (tiles_w - t0 < 16 ? tiles_w - t0 : 16);
+            float *dst = v + (ptrdiff_t)ty * tiles_w + t0;
+            const __mmask16 stored = (__mmask16)lanes_within(0, 0, count);
+            if (two_rows) {
+                for (int k = 0; k < 16; k++) {
+                    _mm512_mask_storeu_ps(dst + k * k_stride, stored, _mm512_maskz_compress_ps(tiles, values[k]));
+                }
+            } else {
+                for (int k = 0; k < 16; k++) _mm512_mask_storeu_ps(dst + k * k_stride, stored, values[k]);
+            }
+        }
+    }
+}
+
 // galaxy_winograd_input_pairs on AVX512-BF16: both planes' 16 values of 16 tiles at a time (two
 // tile rows at a time when they have at most 8 tiles), rounded and interleaved into pairs as
 // pack_bf16_panel_native does, and stored straight into v; the fp32 transform is never written.
@@ -216,11 +245,17 @@ static void input_pairs_native(const float *plane0, const float *plane1, ptrdiff
                                                  : (__mmask16)lanes_within(t0, 0, tiles_w);
                 const int count = two_rows ? rows * tiles_w : (tiles_w - t0 < 16 ? tiles_w - t0 : 16);
                 unsigned int *dst = v + (ptrdiff_t)image * tiles_h * tiles_w + (ptrdiff_t)ty * tiles_w + t0;
+                const __mmask16 stored = (__mmask16)lanes_within(0, 0, count);
+                __m512i pairs[16];
                 for (int k = 0; k < 16; k++) {
-                    const __m512i halves = (__m512i)_mm512_cvtne2ps_pbh(o[k], e[k]);
-                    const __m512i pairs = _mm512_permutexvar_epi16(interleave, halves);
-                    _mm512_mask_storeu_epi32(dst + k * k_stride, (__mmask16)lanes_within(0, 0, count),
-                                             two_rows ? _mm512_maskz_compress_epi32(tiles, pairs) : pairs);
+                    pairs[k] = _mm512_permutexvar_epi16(interleave, (__m512i)_mm512_cvtne2ps_pbh(o[k], e[k]));
+                }
+                if (two_rows) {
+                    for (int k = 0; k < 16; k++) {
+                        _mm512_mask_storeu_epi32(dst + k * k_stride, stored, _mm512_maskz_compress_epi32(tiles, pairs[k]));
+                    }
+                } else {
+                    for (int k = 0; k < 16; k++) _mm512_mask_storeu_epi32(dst + k * k_stride, stored, pairs[k]);
                 }
             }
         }
@@ -446,6 +481,8 @@ typedef struct {
                          ptrdiff_t);
     // galaxy_im2col_bf16_pairs (NULL: the caller packs fp32 im2col columns instead).
     void (*im2col_pairs)(const float *, const galaxy_conv_window *, int, int, unsigned int *restrict, ptrdiff_t);
+    // galaxy_winograd_input_plane (NULL: input_tile_row on copied rows).
+    void (*input_plane)(const float *, int, int, int, int, int, int, float *, ptrdiff_t);
     // galaxy_winograd_input_pairs (NULL: input_tile_row on copied rows, then pack_bf16).
     void (*input_pairs)(const float *, const float *, ptrdiff_t, int, int, int, int, int, int, int, unsigned int *,
                         ptrdiff_t);
@@ -453,16 +490,17 @@ typedef struct {
 
 static const kernel_path paths[] = {
     {"baseline", input_tile_row_baseline, output_tile_row_baseline, output_tile_max_baseline, max_pool_2x2_baseline,
-     sgemm_baseline, sgemm_bf16_baseline, sgemm_bf16_packed_baseline, pack_bf16_panel_baseline, NULL, NULL, NULL},
+     sgemm_baseline, sgemm_bf16_baseline, sgemm_bf16_packed_baseline, pack_bf16_panel_baseline, NULL, NULL, NULL, NULL},
 #if defined(__x86_64__)
     {"avx2", input_tile_row_avx2, output_tile_row_avx2, output_tile_max_avx2, max_pool_2x2_avx2, sgemm_avx2,
-     sgemm_bf16_avx2, sgemm_bf16_packed_avx2, pack_bf16_panel_avx2, NULL, NULL, NULL},
+     sgemm_bf16_avx2, sgemm_bf16_packed_avx2, pack_bf16_panel_avx2, NULL, NULL, NULL, NULL},
     {"avx512", input_tile_row_avx512, output_tile_row_avx512, output_tile_max_avx512, max_pool_2x2_avx512,
-     sgemm_avx512, sgemm_bf16_avx512, sgemm_bf16_packed_avx512, pack_bf16_panel_avx512, column_block_avx512, NULL, NULL},
+     sgemm_avx512, sgemm_bf16_avx512, sgemm_bf16_packed_avx512, pack_bf16_panel_avx512, column_block_avx512, NULL,
+     input_plane_avx512, NULL},
     // The avx512 loops, with bf16 products on the AVX512-BF16 dot-product instruction.
     {"avx512_bf16", input_tile_row_avx512, output_tile_row_avx512, output_tile_max_avx512, max_pool_2x2_avx512,
      sgemm_avx512, sgemm_bf16_native, sgemm_bf16_packed_native, pack_bf16_panel_native, column_block_avx512,
-     im2col_pairs_native, input_pairs_native},
+     im2col_pairs_native, input_plane_avx512, input_pairs_native},
 #endif
 };
 static const int path_count = (int)(sizeof(paths) / sizeof(paths[0]));
@@ -571,6 +609,10 @@ static void load_tile_rows(const float *plane, int height, int width, int pad_to
 void galaxy_winograd_input_plane(const float *plane, int height, int width, int pad_top, int pad_left,
                                  int tiles_h, int tiles_w, float *v, ptrdiff_t k_stride, float *rows) {
     const kernel_path *path = chosen_path();
+    if (path->input_plane) {
+        path->input_plane(plane, height, width, pad_top, pad_left, tiles_h, tiles_w, v, k_stride);
+        return;
+    }
     const int row_length = 2 * tiles_w + 2;
     for (int ty = 0; ty < tiles_h; ty++) {
         load_tile_rows(plane, height, width, pad_top, pad_left, tiles_w, ty, rows);

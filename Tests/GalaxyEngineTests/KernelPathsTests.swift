@@ -198,6 +198,31 @@ import Testing
         }
     }
 
+    /// The Winograd input transform only adds and subtracts: every path gives the baseline's bits,
+    /// for rows shorter and longer than a vector, odd tile rows and both paddings.
+    @Test func everyPathsInputTransformEqualsTheBaselines() {
+        var generator = SystemRandomNumberGenerator()
+        for (side, pad) in [(6, 0), (7, 1), (9, 1), (12, 1), (25, 1), (35, 0), (40, 1), (11, 2)] {
+            let tiles = (side + 2 * pad - 2 + 1) / 2
+            let plane = (0..<(side * side)).map { _ in Float.random(in: -2...2, using: &generator) }
+            var rows = [Float](repeating: 0, count: 4 * (2 * tiles + 2))
+            func transform() -> [Float] {
+                // Values k of the tiles 3 columns apart, as in a product's B with other images' tiles between.
+                let stride = tiles * tiles + 3
+                var v = [Float](repeating: .nan, count: 16 * stride)
+                galaxy_winograd_input_plane(
+                    plane, Int32(side), Int32(side), Int32(pad), Int32(pad), Int32(tiles), Int32(tiles), &v, stride, &rows)
+                return v
+            }
+            let reference = EngineKernelPath.on("baseline") { transform() }
+            EngineKernelPath.forEachSupported { path in
+                let v = transform()
+                let wrong = zip(v, reference).filter { $0.bitPattern != $1.bitPattern }.count
+                #expect(wrong == 0, "path \(path), side \(side), pad \(pad): \(wrong) values differ")
+            }
+        }
+    }
+
     @Test func everyPathThisCPURunsMatchesTheBaseline() throws {
         let model = try InferenceModel(model: TestModels.defaultArchitecture(size: 50))
         let input = TestModels.randomImages(4, for: model)
