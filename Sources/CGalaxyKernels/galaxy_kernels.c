@@ -262,8 +262,8 @@ static void input_pairs_native(const float *plane0, const float *plane1, ptrdiff
     }
 }
 
-// The widest output row im2col_pairs_native takes (its column masks live on the stack).
-#define GALAXY_IM2COL_PAIRS_MAX_WIDTH 1024
+// The widest output row the AVX-512 im2col loops take (their column masks live on the stack).
+#define GALAXY_IM2COL_MAX_WIDTH 1024
 
 // galaxy_im2col_bf16_pairs for a stride of 1 along rows, straight from the image: each pair of
 // im2col rows is two shifted input rows, read with masked loads (zero outside the input) and
@@ -281,7 +281,7 @@ static void im2col_pairs_native(const float *input, const galaxy_conv_window *w,
         // row reads as zero. Output column x reads input column x + dx, inside when in [0, width).
         const float *plane[2] = {NULL, NULL};
         int dy[2] = {0, 0}, dx[2] = {0, 0};
-        __mmask16 inside[2][GALAXY_IM2COL_PAIRS_MAX_WIDTH / 16];
+        __mmask16 inside[2][GALAXY_IM2COL_MAX_WIDTH / 16];
         for (int h = 0; h < 2; h++) {
             const int r = 2 * q + h;
             if (r < k) {
@@ -356,6 +356,36 @@ static inline void store_column_tile(__m512 acc[12][2], const int columns, int r
             float *row = c + (ptrdiff_t)(16 * h + i) * ldc;
             const __m512 y = accumulate ? _mm512_add_ps(_mm512_maskz_loadu_ps(mask, row), v[i]) : v[i];
             _mm512_mask_storeu_ps(row, mask, y);
+        }
+    }
+}
+
+// galaxy_im2col for a stride of 1 along rows on AVX-512: row (c, i, j) of output row y is input
+// row y * stride_h + i * dilation_h - pad_top shifted by j * dilation_w - pad_left, copied with
+// masked loads (zero outside the input) 16 columns at a time.
+__attribute__((target("avx512f,avx512bw,avx512vl,avx2,fma")))
+static void im2col_avx512(const float *input, const galaxy_conv_window *w, int first_row, int rows, float *columns,
+                          ptrdiff_t ldc) {
+    const int taps = w->kernel_h * w->kernel_w, k = w->channels * taps, ow = w->out_w;
+    const int chunks = (ow + 15) / 16;
+    const __mmask16 tail = (__mmask16)lanes_within(16 * (chunks - 1), 0, ow);
+    for (int r = 0; r < k; r++) {
+        const int c = r / taps, i = r % taps / w->kernel_w, j = r % w->kernel_w;
+        const float *plane = input + (ptrdiff_t)c * w->height * w->width;
+        const int dy = i * w->dilation_h - w->pad_top, dx = j * w->dilation_w - w->pad_left;
+        // Output column x reads input column x + dx, inside when in [0, width).
+        const int first = dx < 0 ? -dx : 0, last = w->width - dx < ow ? w->width - dx : ow;
+        __mmask16 inside[GALAXY_IM2COL_MAX_WIDTH / 16];
+        for (int t = 0; t < chunks; t++) inside[t] = (__mmask16)lanes_within(16 * t, first, last);
+        for (int y = first_row; y < first_row + rows; y++) {
+            const int iy = y * w->stride_h + dy;
+            const __mmask16 on = iy >= 0 && iy < w->height ? 0xffff : 0;
+            const float *src = plane + (ptrdiff_t)(on ? iy : 0) * w->width + dx;
+            float *dst = columns + r * ldc + (ptrdiff_t)y * ow;
+            for (int t = 0; t < chunks; t++) {
+                _mm512_mask_storeu_ps(dst + 16 * t, t == chunks - 1 ? tail : 0xffff,
+                                      _mm512_maskz_loadu_ps(inside[t] & on, src + 16 * t));
+            }
         }
     }
 }
@@ -479,6 +509,8 @@ typedef struct {
     // galaxy_sgemm_panels' narrow last blocks (NULL: the row tiles do them).
     void (*column_block)(int, int, int, const float *restrict, const float *restrict, ptrdiff_t, float *restrict,
                          ptrdiff_t);
+    // galaxy_im2col (NULL: the caller's own loop).
+    void (*im2col)(const float *, const galaxy_conv_window *, int, int, float *, ptrdiff_t);
     // galaxy_im2col_bf16_pairs (NULL: the caller packs fp32 im2col columns instead).
     void (*im2col_pairs)(const float *, const galaxy_conv_window *, int, int, unsigned int *restrict, ptrdiff_t);
     // galaxy_winograd_input_plane (NULL: input_tile_row on copied rows).
@@ -490,17 +522,18 @@ typedef struct {
 
 static const kernel_path paths[] = {
     {"baseline", input_tile_row_baseline, output_tile_row_baseline, output_tile_max_baseline, max_pool_2x2_baseline,
-     sgemm_baseline, sgemm_bf16_baseline, sgemm_bf16_packed_baseline, pack_bf16_panel_baseline, NULL, NULL, NULL, NULL},
+     sgemm_baseline, sgemm_bf16_baseline, sgemm_bf16_packed_baseline, pack_bf16_panel_baseline, NULL, NULL, NULL, NULL,
+     NULL},
 #if defined(__x86_64__)
     {"avx2", input_tile_row_avx2, output_tile_row_avx2, output_tile_max_avx2, max_pool_2x2_avx2, sgemm_avx2,
-     sgemm_bf16_avx2, sgemm_bf16_packed_avx2, pack_bf16_panel_avx2, NULL, NULL, NULL, NULL},
+     sgemm_bf16_avx2, sgemm_bf16_packed_avx2, pack_bf16_panel_avx2, NULL, NULL, NULL, NULL, NULL},
     {"avx512", input_tile_row_avx512, output_tile_row_avx512, output_tile_max_avx512, max_pool_2x2_avx512,
-     sgemm_avx512, sgemm_bf16_avx512, sgemm_bf16_packed_avx512, pack_bf16_panel_avx512, column_block_avx512, NULL,
-     input_plane_avx512, NULL},
+     sgemm_avx512, sgemm_bf16_avx512, sgemm_bf16_packed_avx512, pack_bf16_panel_avx512, column_block_avx512,
+     im2col_avx512, NULL, input_plane_avx512, NULL},
     // The avx512 loops, with bf16 products on the AVX512-BF16 dot-product instruction.
     {"avx512_bf16", input_tile_row_avx512, output_tile_row_avx512, output_tile_max_avx512, max_pool_2x2_avx512,
      sgemm_avx512, sgemm_bf16_native, sgemm_bf16_packed_native, pack_bf16_panel_native, column_block_avx512,
-     im2col_pairs_native, input_plane_avx512, input_pairs_native},
+     im2col_avx512, im2col_pairs_native, input_plane_avx512, input_pairs_native},
 #endif
 };
 static const int path_count = (int)(sizeof(paths) / sizeof(paths[0]));
@@ -648,10 +681,18 @@ void galaxy_winograd_input_pairs(const float *plane0, const float *plane1, ptrdi
     for (int k = 0; k < 16; k++) path->pack_bf16(tiles + 2 * k * n, n, plane1 ? 2 : 1, (int)n, (int)n, v + k * k_stride);
 }
 
+int galaxy_im2col(const float *input, const galaxy_conv_window *w, int first_row, int rows, float *columns,
+                  ptrdiff_t ldc) {
+    const kernel_path *path = chosen_path();
+    if (!path->im2col || w->stride_w != 1 || w->out_w > GALAXY_IM2COL_MAX_WIDTH) return 0;
+    path->im2col(input, w, first_row, rows, columns, ldc);
+    return 1;
+}
+
 int galaxy_im2col_bf16_pairs(const float *input, const galaxy_conv_window *w, int first_row, int rows,
                              unsigned int *out, ptrdiff_t ldp) {
     const kernel_path *path = chosen_path();
-    if (!path->im2col_pairs || w->stride_w != 1 || w->out_w > GALAXY_IM2COL_PAIRS_MAX_WIDTH) return 0;
+    if (!path->im2col_pairs || w->stride_w != 1 || w->out_w > GALAXY_IM2COL_MAX_WIDTH) return 0;
     path->im2col_pairs(input, w, first_row, rows, out, ldp);
     const int k = w->channels * w->kernel_h * w->kernel_w;
     const ptrdiff_t used = (ptrdiff_t)rows * w->out_w;

@@ -223,6 +223,45 @@ import Testing
         }
     }
 
+    /// im2col copies: every path writes the baseline's columns, for padding, dilation, strides
+    /// (a column stride runs the plain loop everywhere), and a slice of output rows (a team
+    /// member's), leaving the other rows' columns alone.
+    @Test func everyPathsIm2colEqualsTheBaselines() {
+        var generator = SystemRandomNumberGenerator()
+        let windows = [
+            Window2D(kernelH: 3, kernelW: 3, padTop: 1, padLeft: 1, padBottom: 1, padRight: 1),
+            Window2D(kernelH: 3, kernelW: 3, padTop: 2, padLeft: 2, padBottom: 2, padRight: 2, dilationH: 2, dilationW: 2),
+            Window2D(kernelH: 5, kernelW: 5, strideH: 2, padTop: 0, padLeft: 3, padBottom: 0, padRight: 3),
+            Window2D(kernelH: 3, kernelW: 3, strideH: 2, strideW: 2, padTop: 1, padLeft: 1, padBottom: 1, padRight: 1),
+        ]
+        for (channels, side) in [(3, 50), (2, 19), (1, 7)] {
+            let image = (0..<(channels * side * side)).map { _ in Float.random(in: -2...2, using: &generator) }
+            for window in windows {
+                let oh = Window2D.outputSize(
+                    input: side, kernel: window.kernelH, stride: window.strideH, padHead: window.padTop, padTail: window.padBottom,
+                    dilation: window.dilationH, ceil: false)
+                let ow = Window2D.outputSize(
+                    input: side, kernel: window.kernelW, stride: window.strideW, padHead: window.padLeft, padTail: window.padRight,
+                    dilation: window.dilationW, ceil: false)
+                let k = channels * window.kernelH * window.kernelW
+                for rows in [0..<oh, (oh / 3)..<(oh / 3 + oh / 2)] {
+                    func columns() -> [Float] {
+                        var out = [Float](repeating: .nan, count: k * oh * ow)
+                        Kernels.im2col(
+                            input: image, channels: channels, height: side, width: side, window: window, outputHeight: oh,
+                            outputWidth: ow, columns: &out, outputRows: rows)
+                        return out
+                    }
+                    let reference = EngineKernelPath.on("baseline") { columns() }
+                    EngineKernelPath.forEachSupported { path in
+                        let wrong = zip(columns(), reference).filter { $0.bitPattern != $1.bitPattern }.count
+                        #expect(wrong == 0, "path \(path), \(channels)x\(side), \(window), rows \(rows): \(wrong) values differ")
+                    }
+                }
+            }
+        }
+    }
+
     @Test func everyPathThisCPURunsMatchesTheBaseline() throws {
         let model = try InferenceModel(model: TestModels.defaultArchitecture(size: 50))
         let input = TestModels.randomImages(4, for: model)

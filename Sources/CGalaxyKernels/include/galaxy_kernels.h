@@ -94,6 +94,14 @@ typedef struct {
     int out_h, out_w;
 } galaxy_conv_window;
 
+/// The im2col matrix of one image, `channels * kernel_h * kernel_w` rows `ldc` apart (padding read
+/// as zero), for output rows `first_row ..< first_row + rows`: row r's columns
+/// `y * out_w ..< (y + 1) * out_w` for each such output row y. Returns 1, or 0 without writing
+/// anything when the path has no such loop (only the AVX-512 paths have) or the shape is not one
+/// it takes (a stride along rows other than 1, rows wider than 1024).
+int galaxy_im2col(const float *input, const galaxy_conv_window *window, int first_row, int rows, float *columns,
+                  ptrdiff_t ldc);
+
 /// The im2col matrix of one image (`channels * kernel_h * kernel_w` rows, padding read as zero)
 /// for output rows `first_row ..< first_row + rows`, written as bf16 pairs for
 /// galaxy_sgemm_bf16_packed: `ceil(k / 2)` rows of pairs `ldp` apart, column `y * out_w + x` for

@@ -53,6 +53,10 @@ extension Kernels {
         input: UnsafePointer<Float>, channels: Int, height: Int, width: Int, window w: Window2D,
         outputHeight oh: Int, outputWidth ow: Int, columns: UnsafeMutablePointer<Float>, outputRows: Range<Int>? = nil
     ) {
+        // The AVX-512 paths copy rows with masked loads (galaxy_im2col); this loop is the others'.
+        let rows = outputRows ?? 0..<oh
+        var geometry = convWindow(channels: channels, height: height, width: width, window: w, outputHeight: oh, outputWidth: ow)
+        if galaxy_im2col(input, &geometry, Int32(rows.lowerBound), Int32(rows.count), columns, oh * ow) != 0 { return }
         let plane = oh * ow
         var row = 0
         for c in 0..<channels {
@@ -67,7 +71,7 @@ extension Kernels {
                     while first < ow && first * w.strideW + dx < 0 { first += 1 }
                     var last = ow
                     while last > first && (last - 1) * w.strideW + dx >= width { last -= 1 }
-                    for y in outputRows ?? 0..<oh {
+                    for y in rows {
                         let iy = y * w.strideH + dy
                         let out = dst + y * ow
                         // Short rows: plain loops beat memset/memmove calls here.
@@ -102,12 +106,19 @@ extension Kernels {
         input: UnsafePointer<Float>, channels: Int, height: Int, width: Int, window w: Window2D,
         outputHeight oh: Int, outputWidth ow: Int, rows: Range<Int>, pairs: UnsafeMutablePointer<UInt32>, ldp: Int
     ) -> Bool {
-        var geometry = galaxy_conv_window(
+        var geometry = convWindow(channels: channels, height: height, width: width, window: w, outputHeight: oh, outputWidth: ow)
+        return galaxy_im2col_bf16_pairs(input, &geometry, Int32(rows.lowerBound), Int32(rows.count), pairs, ldp) != 0
+    }
+
+    /// A convolution's geometry as the C loops take it.
+    static func convWindow(channels: Int, height: Int, width: Int, window w: Window2D, outputHeight oh: Int, outputWidth ow: Int)
+        -> galaxy_conv_window
+    {
+        galaxy_conv_window(
             channels: Int32(channels), height: Int32(height), width: Int32(width), kernel_h: Int32(w.kernelH),
             kernel_w: Int32(w.kernelW), stride_h: Int32(w.strideH), stride_w: Int32(w.strideW), dilation_h: Int32(w.dilationH),
             dilation_w: Int32(w.dilationW), pad_top: Int32(w.padTop), pad_left: Int32(w.padLeft), out_h: Int32(oh),
             out_w: Int32(ow))
-        return galaxy_im2col_bf16_pairs(input, &geometry, Int32(rows.lowerBound), Int32(rows.count), pairs, ldp) != 0
     }
 
     /// Depthwise convolution of one image: output channel `o` reads input channel
