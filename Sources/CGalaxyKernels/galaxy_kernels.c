@@ -104,15 +104,20 @@ GALAXY_BF16_NATIVE_TILE(bf16_tile_wide_native, 2)
 GALAXY_BF16_NATIVE_TILE(bf16_tile_narrow_native, 1)
 #undef GALAXY_BF16_NATIVE_TILE
 
+// 16 bf16 pairs from 16 even and 16 odd fp32 values: one vcvtne2ps2bf16 (round_bf16's rounding to
+// nearest even) and one word permutation that puts each even value in the low half of its pair.
+__attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16"), always_inline))
+static inline __m512i bf16_pairs_native(__m512 even, __m512 odd) {
+    static const short pairs_of_halves[32] = {0, 16, 1, 17, 2,  18, 3,  19, 4,  20, 5,  21, 6,  22, 7,  23,
+                                              8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31};
+    return _mm512_permutexvar_epi16(_mm512_loadu_si512(pairs_of_halves), (__m512i)_mm512_cvtne2ps_pbh(odd, even));
+}
+
 // The panel packing of pack_bf16_panel_avx512 in five instructions per 16 columns: masked loads
-// of the even and odd rows, one vcvtne2ps2bf16 (the same rounding to nearest even) and one
-// word permutation that interleaves the two rows into pairs, and a masked store.
+// of the even and odd rows, bf16_pairs_native and a masked store.
 __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16,avx2,fma")))
 static void pack_bf16_panel_native(const float *b, ptrdiff_t ldb, int rows, int columns, int padded,
                                    unsigned int *restrict out) {
-    static const short pairs_of_halves[32] = {0, 16, 1, 17, 2,  18, 3,  19, 4,  20, 5,  21, 6,  22, 7,  23,
-                                              8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31};
-    const __m512i interleave = _mm512_loadu_si512(pairs_of_halves);
     for (int q = 0; 2 * q < rows; q++) {
         const float *even = b + (ptrdiff_t)(2 * q) * ldb;
         const float *odd = 2 * q + 1 < rows ? even + ldb : NULL;
@@ -122,9 +127,8 @@ static void pack_bf16_panel_native(const float *b, ptrdiff_t ldb, int rows, int 
             const __mmask16 mask = (__mmask16)((1u << count) - 1);
             const __m512 e = _mm512_maskz_loadu_ps(mask, even + j);
             const __m512 o = odd ? _mm512_maskz_loadu_ps(mask, odd + j) : _mm512_setzero_ps();
-            const __m512i halves = (__m512i)_mm512_cvtne2ps_pbh(o, e);
             _mm512_mask_storeu_epi32(out + (ptrdiff_t)q * padded + j, (__mmask16)((1u << stored) - 1),
-                                     _mm512_permutexvar_epi16(interleave, halves));
+                                     bf16_pairs_native(e, o));
         }
     }
 }
@@ -188,6 +192,25 @@ static inline void input_tiles_avx512(const float *plane, int height, int width,
     }
 }
 
+// Stores a step of input_tiles_avx512 (value k's 16 lanes of 32-bit words in lanes[k]) to
+// dst + k * k_stride, tile row ty's tiles from t0 on: only the lanes that are tiles, packed
+// together in tile order (with two rows, row ty's and then row ty + 1's).
+__attribute__((target("avx512f,avx512bw,avx512vl"), always_inline))
+static inline void store_input_step(unsigned int *dst, ptrdiff_t k_stride, const __m512i lanes[16], int two_rows, int ty,
+                                    int tiles_h, int tiles_w, int t0) {
+    if (two_rows) {
+        const int rows = ty + 1 < tiles_h ? 2 : 1;
+        const __mmask16 tiles = (__mmask16)(lanes_within(0, 0, tiles_w) | (rows == 2 ? lanes_within(-8, 0, tiles_w) : 0));
+        const __mmask16 stored = (__mmask16)lanes_within(0, 0, rows * tiles_w);
+        for (int k = 0; k < 16; k++) {
+            _mm512_mask_storeu_epi32(dst + k * k_stride, stored, _mm512_maskz_compress_epi32(tiles, lanes[k]));
+        }
+    } else {
+        const __mmask16 tiles = (__mmask16)lanes_within(t0, 0, tiles_w);
+        for (int k = 0; k < 16; k++) _mm512_mask_storeu_epi32(dst + k * k_stride, tiles, lanes[k]);
+    }
+}
+
 // galaxy_winograd_input_plane on AVX-512: 16 tiles at a time from masked loads of the plane (two
 // tile rows per step when a row has at most 8 tiles), each value's 16 lanes stored directly, so
 // neither padded row copies nor a tile at a time for short rows. The same values as
@@ -200,19 +223,10 @@ static void input_plane_avx512(const float *plane, int height, int width, int pa
         for (int t0 = 0; t0 < tiles_w; t0 += 16) {
             __m512 values[16];
             input_tiles_avx512(plane, height, width, pad_top, pad_left, ty, t0, two_rows, values);
-            const int rows = two_rows && ty + 1 < tiles_h ? 2 : 1;
-            const __mmask16 tiles = two_rows ? (__mmask16)(lanes_within(0, 0, tiles_w) | (rows == 2 ? lanes_within(-8, 0, tiles_w) : 0))
-                                             : (__mmask16)lanes_within(t0, 0, tiles_w);
-            const int count = two_rows ? rows * tiles_w : (tiles_w - t0 < 16 ? tiles_w - t0 : 16);
-            float *dst = v + (ptrdiff_t)ty * tiles_w + t0;
-            const __mmask16 stored = (__mmask16)lanes_within(0, 0, count);
-            if (two_rows) {
-                for (int k = 0; k < 16; k++) {
-                    _mm512_mask_storeu_ps(dst + k * k_stride, stored, _mm512_maskz_compress_ps(tiles, values[k]));
-                }
-            } else {
-                for (int k = 0; k < 16; k++) _mm512_mask_storeu_ps(dst + k * k_stride, stored, values[k]);
-            }
+            __m512i bits[16];
+            for (int k = 0; k < 16; k++) bits[k] = _mm512_castps_si512(values[k]);
+            store_input_step((unsigned int *)(v + (ptrdiff_t)ty * tiles_w + t0), k_stride, bits, two_rows, ty, tiles_h,
+                             tiles_w, t0);
         }
     }
 }
@@ -224,9 +238,6 @@ __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16,avx2,fma")))
 static void input_pairs_native(const float *plane0, const float *plane1, ptrdiff_t image_stride, int images, int height,
                                int width, int pad_top, int pad_left, int tiles_h, int tiles_w, unsigned int *v,
                                ptrdiff_t k_stride) {
-    static const short pairs_of_halves[32] = {0, 16, 1, 17, 2,  18, 3,  19, 4,  20, 5,  21, 6,  22, 7,  23,
-                                              8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31};
-    const __m512i interleave = _mm512_loadu_si512(pairs_of_halves);
     const int two_rows = tiles_w <= 8;
     for (int image = 0; image < images; image++) {
         const float *even = plane0 + image * image_stride, *odd = plane1 ? plane1 + image * image_stride : NULL;
@@ -239,24 +250,10 @@ static void input_pairs_native(const float *plane0, const float *plane1, ptrdiff
                 } else {
                     for (int k = 0; k < 16; k++) o[k] = _mm512_setzero_ps();
                 }
-                // The lanes that are tiles, packed together in tile order (two rows: row ty's, then row ty + 1's).
-                const int rows = two_rows && ty + 1 < tiles_h ? 2 : 1;
-                const __mmask16 tiles = two_rows ? (__mmask16)(lanes_within(0, 0, tiles_w) | (rows == 2 ? lanes_within(-8, 0, tiles_w) : 0))
-                                                 : (__mmask16)lanes_within(t0, 0, tiles_w);
-                const int count = two_rows ? rows * tiles_w : (tiles_w - t0 < 16 ? tiles_w - t0 : 16);
-                unsigned int *dst = v + (ptrdiff_t)image * tiles_h * tiles_w + (ptrdiff_t)ty * tiles_w + t0;
-                const __mmask16 stored = (__mmask16)lanes_within(0, 0, count);
                 __m512i pairs[16];
-                for (int k = 0; k < 16; k++) {
-                    pairs[k] = _mm512_permutexvar_epi16(interleave, (__m512i)_mm512_cvtne2ps_pbh(o[k], e[k]));
-                }
-                if (two_rows) {
-                    for (int k = 0; k < 16; k++) {
-                        _mm512_mask_storeu_epi32(dst + k * k_stride, stored, _mm512_maskz_compress_epi32(tiles, pairs[k]));
-                    }
-                } else {
-                    for (int k = 0; k < 16; k++) _mm512_mask_storeu_epi32(dst + k * k_stride, stored, pairs[k]);
-                }
+                for (int k = 0; k < 16; k++) pairs[k] = bf16_pairs_native(e[k], o[k]);
+                store_input_step(v + (ptrdiff_t)image * tiles_h * tiles_w + (ptrdiff_t)ty * tiles_w + t0, k_stride, pairs,
+                                 two_rows, ty, tiles_h, tiles_w, t0);
             }
         }
     }
@@ -265,50 +262,62 @@ static void input_pairs_native(const float *plane0, const float *plane1, ptrdiff
 // The widest output row the AVX-512 im2col loops take (their column masks live on the stack).
 #define GALAXY_IM2COL_MAX_WIDTH 1024
 
+// Row r = (c, i, j) of one image's im2col matrix, for a stride of 1 along rows: output row y's
+// columns are input row y * stride_h + dy of plane c shifted by dx, and inside[t] marks the
+// columns 16t .. 16t + 15 that lie inside the input (the others read as zero). A row past the
+// matrix (the missing odd row of a last pair) has no plane and reads as zero.
+typedef struct {
+    const float *plane;
+    int dy, dx;
+    __mmask16 inside[GALAXY_IM2COL_MAX_WIDTH / 16];
+} im2col_row_source;
+
+static inline void im2col_source(const float *input, const galaxy_conv_window *w, int r, im2col_row_source *source) {
+    const int taps = w->kernel_h * w->kernel_w, ow = w->out_w;
+    source->plane = NULL;
+    source->dy = source->dx = 0;
+    if (r < w->channels * taps) {
+        const int c = r / taps, i = r % taps / w->kernel_w, j = r % w->kernel_w;
+        source->plane = input + (ptrdiff_t)c * w->height * w->width;
+        source->dy = i * w->dilation_h - w->pad_top;
+        source->dx = j * w->dilation_w - w->pad_left;
+    }
+    // Output column x reads input column x + dx.
+    const int first = source->dx < 0 ? -source->dx : 0;
+    const int last = w->width - source->dx < ow ? w->width - source->dx : ow;
+    for (int t = 0; 16 * t < ow; t++) source->inside[t] = source->plane ? (__mmask16)lanes_within(16 * t, first, last) : 0;
+}
+
+// Where output row y of a source row starts in the input, and in `on` whether it lies inside
+// (all ones) or is padding (zero, and the pointer is only a valid address to mask).
+static inline const float *im2col_source_row(const im2col_row_source *source, const galaxy_conv_window *w, int y,
+                                             __mmask16 *on) {
+    const int iy = y * w->stride_h + source->dy;
+    *on = source->plane && iy >= 0 && iy < w->height ? 0xffff : 0;
+    return *on ? source->plane + (ptrdiff_t)iy * w->width + source->dx : (const float *)source;
+}
+
 // galaxy_im2col_bf16_pairs for a stride of 1 along rows, straight from the image: each pair of
 // im2col rows is two shifted input rows, read with masked loads (zero outside the input) and
 // packed as pack_bf16_panel_native packs, so no fp32 columns are written at all.
 __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16,avx2,fma")))
 static void im2col_pairs_native(const float *input, const galaxy_conv_window *w, int first_row, int rows,
                                 unsigned int *restrict out, ptrdiff_t ldp) {
-    static const short pairs_of_halves[32] = {0, 16, 1, 17, 2,  18, 3,  19, 4,  20, 5,  21, 6,  22, 7,  23,
-                                              8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31};
-    const __m512i interleave = _mm512_loadu_si512(pairs_of_halves);
-    const int taps = w->kernel_h * w->kernel_w, k = w->channels * taps, ow = w->out_w;
-    const int chunks = (ow + 15) / 16;
+    const int k = w->channels * w->kernel_h * w->kernel_w, ow = w->out_w, chunks = (ow + 15) / 16;
+    const __mmask16 tail = (__mmask16)lanes_within(16 * (chunks - 1), 0, ow);
     for (int q = 0; 2 * q < k; q++) {
-        // Input plane, offsets and column masks of the pair's two rows (c, i, j); a missing odd
-        // row reads as zero. Output column x reads input column x + dx, inside when in [0, width).
-        const float *plane[2] = {NULL, NULL};
-        int dy[2] = {0, 0}, dx[2] = {0, 0};
-        __mmask16 inside[2][GALAXY_IM2COL_MAX_WIDTH / 16];
-        for (int h = 0; h < 2; h++) {
-            const int r = 2 * q + h;
-            if (r < k) {
-                const int c = r / taps, i = r % taps / w->kernel_w, j = r % w->kernel_w;
-                plane[h] = input + (ptrdiff_t)c * w->height * w->width;
-                dy[h] = i * w->dilation_h - w->pad_top;
-                dx[h] = j * w->dilation_w - w->pad_left;
-            }
-            const int first = dx[h] < 0 ? -dx[h] : 0, last = w->width - dx[h] < ow ? w->width - dx[h] : ow;
-            for (int t = 0; t < chunks; t++) inside[h][t] = plane[h] ? (__mmask16)lanes_within(16 * t, first, last) : 0;
-        }
-        const __mmask16 tail = (__mmask16)lanes_within(16 * (chunks - 1), 0, ow);
+        im2col_row_source even, odd;
+        im2col_source(input, w, 2 * q, &even);
+        im2col_source(input, w, 2 * q + 1, &odd);
         for (int y = 0; y < rows; y++) {
-            const float *src[2];
-            __mmask16 on[2];
-            for (int h = 0; h < 2; h++) {
-                const int iy = (first_row + y) * w->stride_h + dy[h];
-                on[h] = plane[h] && iy >= 0 && iy < w->height ? 0xffff : 0;
-                src[h] = on[h] ? plane[h] + (ptrdiff_t)iy * w->width + dx[h] : input;
-            }
+            __mmask16 even_on, odd_on;
+            const float *e = im2col_source_row(&even, w, first_row + y, &even_on);
+            const float *o = im2col_source_row(&odd, w, first_row + y, &odd_on);
             unsigned int *restrict dst = out + (ptrdiff_t)q * ldp + (ptrdiff_t)y * ow;
             for (int t = 0; t < chunks; t++) {
-                const __m512 e = _mm512_maskz_loadu_ps(inside[0][t] & on[0], src[0] + 16 * t);
-                const __m512 o = _mm512_maskz_loadu_ps(inside[1][t] & on[1], src[1] + 16 * t);
-                const __m512i halves = (__m512i)_mm512_cvtne2ps_pbh(o, e);
                 _mm512_mask_storeu_epi32(dst + 16 * t, t == chunks - 1 ? tail : 0xffff,
-                                         _mm512_permutexvar_epi16(interleave, halves));
+                                         bf16_pairs_native(_mm512_maskz_loadu_ps(even.inside[t] & even_on, e + 16 * t),
+                                                           _mm512_maskz_loadu_ps(odd.inside[t] & odd_on, o + 16 * t)));
             }
         }
     }
@@ -360,31 +369,23 @@ static inline void store_column_tile(__m512 acc[12][2], const int columns, int r
     }
 }
 
-// galaxy_im2col for a stride of 1 along rows on AVX-512: row (c, i, j) of output row y is input
-// row y * stride_h + i * dilation_h - pad_top shifted by j * dilation_w - pad_left, copied with
+// galaxy_im2col for a stride of 1 along rows on AVX-512: each row's shifted input row copied with
 // masked loads (zero outside the input) 16 columns at a time.
 __attribute__((target("avx512f,avx512bw,avx512vl,avx2,fma")))
 static void im2col_avx512(const float *input, const galaxy_conv_window *w, int first_row, int rows, float *columns,
                           ptrdiff_t ldc) {
-    const int taps = w->kernel_h * w->kernel_w, k = w->channels * taps, ow = w->out_w;
-    const int chunks = (ow + 15) / 16;
+    const int k = w->channels * w->kernel_h * w->kernel_w, ow = w->out_w, chunks = (ow + 15) / 16;
     const __mmask16 tail = (__mmask16)lanes_within(16 * (chunks - 1), 0, ow);
     for (int r = 0; r < k; r++) {
-        const int c = r / taps, i = r % taps / w->kernel_w, j = r % w->kernel_w;
-        const float *plane = input + (ptrdiff_t)c * w->height * w->width;
-        const int dy = i * w->dilation_h - w->pad_top, dx = j * w->dilation_w - w->pad_left;
-        // Output column x reads input column x + dx, inside when in [0, width).
-        const int first = dx < 0 ? -dx : 0, last = w->width - dx < ow ? w->width - dx : ow;
-        __mmask16 inside[GALAXY_IM2COL_MAX_WIDTH / 16];
-        for (int t = 0; t < chunks; t++) inside[t] = (__mmask16)lanes_within(16 * t, first, last);
+        im2col_row_source source;
+        im2col_source(input, w, r, &source);
         for (int y = first_row; y < first_row + rows; y++) {
-            const int iy = y * w->stride_h + dy;
-            const __mmask16 on = iy >= 0 && iy < w->height ? 0xffff : 0;
-            const float *src = plane + (ptrdiff_t)(on ? iy : 0) * w->width + dx;
+            __mmask16 on;
+            const float *src = im2col_source_row(&source, w, y, &on);
             float *dst = columns + r * ldc + (ptrdiff_t)y * ow;
             for (int t = 0; t < chunks; t++) {
                 _mm512_mask_storeu_ps(dst + 16 * t, t == chunks - 1 ? tail : 0xffff,
-                                      _mm512_maskz_loadu_ps(inside[t] & on, src + 16 * t));
+                                      _mm512_maskz_loadu_ps(source.inside[t] & on, src + 16 * t));
             }
         }
     }
