@@ -152,12 +152,7 @@ import Testing
             (1, 7, Window2D(kernelH: 1, kernelW: 3, padLeft: 1, padRight: 1)),
         ]
         for (channels, side, window) in cases {
-            let oh = Window2D.outputSize(
-                input: side, kernel: window.kernelH, stride: window.strideH, padHead: window.padTop, padTail: window.padBottom,
-                dilation: window.dilationH, ceil: false)
-            let ow = Window2D.outputSize(
-                input: side, kernel: window.kernelW, stride: window.strideW, padHead: window.padLeft, padTail: window.padRight,
-                dilation: window.dilationW, ceil: false)
+            let (oh, ow) = window.output(side: side)
             let k = channels * window.kernelH * window.kernelW
             let image = (0..<(channels * side * side)).map { _ in Float.random(in: -2...2, using: &generator) }
             var columns = [Float](repeating: 0, count: k * oh * ow)

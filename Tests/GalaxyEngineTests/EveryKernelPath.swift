@@ -22,3 +22,13 @@ extension EngineKernelPath {
         return try body()
     }
 }
+
+extension Window2D {
+    /// Its output over a `side x side` plane (floor rounding), for the im2col tests.
+    func output(side: Int) -> (height: Int, width: Int) {
+        (
+            Window2D.outputSize(input: side, kernel: kernelH, stride: strideH, padHead: padTop, padTail: padBottom, dilation: dilationH, ceil: false),
+            Window2D.outputSize(input: side, kernel: kernelW, stride: strideW, padHead: padLeft, padTail: padRight, dilation: dilationW, ceil: false)
+        )
+    }
+}

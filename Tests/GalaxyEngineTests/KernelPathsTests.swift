@@ -237,12 +237,7 @@ import Testing
         for (channels, side) in [(3, 50), (2, 19), (1, 7)] {
             let image = (0..<(channels * side * side)).map { _ in Float.random(in: -2...2, using: &generator) }
             for window in windows {
-                let oh = Window2D.outputSize(
-                    input: side, kernel: window.kernelH, stride: window.strideH, padHead: window.padTop, padTail: window.padBottom,
-                    dilation: window.dilationH, ceil: false)
-                let ow = Window2D.outputSize(
-                    input: side, kernel: window.kernelW, stride: window.strideW, padHead: window.padLeft, padTail: window.padRight,
-                    dilation: window.dilationW, ceil: false)
+                let (oh, ow) = window.output(side: side)
                 let k = channels * window.kernelH * window.kernelW
                 for rows in [0..<oh, (oh / 3)..<(oh / 3 + oh / 2)] {
                     func columns() -> [Float] {
