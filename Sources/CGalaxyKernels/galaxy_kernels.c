@@ -139,6 +139,25 @@ static inline unsigned int lanes_within(int x, int first, int last) {
     return hi <= lo ? 0u : ((1u << hi) - 1u) & ~((1u << lo) - 1u);
 }
 
+// Calls TILE(N, ...) with the constant N = columns (1 to 12): one copy of a column tile per width,
+// so that every accumulator stays in a register.
+#define GALAXY_FOR_COLUMNS(columns, TILE, ...)                                                               \
+    switch (columns) {                                                                                      \
+    case 1: TILE(1, __VA_ARGS__); break;                                                                    \
+    case 2: TILE(2, __VA_ARGS__); break;                                                                    \
+    case 3: TILE(3, __VA_ARGS__); break;                                                                    \
+    case 4: TILE(4, __VA_ARGS__); break;                                                                    \
+    case 5: TILE(5, __VA_ARGS__); break;                                                                    \
+    case 6: TILE(6, __VA_ARGS__); break;                                                                    \
+    case 7: TILE(7, __VA_ARGS__); break;                                                                    \
+    case 8: TILE(8, __VA_ARGS__); break;                                                                    \
+    case 9: TILE(9, __VA_ARGS__); break;                                                                    \
+    case 10: TILE(10, __VA_ARGS__); break;                                                                  \
+    case 11: TILE(11, __VA_ARGS__); break;                                                                  \
+    case 12: TILE(12, __VA_ARGS__); break;                                                                  \
+    default: break;                                                                                         \
+    }
+
 // Bᵀ d B of 16 tiles of one plane (input_tile_row's operations in its order, so the same values):
 // out[k] holds value k of each. With `two_rows` false they are tiles t0 .. t0 + 15 of tile row ty;
 // with it true (tile rows of at most 8 tiles), lanes 0-7 hold tiles 0-7 of row ty and lanes 8-15
@@ -416,15 +435,7 @@ __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16,avx2,fma")))
 static void bf16_column_block_native(int columns, int rows, int pairs, const unsigned int *restrict panel,
                                      const unsigned int *restrict b, ptrdiff_t ldb, int accumulate, float *restrict c,
                                      ptrdiff_t ldc) {
-    // One copy per width, so that every accumulator stays in a register.
-    switch (columns) {
-#define GALAXY_COLUMNS(N)                                                                                     \
-    case N: bf16_column_tile_native(N, rows, pairs, panel, b, ldb, accumulate, c, ldc); break;
-        GALAXY_COLUMNS(1) GALAXY_COLUMNS(2) GALAXY_COLUMNS(3) GALAXY_COLUMNS(4) GALAXY_COLUMNS(5) GALAXY_COLUMNS(6)
-        GALAXY_COLUMNS(7) GALAXY_COLUMNS(8) GALAXY_COLUMNS(9) GALAXY_COLUMNS(10) GALAXY_COLUMNS(11) GALAXY_COLUMNS(12)
-#undef GALAXY_COLUMNS
-    default: break;
-    }
+    GALAXY_FOR_COLUMNS(columns, bf16_column_tile_native, rows, pairs, panel, b, ldb, accumulate, c, ldc)
 }
 
 // sgemm_bf16_packed_with_avx512 with the native tiles, and column tiles for a last block of at
@@ -481,15 +492,7 @@ static inline void column_tile_avx512(const int columns, int rows, int k, const 
 __attribute__((target("avx512f,avx2,fma")))
 static void column_block_avx512(int columns, int rows, int k, const float *restrict panel, const float *restrict b,
                                 ptrdiff_t ldb, float *restrict c, ptrdiff_t ldc) {
-    // One copy per width, so that every accumulator stays in a register.
-    switch (columns) {
-#define GALAXY_COLUMNS(N)                                                                                     \
-    case N: column_tile_avx512(N, rows, k, panel, b, ldb, c, ldc); break;
-        GALAXY_COLUMNS(1) GALAXY_COLUMNS(2) GALAXY_COLUMNS(3) GALAXY_COLUMNS(4) GALAXY_COLUMNS(5) GALAXY_COLUMNS(6)
-        GALAXY_COLUMNS(7) GALAXY_COLUMNS(8) GALAXY_COLUMNS(9) GALAXY_COLUMNS(10) GALAXY_COLUMNS(11) GALAXY_COLUMNS(12)
-#undef GALAXY_COLUMNS
-    default: break;
-    }
+    GALAXY_FOR_COLUMNS(columns, column_tile_avx512, rows, k, panel, b, ldb, c, ldc)
 }
 
 // column_block_avx512 for AVX2+FMA: 16 ymm registers hold at most 12 columns of one 8-row group
@@ -518,15 +521,7 @@ static inline void column_tile_avx2(const int columns, int rows, int k, const fl
 __attribute__((target("avx2,fma")))
 static void column_block_avx2(int columns, int rows, int k, const float *restrict panel, const float *restrict b,
                               ptrdiff_t ldb, float *restrict c, ptrdiff_t ldc) {
-    // One copy per width, so that every accumulator stays in a register.
-    switch (columns) {
-#define GALAXY_COLUMNS(N)                                                                                     \
-    case N: column_tile_avx2(N, rows, k, panel, b, ldb, c, ldc); break;
-        GALAXY_COLUMNS(1) GALAXY_COLUMNS(2) GALAXY_COLUMNS(3) GALAXY_COLUMNS(4) GALAXY_COLUMNS(5) GALAXY_COLUMNS(6)
-        GALAXY_COLUMNS(7) GALAXY_COLUMNS(8) GALAXY_COLUMNS(9) GALAXY_COLUMNS(10) GALAXY_COLUMNS(11) GALAXY_COLUMNS(12)
-#undef GALAXY_COLUMNS
-    default: break;
-    }
+    GALAXY_FOR_COLUMNS(columns, column_tile_avx2, rows, k, panel, b, ldb, c, ldc)
 }
 #endif
 
