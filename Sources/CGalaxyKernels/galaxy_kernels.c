@@ -21,6 +21,27 @@ static inline void winograd_output_tile(const float *p, ptrdiff_t ms, float bloc
     block[3] = s1[1] - s1[2] - s1[3];
 }
 
+// Bᵀ d B for one tile: d[i][j] its 4x4 input, out[k] its 16 values. A macro so that the plain
+// loops (which the compiler vectorises across tiles) and the AVX-512 intrinsics (16 tiles per
+// vector: clang's vector types take + and -) compute it with the same operations in the same
+// order, hence the same bits.
+#define GALAXY_WINOGRAD_INPUT_TILE(d, out)                                                                 \
+    do {                                                                                                   \
+        __typeof__((d)[0][0]) t_[4][4];                                                                    \
+        for (int j_ = 0; j_ < 4; j_++) {                                                                   \
+            t_[0][j_] = (d)[0][j_] - (d)[2][j_];                                                           \
+            t_[1][j_] = (d)[1][j_] + (d)[2][j_];                                                           \
+            t_[2][j_] = (d)[2][j_] - (d)[1][j_];                                                           \
+            t_[3][j_] = (d)[1][j_] - (d)[3][j_];                                                           \
+        }                                                                                                  \
+        for (int i_ = 0; i_ < 4; i_++) {                                                                   \
+            (out)[4 * i_] = t_[i_][0] - t_[i_][2];                                                         \
+            (out)[4 * i_ + 1] = t_[i_][1] + t_[i_][2];                                                     \
+            (out)[4 * i_ + 2] = t_[i_][2] - t_[i_][1];                                                     \
+            (out)[4 * i_ + 3] = t_[i_][1] - t_[i_][3];                                                     \
+        }                                                                                                  \
+    } while (0)
+
 // GEMM blocking shared by every path: a B panel of GALAXY_GEMM_KC rows stays in L1, an A block of
 // GALAXY_GEMM_MC x GALAXY_GEMM_KC (120 KB) in L2.
 #define GALAXY_GEMM_KC 256
@@ -158,7 +179,7 @@ static inline unsigned int lanes_within(int x, int first, int last) {
     default: break;                                                                                         \
     }
 
-// Bᵀ d B of 16 tiles of one plane (input_tile_row's operations in its order, so the same values):
+// Bᵀ d B of 16 tiles of one plane (GALAXY_WINOGRAD_INPUT_TILE, as input_tile_row):
 // out[k] holds value k of each. With `two_rows` false they are tiles t0 .. t0 + 15 of tile row ty;
 // with it true (tile rows of at most 8 tiles), lanes 0-7 hold tiles 0-7 of row ty and lanes 8-15
 // those of row ty + 1, so that short rows fill the vector. Columns 2tx + j of each padded input
@@ -196,19 +217,7 @@ static inline void input_tiles_avx512(const float *plane, int height, int width,
             d[i][2 * s + 1] = _mm512_permutex2var_ps(lo, odds, hi);
         }
     }
-    __m512 t[4][4];
-    for (int j = 0; j < 4; j++) {
-        t[0][j] = _mm512_sub_ps(d[0][j], d[2][j]);
-        t[1][j] = _mm512_add_ps(d[1][j], d[2][j]);
-        t[2][j] = _mm512_sub_ps(d[2][j], d[1][j]);
-        t[3][j] = _mm512_sub_ps(d[1][j], d[3][j]);
-    }
-    for (int i = 0; i < 4; i++) {
-        out[4 * i] = _mm512_sub_ps(t[i][0], t[i][2]);
-        out[4 * i + 1] = _mm512_add_ps(t[i][1], t[i][2]);
-        out[4 * i + 2] = _mm512_sub_ps(t[i][2], t[i][1]);
-        out[4 * i + 3] = _mm512_sub_ps(t[i][1], t[i][3]);
-    }
+    GALAXY_WINOGRAD_INPUT_TILE(d, out);
 }
 
 // Stores a step of input_tiles_avx512 (value k's 16 lanes of 32-bit words in lanes[k]) to

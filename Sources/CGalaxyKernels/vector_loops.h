@@ -12,20 +12,15 @@ static void GALAXY_LOOP(input_tile_row)(const float *restrict r0, const float *r
                                         float *restrict v, ptrdiff_t ks) {
     for (int tx = 0; tx < tiles_w; tx++) {
         const int x = 2 * tx;
-        float t[4][4];
+        float d[4][4], out[16];
         for (int j = 0; j < 4; j++) {
-            t[0][j] = r0[x + j] - r2[x + j];
-            t[1][j] = r1[x + j] + r2[x + j];
-            t[2][j] = r2[x + j] - r1[x + j];
-            t[3][j] = r1[x + j] - r3[x + j];
+            d[0][j] = r0[x + j];
+            d[1][j] = r1[x + j];
+            d[2][j] = r2[x + j];
+            d[3][j] = r3[x + j];
         }
-        for (int i = 0; i < 4; i++) {
-            float *restrict o = v + 4 * i * ks + tx;
-            o[0] = t[i][0] - t[i][2];
-            o[ks] = t[i][1] + t[i][2];
-            o[2 * ks] = t[i][2] - t[i][1];
-            o[3 * ks] = t[i][1] - t[i][3];
-        }
+        GALAXY_WINOGRAD_INPUT_TILE(d, out);
+        for (int k = 0; k < 16; k++) v[k * ks + tx] = out[k];
     }
 }
 
