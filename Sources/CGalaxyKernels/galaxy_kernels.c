@@ -84,6 +84,12 @@ static inline void winograd_output_tile(const float *p, ptrdiff_t ms, float bloc
 #undef GALAXY_WIDTH
 #undef GALAXY_ROWS
 
+// The lanes of columns x .. x + 15 that lie in [first, last).
+static inline unsigned int lanes_within(int x, int first, int last) {
+    const int lo = first - x < 0 ? 0 : first - x, hi = last - x > 16 ? 16 : last - x;
+    return hi <= lo ? 0u : ((1u << hi) - 1u) & ~((1u << lo) - 1u);
+}
+
 // The native bf16 micro-kernels: vdpbf16ps multiplies 16 pairs and adds both products to 16 fp32
 // accumulators in one instruction, twice the multiply-adds of an fp32 FMA per instruction. Same
 // blocking, panel packing and results as the avx512 path's emulation (vector_loops.h).
@@ -115,9 +121,12 @@ static inline void winograd_output_tile(const float *p, ptrdiff_t ms, float bloc
                     _mm512_storeu_ps(out + v * 16, y);                                                      \
                 }                                                                                           \
             } else {                                                                                        \
-                float row[NV * 16];                                                                         \
-                for (int v = 0; v < NV; v++) _mm512_storeu_ps(row + v * 16, acc[r][v]);                     \
-                for (int j = 0; j < columns; j++) out[j] = accumulate ? out[j] + row[j] : row[j];           \
+                for (int v = 0; v < NV; v++) {                                                              \
+                    const __mmask16 lanes = (__mmask16)lanes_within(16 * v, 0, columns);                    \
+                    __m512 y = acc[r][v];                                                                   \
+                    if (accumulate) y = _mm512_add_ps(_mm512_maskz_loadu_ps(lanes, out + v * 16), y);       \
+                    _mm512_mask_storeu_ps(out + v * 16, lanes, y);                                          \
+                }                                                                                           \
             }                                                                                               \
         }                                                                                                   \
     }
@@ -154,11 +163,6 @@ static void pack_bf16_panel_native(const float *b, ptrdiff_t ldb, int rows, int 
     }
 }
 
-// The lanes of columns x .. x + 15 that lie in [first, last).
-static inline unsigned int lanes_within(int x, int first, int last) {
-    const int lo = first - x < 0 ? 0 : first - x, hi = last - x > 16 ? 16 : last - x;
-    return hi <= lo ? 0u : ((1u << hi) - 1u) & ~((1u << lo) - 1u);
-}
 
 // Calls TILE(N, ...) with the constant N = columns (1 to 12): one copy of a column tile per width,
 // so that every accumulator stays in a register.
