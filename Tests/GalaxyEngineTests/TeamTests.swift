@@ -11,7 +11,7 @@ import Testing
     /// that takes over its epilogue, grouped and depthwise convolutions (run whole), a 2x2 max
     /// pool carrying the depthwise layer's epilogue; on an odd size so tiles are clipped and some
     /// column parts are empty.
-    static func everyLowering() -> ONNX.ModelProto {
+    static func everyLowering(size: Int = 13) -> ONNX.ModelProto {
         var inits: [ONNX.TensorProto] = []
         var nodes: [ONNX.NodeProto] = []
         var current = "x", channels = 3
@@ -56,7 +56,7 @@ import Testing
                 attributes: [.ints("kernel_shape", [2, 2]), .ints("strides", [2, 2])]))
         nodes.append(ONNX.NodeProto(opType: "GlobalAveragePool", inputs: ["p"], outputs: ["g"]))
         nodes.append(ONNX.NodeProto(opType: "Flatten", inputs: ["g"], outputs: ["y"]))
-        return TestModels.model(size: 13, nodes: nodes, initializers: inits, output: "y", outputCount: 21)
+        return TestModels.model(size: size, nodes: nodes, initializers: inits, output: "y", outputCount: 21)
     }
 
     static func models() throws -> [(name: String, model: InferenceModel)] {
@@ -65,6 +65,8 @@ import Testing
         for (name, proto) in [
             ("shipped", shipped), ("default architecture", TestModels.defaultArchitecture(size: 50)),
             ("every lowering", everyLowering()),
+            // 17x17 tiles: its Winograd layer splits by tile rows for 2 to 4 members.
+            ("every lowering, 33x33", everyLowering(size: 33)),
         ] {
             models.append(("\(name) fp32", try InferenceModel(model: proto, precision: .fp32)))
             models.append(("\(name) bf16", try InferenceModel(model: proto, precision: .bf16)))

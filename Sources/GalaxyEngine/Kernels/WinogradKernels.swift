@@ -103,6 +103,15 @@ enum Winograd {
     /// Columns of a row of bf16 pairs: `n` rounded up to the widest GEMM block (32).
     static func paddedColumns(_ n: Int) -> Int { (n + 31) / 32 * 32 }
 
+    /// The shared buffers of one bf16 image split by tile rows among any number of parts
+    /// (`TileRowSplit`): at most one tile row per part, whose blocks are then largest.
+    static func tileRowSharedCount(inChannels: Int, outChannels: Int, outHeight: Int, outWidth: Int) -> Int {
+        let rows = tiles(outHeight)
+        let split = TileRowSplit(
+            parts: rows, tilesH: rows, tilesW: tiles(outWidth), pairs: Kernels.bf16PairCount(inChannels), outChannels: outChannels)
+        return split.blockStart(rows)
+    }
+
     /// Convolves `images` images `[inC, h, w]` (back to back) into `[outC, oh, ow]` each (no bias,
     /// no activation): `WinogradPass`'s three stages in order on the calling thread.
     static func convolve(_ pass: WinogradPass) {
@@ -110,6 +119,34 @@ enum Winograd {
         pass.multiply(0..<16)
         pass.transformOutput(0..<pass.outChannels)
     }
+}
+
+/// One image's tile rows split into `parts` near-equal runs for a team: part p transforms, multiplies
+/// and transforms back its own rows in a block of the shared buffers of its own (V, then M), so
+/// that no cache line is written by two members. V's rows are padded to 32 columns (the bf16
+/// products read whole 32-column blocks) plus one, and M's rows have an odd length, so that the
+/// 16 planes of either do not lie a multiple of 4 KB apart, in one set of the L1 cache.
+struct TileRowSplit {
+    let parts: Int, tilesH: Int, tilesW: Int
+    /// Rows of V per plane (input channel pairs) and of M (output channels).
+    let pairs: Int, outChannels: Int
+
+    func rows(_ part: Int) -> Range<Int> { TeamSplit.slice(part, of: parts, count: tilesH) }
+
+    /// Columns (tiles) of part `part`.
+    func count(_ part: Int) -> Int { rows(part).count * tilesW }
+
+    /// Row length of part `part`'s V and M.
+    func vRow(_ part: Int) -> Int { Winograd.paddedColumns(count(part)) + 1 }
+    func mRow(_ part: Int) -> Int { count(part) | 1 }
+
+    /// Floats of part `part`'s block, V then M, rounded up to a cache line.
+    func blockCount(_ part: Int) -> Int {
+        (16 * pairs * vRow(part) + 16 * outChannels * mRow(part) + 15) / 16 * 16
+    }
+
+    /// Where part `part`'s block starts in the shared buffers.
+    func blockStart(_ part: Int) -> Int { (0..<part).reduce(0) { $0 + blockCount($1) } }
 }
 
 /// One Winograd convolution of `images` images `[inC, h, w]` (back to back) into `[outC, oh, ow]`
@@ -210,6 +247,60 @@ struct WinogradPass {
                     bf16Panels.map { $0 + k * each }, vp + k * pairs * ldp, ldp, m + k * outChannels * n, n)
             }
         }
+    }
+
+    /// Part `part` of one image split by tile rows (`split`), bf16: the input transform of its tile
+    /// rows for every channel pair, the 16 products for their columns and the output transform (or
+    /// max pool) of the output rows they cover, all in its own block of the shared buffers
+    /// (`Winograd.tileRowSharedCount` floats).
+    /// - Returns: the range of floats of each output plane this part wrote.
+    func convolveTileRows(_ split: TileRowSplit, part: Int, temporary: UnsafeMutablePointer<Float>) -> Range<Int> {
+        precondition(images == 1, "a team splits one image")
+        guard let bf16Weights else { preconditionFailure("tile rows are split for bf16 products only") }
+        let rows = split.rows(part)
+        guard !rows.isEmpty else { return 0..<0 }
+        let count = split.count(part), vRow = split.vRow(part), mRow = split.mRow(part), plane = height * width
+        let block = scratch + split.blockStart(part)
+        let products = block + 16 * pairs * vRow
+        // Tile row ty reads padded input rows 2ty ..< 2ty + 4: relative to this part's first tile row.
+        let padTop = Int32(self.padTop - 2 * rows.lowerBound)
+        let pairs = pairs, kStride = pairs * vRow, padded = Winograd.paddedColumns(count)
+        let each = Winograd.panelCount(outChannels: outChannels, values: pairs)
+        let tileRows = temporary, planeTiles = temporary + 4 * (2 * tilesW + 2)
+        block.withMemoryRebound(to: UInt32.self, capacity: 16 * kStride) { vp in
+            for q in 0..<pairs {
+                let row = vp + q * vRow
+                for k in 0..<16 where padded > count { (row + k * kStride + count).update(repeating: 0, count: padded - count) }
+                let even = input + 2 * q * plane
+                galaxy_winograd_input_pairs(
+                    even, 2 * q + 1 < inChannels ? even + plane : nil, inChannels * plane, 1, Int32(height), Int32(width), padTop,
+                    Int32(padLeft), Int32(rows.count), Int32(tilesW), row, kStride, tileRows, planeTiles)
+            }
+            for k in 0..<16 {
+                galaxy_sgemm_bf16_packed(
+                    Int32(outChannels), Int32(count), Int32(inChannels), bf16Weights + k * outChannels * pairs, pairs,
+                    bf16Panels.map { $0 + k * each }, vp + k * kStride, vRow, products + k * outChannels * mRow, mRow)
+            }
+        }
+        let mStride = outChannels * mRow
+        if maxPooled {
+            // Pooled row y is tile row y.
+            let (ph, pw) = (outHeight / 2, outWidth / 2)
+            let written = (rows.lowerBound * pw)..<(max(rows.lowerBound, min(rows.upperBound, ph)) * pw)
+            for o in 0..<outChannels where !written.isEmpty {
+                galaxy_winograd_output_max_pool_plane(
+                    products + o * mRow, mStride, Int32(tilesW), output + o * ph * pw + written.lowerBound, Int32(written.count / pw),
+                    Int32(pw))
+            }
+            return written
+        }
+        let written = (2 * rows.lowerBound * outWidth)..<(min(outHeight, 2 * rows.upperBound) * outWidth)
+        for o in 0..<outChannels {
+            galaxy_winograd_output_plane(
+                products + o * mRow, mStride, Int32(rows.count), Int32(tilesW), output + o * outHeight * outWidth + written.lowerBound,
+                Int32(written.count / outWidth), Int32(outWidth))
+        }
+        return written
     }
 
     /// Y = Aᵀ m A for the output channels `channels`, one plane at a time (M[k] is contiguous

@@ -33,7 +33,9 @@ final class TeamRun: @unchecked Sendable {
             layers = graph.layers
             let parts = TeamSplit.parts(members: members)
             steps = graph.layers.enumerated().flatMap { i, layer in
-                layer.teamPhases(parts: parts).enumerated().map { Step(layer: i, phase: $0, parts: $1) }
+                layer.teamPhases(parts: parts).enumerated().filter { $0.element > 0 }.map {
+                    Step(layer: i, phase: $0.offset, parts: $0.element)
+                }
             }
             var first = 0
             firstFlags = steps.map { step in
