@@ -318,9 +318,10 @@ final class ConvLayer: Layer {
         }
     }
 
-    // A team on one image: the Winograd stages split as `WinogradPass` allows (the epilogue goes
-    // with the output transform's channels); im2col and its GEMM together by output rows, a 1x1's
-    // GEMM by column blocks, then the epilogue by output channel. Grouped and depthwise
+    // A team on one image: a bf16 Winograd layer with enough tiles in one phase by bands of tile
+    // rows (`tileRowParts`), else the Winograd stages split as `WinogradPass` allows (the epilogue
+    // goes with the output transform's channels); im2col and its GEMM together by output rows, a
+    // 1x1's GEMM by column blocks, then the epilogue by output channel. Grouped and depthwise
     // convolutions run whole.
     func teamPhases(parts: Int) -> [Int] {
         let epilogue = deferEpilogue ? [] : [min(parts, outChannels)]
@@ -328,7 +329,11 @@ final class ConvLayer: Layer {
         case .winograd:
             if let members = tileRowParts(parts: parts) { return [0, 0, 0, members] }
             let units = precision == .bf16 ? Kernels.bf16PairCount(channels) : channels
-            return [min(parts, units), min(parts, 16), min(parts, outChannels)]
+            // One part per k: the k's of one half cost up to 1.4x those of the other (same GEMM
+            // shapes; the per-step timing of a team shows it for either member), so the members
+            // even them out by taking k's as they come (shipped model at batch 1, the 6x6 layer's
+            // products: waits 6.5 -> 2.3 us a image for bf16, 21 -> 3-7 us for fp32).
+            return [min(parts, units), 16, min(parts, outChannels)]
         case .pointwise: return [parts] + epilogue
         case .im2col where groups == 1: return [min(parts, outHeight)] + epilogue
         case .im2col, .depthwise: return [1]
