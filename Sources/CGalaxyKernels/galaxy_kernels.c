@@ -163,7 +163,6 @@ static void pack_bf16_panel_native(const float *b, ptrdiff_t ldb, int rows, int 
     }
 }
 
-
 // Calls TILE(N, ...) with the constant N = columns (1 to 12): one copy of a column tile per width,
 // so that every accumulator stays in a register.
 #define GALAXY_FOR_COLUMNS(columns, TILE, ...)                                                               \

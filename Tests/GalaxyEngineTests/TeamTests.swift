@@ -65,7 +65,7 @@ import Testing
         for (name, proto) in [
             ("shipped", shipped), ("default architecture", TestModels.defaultArchitecture(size: 50)),
             ("every lowering", everyLowering()),
-            // 17x17 tiles: its Winograd layer splits by tile rows for 2 to 4 members.
+            // 17x17 tiles: in bf16 its Winograd layer splits by tile rows for 2 to 4 members.
             ("every lowering, 33x33", everyLowering(size: 33)),
         ] {
             models.append(("\(name) fp32", try InferenceModel(model: proto, precision: .fp32)))

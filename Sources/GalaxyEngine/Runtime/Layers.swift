@@ -260,7 +260,6 @@ final class ConvLayer: Layer {
         }
     }
 
-    /// Adds the bias of, and applies the activation to, output channels `channels` of one image.
     /// The epilogue on the floats `within` of every output plane (a team part's rows).
     private func applyEpilogue(_ y: UnsafeMutablePointer<Float>, within: Range<Int>) {
         let written = writtenPerChannel
@@ -272,6 +271,7 @@ final class ConvLayer: Layer {
         }
     }
 
+    /// Adds the bias of, and applies the activation to, output channels `channels` of one image.
     private func applyEpilogue(_ y: UnsafeMutablePointer<Float>, channels: Range<Int>) {
         let written = writtenPerChannel
         bias.withUnsafeBufferPointer { b in
@@ -332,7 +332,7 @@ final class ConvLayer: Layer {
             // One part per k: the k's of one half cost up to 1.4x those of the other (same GEMM
             // shapes; the per-step timing of a team shows it for either member), so the members
             // even them out by taking k's as they come (shipped model at batch 1, the 6x6 layer's
-            // products: waits 6.5 -> 2.3 us a image for bf16, 21 -> 3-7 us for fp32).
+            // products: waits 6.5 -> 2.3 us an image for bf16, 21 -> 3-7 us for fp32).
             return [min(parts, units), 16, min(parts, outChannels)]
         case .pointwise: return [parts] + epilogue
         case .im2col where groups == 1: return [min(parts, outHeight)] + epilogue
