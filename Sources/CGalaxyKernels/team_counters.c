@@ -17,6 +17,10 @@ int galaxy_team_take(long *flag) {
 
 void galaxy_team_finished(long *counter) { __atomic_fetch_add(counter, 1, __ATOMIC_RELEASE); }
 
+void galaxy_team_add(long *counter, long value) { __atomic_fetch_add(counter, value, __ATOMIC_RELAXED); }
+
+long galaxy_team_load(const long *counter) { return __atomic_load_n(counter, __ATOMIC_RELAXED); }
+
 void galaxy_team_wait(const long *counter, long target) {
     while (__atomic_load_n(counter, __ATOMIC_ACQUIRE) < target) relax();
 }

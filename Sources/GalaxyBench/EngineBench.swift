@@ -38,9 +38,18 @@ struct EngineTime: ParsableCommand {
     var precision: Precision?
     @Flag(help: "Stay loaded and warm: one run per line read from standard input, one JSON line each, until end of input (scripts interleave these runs with the reference's).")
     var paced = false
+    @Flag(help: "With --batch 1 and 2 or more threads: after the runs, print to standard error each team member's time per image in each step's parts and in the wait after it.")
+    var teamSteps = false
 
     func run() throws {
         let engine = try loadModel(model, precision: precision)
+        if teamSteps {
+            guard batch == 1 && threads > 1 else { throw ValidationError("--team-steps needs --batch 1 and --threads 2 or more (one image shared by a team).") }
+            engine.recordTeamSteps(true)
+        }
+        defer {
+            if teamSteps { FileHandle.standardError.write(Data((engine.teamStepReport(members: threads) + "\n").utf8)) }
+        }
         var input = [Float](repeating: 0, count: batch * engine.inputCount)
         for i in input.indices { input[i] = Float((i * 7919) % 1000) / 1000 }
         var output = [Float](repeating: 0, count: batch * engine.outputCount)

@@ -135,16 +135,30 @@ public final class InferenceModel: Sendable {
         input: UnsafeBufferPointer<Float>, output: UnsafeMutableBufferPointer<Float>, members: Int,
         start: (TeamRun) -> Void = { $0.run() }
     ) {
-        let plan = teamPlans.plan(members: members)
+        let (plan, records) = teamPlans.plan(members: members)
         workspaces.withWorkspace { ws in
             ws.slots[graph.inputSlot] = UnsafeMutablePointer(mutating: input.baseAddress!)
             ws.slots[graph.outputSlot] = output.baseAddress!
             start(
                 TeamRun(
                     plan: plan, frame: Frame(slots: ws.slots, batch: 1, scratch: ws.scratch),
-                    temporaries: ws.teamTemporaries(members: members, each: plan.temporaryCount)))
+                    temporaries: ws.teamTemporaries(members: members, each: plan.temporaryCount), recordsSteps: records))
         }
     }
+
+    /// Starts (or stops) adding up where teams of threads spend their time on single images, step
+    /// by step (`teamStepReport`). Off by default: it reads the clock twice a step.
+    public func recordTeamSteps(_ on: Bool) { teamPlans.recordSteps(on) }
+
+    /// For teams of `members`: each member's time per image in its parts of each step and in the
+    /// wait after it, since recording started (`recordTeamSteps`).
+    public func teamStepReport(members: Int) -> String {
+        let plan = teamPlan(members: members)
+        return plan.stepTimes.report(plan: plan)
+    }
+
+    /// The team plan for `members`, with its step times.
+    func teamPlan(members: Int) -> TeamRun.Plan { teamPlans.plan(members: members).plan }
 
     /// Runs a batch on the calling thread (for callers that parallelise themselves; `Classifier`
     /// reaches it through `run(threads: 1)` for each of its chunks). Allocates nothing once the

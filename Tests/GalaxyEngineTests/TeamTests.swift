@@ -110,6 +110,25 @@ import Testing
         }
     }
 
+    /// While recording, the caller adds every step of every image to the step times (a helper only
+    /// the steps it joined); before and after, nothing is added.
+    @Test func teamStepTimesCountEveryStepOfTheRecordedImages() throws {
+        let model = try InferenceModel(model: TestModels.defaultArchitecture(size: 50), precision: .fp32)
+        let input = Self.image(model, seed: 4)
+        _ = Self.team(model, input, members: 2)
+        model.recordTeamSteps(true)
+        for _ in 0..<5 { _ = Self.team(model, input, members: 2) }
+        model.recordTeamSteps(false)
+        _ = Self.team(model, input, members: 2)
+        let plan = model.teamPlan(members: 2)
+        #expect(model.teamStepReport(members: 2).split(separator: "\n").count == 1 + plan.steps.count)
+        for step in plan.steps.indices {
+            #expect(plan.stepTimes.perImage(step: step, member: 0).images == 5, "step \(step)")
+            #expect(plan.stepTimes.perImage(step: step, member: 1).images <= 5, "step \(step)")
+        }
+        #expect(plan.steps.indices.contains { plan.stepTimes.perImage(step: $0, member: 0).working > 0 })
+    }
+
     /// Callers on several threads share the helpers: each still gets its own image's bits, whether
     /// a helper joined its team, another caller's, or none.
     @Test func concurrentCallersEachGetTheirOwnImagesResult() throws {

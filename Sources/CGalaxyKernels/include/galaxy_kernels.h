@@ -154,6 +154,10 @@ const char *galaxy_kernel_path_ignored_request(void);
 int galaxy_team_take(long *flag);
 long galaxy_team_claim(long *counter);
 void galaxy_team_finished(long *counter);
+/// Adds `value` to a counter (relaxed), and reads one: `TeamStepTimes`' sums, which members of
+/// concurrent teams add to at once.
+void galaxy_team_add(long *counter, long value);
+long galaxy_team_load(const long *counter);
 void galaxy_team_wait(const long *counter, long target);
 /// Spins until `*value` is nonzero (1) or `nanoseconds` have passed (0): how an idle team helper
 /// waits for the next image before it goes to sleep. `galaxy_team_store` writes such a value.

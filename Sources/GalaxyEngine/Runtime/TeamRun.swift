@@ -27,6 +27,8 @@ final class TeamRun: @unchecked Sendable {
         let flagCount: Int
         /// Floats each member needs of its own.
         let temporaryCount: Int
+        /// Where this plan's teams spent their time, while a model records it.
+        let stepTimes: TeamStepTimes
 
         init(graph: CompiledGraph, members: Int) {
             self.members = members
@@ -44,6 +46,7 @@ final class TeamRun: @unchecked Sendable {
             }
             flagCount = first
             temporaryCount = graph.layers.map(\.teamTemporaryCount).max() ?? 0
+            stepTimes = TeamStepTimes(steps: steps.count, members: members)
         }
     }
 
@@ -54,13 +57,18 @@ final class TeamRun: @unchecked Sendable {
     private let temporaries: UnsafeMutablePointer<Float>
     /// The caller's kernel path (a test may have switched its own thread's), for the members.
     private let kernelPath: UnsafePointer<CChar>
+    /// The plan's step times when this run records them.
+    private let stepTimes: TeamStepTimes?
 
-    /// - Parameter temporaries: `plan.temporaryCount` floats for each of `plan.members` members.
-    init(plan: Plan, frame: Frame, temporaries: UnsafeMutablePointer<Float>) {
+    /// - Parameters:
+    ///   - temporaries: `plan.temporaryCount` floats for each of `plan.members` members.
+    ///   - recordsSteps: add each member's time in each step to `plan.stepTimes`.
+    init(plan: Plan, frame: Frame, temporaries: UnsafeMutablePointer<Float>, recordsSteps: Bool = false) {
         precondition(frame.batch == 1, "a team runs one image")
         self.plan = plan
         self.frame = frame
         self.temporaries = temporaries
+        stepTimes = recordsSteps ? plan.stepTimes : nil
         let count = plan.steps.count + 1 + plan.flagCount
         counters = .allocate(capacity: count)
         counters.initialize(repeating: 0, count: count)
@@ -95,13 +103,16 @@ final class TeamRun: @unchecked Sendable {
         for (i, step) in plan.steps.enumerated() {
             let finished = counters + i
             let own = member * step.parts / plan.members
+            let began = stepTimes == nil ? 0 : DispatchTime.now().uptimeNanoseconds
             for j in 0..<step.parts {
                 let part = (own + j) % step.parts
                 guard galaxy_team_take(flags + plan.firstFlags[i] + part) != 0 else { continue }
                 plan.layers[step.layer].run(frame, phase: step.phase, part: part, of: step.parts, temporary: temporary)
                 galaxy_team_finished(finished)
             }
+            let worked = stepTimes == nil ? 0 : DispatchTime.now().uptimeNanoseconds
             galaxy_team_wait(finished, step.parts)
+            stepTimes?.record(step: i, member: member, working: worked - began, waiting: DispatchTime.now().uptimeNanoseconds - worked)
         }
     }
 }
@@ -111,15 +122,24 @@ final class TeamPlans: @unchecked Sendable {
     private let graph: CompiledGraph
     private let lock = NSLock()
     private var plans: [Int: TeamRun.Plan] = [:]
+    private var recording = false
 
     init(graph: CompiledGraph) { self.graph = graph }
 
-    func plan(members: Int) -> TeamRun.Plan {
+    /// The plan for `members`, and whether its runs record their step times now.
+    func plan(members: Int) -> (plan: TeamRun.Plan, records: Bool) {
         lock.lock()
         defer { lock.unlock() }
-        if let plan = plans[members] { return plan }
+        if let plan = plans[members] { return (plan, recording) }
         let plan = TeamRun.Plan(graph: graph, members: members)
         plans[members] = plan
-        return plan
+        return (plan, recording)
+    }
+
+    /// Starts or stops the recording of step times in every plan's runs.
+    func recordSteps(_ on: Bool) {
+        lock.lock()
+        recording = on
+        lock.unlock()
     }
 }
