@@ -43,7 +43,7 @@ final class TeamStepTimes: @unchecked Sendable {
             var line = "\(i) \(String(describing: type(of: layer))) \(step.layer), phase \(step.phase) (\(step.parts)):"
             for member in 0..<members {
                 let t = perImage(step: i, member: member)
-                line += String(format: "  %.2f + %.2f (%d)", t.working, t.waiting, t.images)
+                line += String(format: "  %.2f + %.2f (%ld)", t.working, t.waiting, t.images)
             }
             lines.append(line)
         }
