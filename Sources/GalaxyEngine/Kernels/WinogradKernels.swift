@@ -204,19 +204,29 @@ struct WinogradPass {
             return
         }
         // bf16: pairs of channels go straight into the GEMM's packed B, rows padded with zeros.
-        let ldp = ldp, kStride = pairs * ldp
+        scratch.withMemoryRebound(to: UInt32.self, capacity: 16 * pairs * ldp) { vp in
+            transformPairs(units, tileRows: 0..<tilesH, into: vp, ldv: ldp, temporary: temporary)
+        }
+    }
+
+    /// bf16 V for the channel pairs `units` and the tile rows `tileRows` of every image: rows of
+    /// `ldv` pairs, `pairs * ldv` apart from one k to the next, each zero-padded to 32 columns.
+    private func transformPairs(
+        _ units: Range<Int>, tileRows: Range<Int>, into v: UnsafeMutablePointer<UInt32>, ldv: Int,
+        temporary: UnsafeMutablePointer<Float>
+    ) {
+        let plane = height * width, kStride = pairs * ldv
+        let columns = tileRows.count * tilesW * images, padded = Winograd.paddedColumns(columns)
+        // Tile row ty reads padded input rows 2ty ..< 2ty + 4: relative to the first tile row.
+        let padTop = Int32(self.padTop - 2 * tileRows.lowerBound)
         let rows = temporary, planeTiles = temporary + 4 * (2 * tilesW + 2)
-        scratch.withMemoryRebound(to: UInt32.self, capacity: 16 * kStride) { vp in
-            for q in units {
-                if ldp > n {
-                    for k in 0..<16 { (vp + k * kStride + q * ldp + n).update(repeating: 0, count: ldp - n) }
-                }
-                let first = input + 2 * q * plane
-                galaxy_winograd_input_pairs(
-                    first, 2 * q + 1 < inChannels ? first + plane : nil, inChannels * plane, Int32(images),
-                    Int32(height), Int32(width), Int32(padTop), Int32(padLeft), Int32(tilesH), Int32(tilesW), vp + q * ldp,
-                    kStride, rows, planeTiles)
-            }
+        for q in units {
+            let row = v + q * ldv
+            for k in 0..<16 where padded > columns { (row + k * kStride + columns).update(repeating: 0, count: padded - columns) }
+            let first = input + 2 * q * plane
+            galaxy_winograd_input_pairs(
+                first, 2 * q + 1 < inChannels ? first + plane : nil, inChannels * plane, Int32(images), Int32(height), Int32(width),
+                padTop, Int32(padLeft), Int32(tileRows.count), Int32(tilesW), row, kStride, rows, planeTiles)
         }
     }
 
@@ -238,14 +248,22 @@ struct WinogradPass {
             }
             return
         }
-        let pairs = pairs, ldp = ldp
-        let each = Winograd.panelCount(outChannels: outChannels, values: pairs)
         scratch.withMemoryRebound(to: UInt32.self, capacity: 16 * pairs * ldp) { vp in
-            for k in ks {
-                galaxy_sgemm_bf16_packed(
-                    Int32(outChannels), Int32(n), Int32(inChannels), bf16Weights + k * outChannels * pairs, pairs,
-                    bf16Panels.map { $0 + k * each }, vp + k * pairs * ldp, ldp, m + k * outChannels * n, n)
-            }
+            multiplyPairs(ks, weights: bf16Weights, v: vp, ldv: ldp, columns: n, products: m, ldm: n)
+        }
+    }
+
+    /// bf16 M[k] = U[k] · V[k] for `ks`, over `columns` columns of V (rows `ldv` apart) into M (rows
+    /// `ldm` apart).
+    private func multiplyPairs(
+        _ ks: Range<Int>, weights: UnsafePointer<UInt32>, v: UnsafeMutablePointer<UInt32>, ldv: Int, columns: Int,
+        products m: UnsafeMutablePointer<Float>, ldm: Int
+    ) {
+        let pairs = pairs, each = Winograd.panelCount(outChannels: outChannels, values: pairs)
+        for k in ks {
+            galaxy_sgemm_bf16_packed(
+                Int32(outChannels), Int32(columns), Int32(inChannels), weights + k * outChannels * pairs, pairs,
+                bf16Panels.map { $0 + k * each }, v + k * pairs * ldv, ldv, m + k * outChannels * ldm, ldm)
         }
     }
 
@@ -259,71 +277,52 @@ struct WinogradPass {
         guard let bf16Weights else { preconditionFailure("tile rows are split for bf16 products only") }
         let rows = split.rows(part)
         guard !rows.isEmpty else { return 0..<0 }
-        let count = split.count(part), vRow = split.vRow(part), mRow = split.mRow(part), plane = height * width
+        let vRow = split.vRow(part), mRow = split.mRow(part)
         let block = scratch + split.blockStart(part)
         let products = block + 16 * pairs * vRow
-        // Tile row ty reads padded input rows 2ty ..< 2ty + 4: relative to this part's first tile row.
-        let padTop = Int32(self.padTop - 2 * rows.lowerBound)
-        let pairs = pairs, kStride = pairs * vRow, padded = Winograd.paddedColumns(count)
-        let each = Winograd.panelCount(outChannels: outChannels, values: pairs)
-        let tileRows = temporary, planeTiles = temporary + 4 * (2 * tilesW + 2)
-        block.withMemoryRebound(to: UInt32.self, capacity: 16 * kStride) { vp in
-            for q in 0..<pairs {
-                let row = vp + q * vRow
-                for k in 0..<16 where padded > count { (row + k * kStride + count).update(repeating: 0, count: padded - count) }
-                let even = input + 2 * q * plane
-                galaxy_winograd_input_pairs(
-                    even, 2 * q + 1 < inChannels ? even + plane : nil, inChannels * plane, 1, Int32(height), Int32(width), padTop,
-                    Int32(padLeft), Int32(rows.count), Int32(tilesW), row, kStride, tileRows, planeTiles)
-            }
-            for k in 0..<16 {
-                galaxy_sgemm_bf16_packed(
-                    Int32(outChannels), Int32(count), Int32(inChannels), bf16Weights + k * outChannels * pairs, pairs,
-                    bf16Panels.map { $0 + k * each }, vp + k * kStride, vRow, products + k * outChannels * mRow, mRow)
-            }
+        block.withMemoryRebound(to: UInt32.self, capacity: 16 * pairs * vRow) { vp in
+            transformPairs(0..<pairs, tileRows: rows, into: vp, ldv: vRow, temporary: temporary)
+            multiplyPairs(0..<16, weights: bf16Weights, v: vp, ldv: vRow, columns: split.count(part), products: products, ldm: mRow)
         }
-        let mStride = outChannels * mRow
-        if maxPooled {
-            // Pooled row y is tile row y.
-            let (ph, pw) = (outHeight / 2, outWidth / 2)
-            let written = (rows.lowerBound * pw)..<(max(rows.lowerBound, min(rows.upperBound, ph)) * pw)
-            for o in 0..<outChannels where !written.isEmpty {
-                galaxy_winograd_output_max_pool_plane(
-                    products + o * mRow, mStride, Int32(tilesW), output + o * ph * pw + written.lowerBound, Int32(written.count / pw),
-                    Int32(pw))
-            }
-            return written
-        }
-        let written = (2 * rows.lowerBound * outWidth)..<(min(outHeight, 2 * rows.upperBound) * outWidth)
-        for o in 0..<outChannels {
-            galaxy_winograd_output_plane(
-                products + o * mRow, mStride, Int32(rows.count), Int32(tilesW), output + o * outHeight * outWidth + written.lowerBound,
-                Int32(written.count / outWidth), Int32(outWidth))
-        }
-        return written
+        return transformOutput(0..<outChannels, tileRows: rows, products: products, ldm: mRow)
     }
 
     /// Y = Aᵀ m A for the output channels `channels`, one plane at a time (M[k] is contiguous
     /// along a tile row), or its 2x2 max pool.
     func transformOutput(_ channels: Range<Int>) {
-        let perImage = tilesH * tilesW, n = n, m = products
+        transformOutput(channels, tileRows: 0..<tilesH, products: products, ldm: n)
+    }
+
+    /// The output rows of tile rows `tileRows` of every image, from M with rows `ldm` apart whose
+    /// column 0 is the first of those tile rows' tiles.
+    /// - Returns: the range of floats of each output plane written.
+    @discardableResult
+    private func transformOutput(
+        _ channels: Range<Int>, tileRows: Range<Int>, products m: UnsafeMutablePointer<Float>, ldm: Int
+    ) -> Range<Int> {
+        let perImage = tileRows.count * tilesW, mStride = outChannels * ldm
         if maxPooled {
+            // Pooled row y is tile row y.
             let (ph, pw) = (outHeight / 2, outWidth / 2)
+            let written = (tileRows.lowerBound * pw)..<(max(tileRows.lowerBound, min(tileRows.upperBound, ph)) * pw)
             for image in 0..<images {
-                for o in channels {
+                for o in channels where !written.isEmpty {
                     galaxy_winograd_output_max_pool_plane(
-                        m + o * n + image * perImage, outChannels * n, Int32(tilesW), output + (image * outChannels + o) * ph * pw,
-                        Int32(ph), Int32(pw))
+                        m + o * ldm + image * perImage, mStride, Int32(tilesW),
+                        output + (image * outChannels + o) * ph * pw + written.lowerBound, Int32(written.count / pw), Int32(pw))
                 }
             }
-            return
+            return written
         }
+        let written = (2 * tileRows.lowerBound * outWidth)..<(min(outHeight, 2 * tileRows.upperBound) * outWidth)
         for image in 0..<images {
             for o in channels {
                 galaxy_winograd_output_plane(
-                    m + o * n + image * perImage, outChannels * n, Int32(tilesH), Int32(tilesW),
-                    output + (image * outChannels + o) * outHeight * outWidth, Int32(outHeight), Int32(outWidth))
+                    m + o * ldm + image * perImage, mStride, Int32(tileRows.count), Int32(tilesW),
+                    output + (image * outChannels + o) * outHeight * outWidth + written.lowerBound, Int32(written.count / outWidth),
+                    Int32(outWidth))
             }
         }
+        return written
     }
 }
