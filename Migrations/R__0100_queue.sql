@@ -316,18 +316,25 @@ $$;
 
 -- Jobs whose lease expired on their last attempt (the daemon died scoring them, possibly because of
 -- them) fail for good instead of taking down the next daemon too.
+-- Every claim calls this, so it must stay cheap with millions of jobs queued: the expired leases are
+-- read through queue_lease_expiry, with the time as a value (clock_timestamp() in the condition
+-- cannot bound an index scan), and sequential scans are off because the queue's statistics swing
+-- between a large backlog and a handful of leases (a stale "most rows are leased" made the planner
+-- scan the whole queue on every claim).
 create or replace function galaxy.retire_abandoned_jobs()
 returns integer
 language plpgsql volatile
 set search_path = pg_catalog, galaxy
+set enable_seqscan = off
 as $$
 declare
+    retire_time timestamptz := clock_timestamp();
     batch_ids bigint[];
 begin
     with abandoned as (
         select q.id from galaxy.queue q
         where q.lease_owner is not null
-          and q.lease_expires_at < clock_timestamp()
+          and q.lease_expires_at < retire_time
           and q.attempts >= q.max_attempts
         order by q.id
         for update skip locked

@@ -462,18 +462,25 @@ $$;
 
 -- Jobs whose lease expired on their last attempt (the daemon died scoring them, possibly because of
 -- them) fail for good instead of taking down the next daemon too.
+-- Every claim calls this, so it must stay cheap with millions of jobs queued: the expired leases are
+-- read through queue_lease_expiry, with the time as a value (clock_timestamp() in the condition
+-- cannot bound an index scan), and sequential scans are off because the queue's statistics swing
+-- between a large backlog and a handful of leases (a stale "most rows are leased" made the planner
+-- scan the whole queue on every claim).
 create or replace function galaxy.retire_abandoned_jobs()
 returns integer
 language plpgsql volatile
 set search_path = pg_catalog, galaxy
+set enable_seqscan = off
 as $$
 declare
+    retire_time timestamptz := clock_timestamp();
     batch_ids bigint[];
 begin
     with abandoned as (
         select q.id from galaxy.queue q
         where q.lease_owner is not null
-          and q.lease_expires_at < clock_timestamp()
+          and q.lease_expires_at < retire_time
           and q.attempts >= q.max_attempts
         order by q.id
         for update skip locked
@@ -2020,6 +2027,18 @@ comment on type galaxy.classification is 'A galaxy.classify result: label, class
 -- the arithmetic its model's convolutions ran in, read from the model's validated metadata.
 alter table galaxy.predictions add column precision text not null default 'fp32';
 comment on column galaxy.predictions.precision is 'Arithmetic of the model''s convolutions when it scored: fp32, or bf16 for a checked reduced-precision variant';
+
+"""#
+        ),
+        (
+            "V0006__queue_lease_expiry.sql",
+#"""
+-- Every claim retires the jobs whose lease expired on their last attempt (retire_abandoned_jobs).
+-- An index on the expiry of leased jobs lets that look at expired leases only, so its cost follows
+-- the leases in flight, not the backlog. It replaces the index on lease_owner, whose one other
+-- user (release_jobs, lease_owner = daemon) reads the leased jobs through this one.
+drop index galaxy.queue_lease_owner;
+create index queue_lease_expiry on galaxy.queue (lease_expires_at) where lease_owner is not null;
 
 """#
         ),

@@ -157,3 +157,18 @@ select galaxy.model_onnx(42);
 -- A bad lease is refused; zero jobs asked returns nothing.
 select * from galaxy.claim_jobs('d1', 10, 0);
 select * from galaxy.claim_jobs('d1', 0, 60);
+
+-- Every claim retires abandoned jobs first, so that must not read the whole queue: it reads the
+-- expired leases through an index, even when stale statistics say that most jobs are leased.
+insert into galaxy.queue (image_id) select 1 + g % 2 from generate_series(1, 2000) g;
+update galaxy.queue set lease_owner = 'd1', lease_expires_at = now() + interval '1 minute';
+analyze galaxy.queue;
+update galaxy.queue set lease_owner = null, lease_expires_at = null;
+begin;
+select seq_scan as seq_before, idx_scan as idx_before
+from pg_stat_xact_user_tables where relid = 'galaxy.queue'::regclass \gset
+select galaxy.retire_abandoned_jobs();
+select seq_scan - :seq_before as whole_queue_reads, idx_scan > :idx_before as read_by_index
+from pg_stat_xact_user_tables where relid = 'galaxy.queue'::regclass;
+commit;
+delete from galaxy.queue;
