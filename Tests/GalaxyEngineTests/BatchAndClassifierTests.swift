@@ -60,6 +60,20 @@ import Testing
         return try JPEGEncoder.encode(rgb: rgb, width: side, height: side, quality: 90)
     }
 
+    /// Chunks cover every image once, in order, never above the model's chunk, and shrink to
+    /// single images at the end, so no thread waits long for another's last chunk.
+    @Test func classifierChunksShrinkToSingleImagesAtTheEnd() {
+        for (count, threads, largest) in [(64, 2, 16), (64, 8, 16), (1, 2, 16), (2, 2, 16), (1000, 2, 16), (37, 3, 5), (10, 1, 1)] {
+            let bounds = Classifier.chunkBounds(count: count, threads: threads, largest: largest)
+            let sizes = zip(bounds, bounds.dropFirst()).map { $1 - $0 }
+            #expect(bounds.first == 0 && bounds.last == count)
+            #expect(sizes.allSatisfy { $0 >= 1 && $0 <= largest }, "\(count) images: \(sizes)")
+            #expect(zip(sizes, sizes.dropFirst()).allSatisfy { $0 >= $1 }, "\(count) images: \(sizes) grow")
+            #expect(sizes.suffix(threads).allSatisfy { $0 == 1 }, "\(count) images: \(sizes) end in larger chunks")
+        }
+        #expect(Classifier.chunkBounds(count: 64, threads: 2, largest: 16).count - 1 < 32, "not all single images")
+    }
+
     @Test func classifierKeepsGoingPastABadImageAndMatchesTheModel() throws {
         let model = try InferenceModel(model: TestModels.defaultArchitecture(size: 16))
         let classifier = Classifier(model: model, threads: 2)
