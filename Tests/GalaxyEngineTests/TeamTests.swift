@@ -151,6 +151,17 @@ import Testing
         #expect(failed.isEmpty, "\(failed)")
     }
 
+    /// Helpers spin after a run only when the previous one gave its seats back less than a spin
+    /// ago; a withdrawal stamped after the offer's clock read (another caller's, under the lock
+    /// first) counts as just now instead of overflowing the subtraction.
+    @Test func helpersSpinOnlyRightAfterARunWhateverOrderTheClocksWereRead() {
+        let spin = TeamHelpers.spinNanoseconds
+        #expect(TeamHelpers.spin(now: 10_000_000, lastWithdrawn: 10_000_000 - UInt64(spin) / 2) == spin)
+        #expect(TeamHelpers.spin(now: 10_000_000, lastWithdrawn: 10_000_000 - UInt64(spin) * 2) == 0)
+        #expect(TeamHelpers.spin(now: 10_000_000, lastWithdrawn: 10_000_100) == spin)
+        #expect(TeamHelpers.spin(now: 10_000_000, lastWithdrawn: 0) == 0)
+    }
+
     /// Members are whoever arrives: a helper that joins before the caller does all the work with
     /// its own temporaries, the caller then finds nothing left, and a helper arriving after the
     /// run touches nothing.

@@ -38,13 +38,20 @@ final class TeamHelpers: @unchecked Sendable {
         guard seats > 0 else { return }
         let now = DispatchTime.now().uptimeNanoseconds
         condition.lock()
-        spin = now - lastWithdrawn < UInt64(Self.spinNanoseconds) ? Self.spinNanoseconds : 0
+        spin = Self.spin(now: now, lastWithdrawn: lastWithdrawn)
         for _ in 0..<seats { offers.append(run) }
         galaxy_team_store(signal, offers.count)
         while started < seats { startThread() }
         condition.signal()
         if seats > 1 { condition.broadcast() }
         condition.unlock()
+    }
+
+    /// How long helpers spin after a run offered at `now`: the spin when the last run gave its
+    /// seats back less than a spin ago, else none. Concurrent callers read their clocks before the
+    /// lock, so the last withdrawal may be stamped after `now`: that counts as just now.
+    static func spin(now: UInt64, lastWithdrawn: UInt64) -> Int {
+        now < lastWithdrawn || now - lastWithdrawn < UInt64(spinNanoseconds) ? spinNanoseconds : 0
     }
 
     /// Takes back the seats of `run` that no helper took.
