@@ -121,6 +121,23 @@ import Testing
         #expect(server.locked { $0.stoppedDaemons } == ["d1"])
     }
 
+    /// A shutdown while the batch claimed ahead may already be queued for scoring: the batch in
+    /// hand commits, the one ahead is never committed, and its leases are given back; no image is
+    /// lost or written twice, whichever side of the claim the request lands on.
+    @Test func shutdownNeverCommitsTheBatchClaimedAheadAndGivesItsLeasesBack() {
+        let server = FakeServer()
+        let events = EventLog()
+        server.addModel(id: 1, name: "m", onnx: "Sc", status: "ready", active: true)
+        for image in 1...12 { server.enqueue(image: Int64(image), jpeg: Self.jpeg) }
+        let running = start(server, loader: RecordingLoader(events: events, seconds: 0.5))
+        #expect(eventually { events.entries.contains("score 1") })
+        #expect(running.stop())
+        let scored = (1...12).filter { server.prediction(image: Int64($0), model: 1) != nil }
+        #expect(scored == [1, 2, 3, 4], "\(events.entries)")
+        for image in scored { #expect(server.prediction(image: Int64(image), model: 1)?.writes == 1) }
+        #expect(server.queued.jobs == 8 && server.queued.leased == 0)
+    }
+
     @Test func theNextBatchIsScoredWhileTheLastOneCommits() {
         let server = FakeServer()
         let events = EventLog()
@@ -167,14 +184,18 @@ final class EventLog: @unchecked Sendable {
     }
 }
 
-/// `FakeLoader`'s models, logging "score FIRST-IMAGE" when a batch starts scoring.
+/// `FakeLoader`'s models, logging "score FIRST-IMAGE" when a batch starts scoring, taking
+/// `seconds` to score it.
 struct RecordingLoader: ScoringModelLoader {
     let events: EventLog
+    var seconds = 0.0
     struct Model: ScoringModel {
         let inner: any ScoringModel
         let events: EventLog
+        let seconds: Double
         func score(jpegs: [[UInt8]], imageIDs: [Int64]) -> [JobOutcome] {
             events.append("score \(imageIDs.min() ?? 0)")
+            if seconds > 0 { Thread.sleep(forTimeInterval: seconds) }
             return inner.score(jpegs: jpegs, imageIDs: imageIDs)
         }
         var preprocessingJSON: String { inner.preprocessingJSON }
@@ -182,6 +203,6 @@ struct RecordingLoader: ScoringModelLoader {
         var labels: [String] { inner.labels }
     }
     func load(onnx: [UInt8], threads: Int) throws -> any ScoringModel {
-        Model(inner: try FakeLoader().load(onnx: onnx, threads: threads), events: events)
+        Model(inner: try FakeLoader().load(onnx: onnx, threads: threads), events: events, seconds: seconds)
     }
 }
