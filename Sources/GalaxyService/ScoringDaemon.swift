@@ -326,13 +326,6 @@ public final class ScoringDaemon: @unchecked Sendable {
                 claimFailure = error
             }
         }
-        // Queue the batch claimed ahead on the scoring thread now, behind the one in hand: it starts
-        // the moment that one ends, not when this thread has woken up and reached the commit
-        // (0.2-0.5 ms of an idle core per batch). If the machine then does not score it (a
-        // shutdown), the commit waits it out and drops it; a failure here is met again there.
-        if !claimedAhead.isEmpty, !shouldStop {
-            ahead = try? startScoring(claimedAhead)
-        }
         let next = machine.scored(finish(flight, jobs), claimedAhead: claimedAhead)
         if let claimFailure { throw claimFailure }
         return next
@@ -420,11 +413,8 @@ public final class ScoringDaemon: @unchecked Sendable {
     }
 
     private func commit(_ batch: BatchResult, scoreAhead: [ClaimedJob]) throws -> ScoringStateMachine.Action {
-        // The batch claimed ahead is scored while this one commits (usually queued already).
-        if scoreAhead.isEmpty {
-            finishAhead()
-        } else if ahead?.jobIDs != scoreAhead.map(\.jobID) {
-            finishAhead()
+        // The batch claimed ahead is scored while this one commits.
+        if !scoreAhead.isEmpty {
             ahead = try startScoring(scoreAhead)
         }
         var preprocessing: [Int64: String] = [:]
