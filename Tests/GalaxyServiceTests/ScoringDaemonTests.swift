@@ -121,9 +121,9 @@ import Testing
         #expect(server.locked { $0.stoppedDaemons } == ["d1"])
     }
 
-    /// A shutdown while the batch claimed ahead may already be queued for scoring: the batch in
-    /// hand commits, the one ahead is never committed, and its leases are given back; no image is
-    /// lost or written twice, whichever side of the claim the request lands on.
+    /// A shutdown while a batch scores and the next is claimed ahead: the batch in hand commits,
+    /// the one ahead is never committed, and its leases are given back; no image is lost or
+    /// written twice, whichever side of the claim the request lands on.
     @Test func shutdownNeverCommitsTheBatchClaimedAheadAndGivesItsLeasesBack() {
         let server = FakeServer()
         let events = EventLog()
