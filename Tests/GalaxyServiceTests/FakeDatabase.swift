@@ -67,7 +67,9 @@ final class FakeServer: @unchecked Sendable {
 
     var queueIsEmpty: Bool { locked { $0.jobs.isEmpty } }
     /// Queued jobs, and how many of them some daemon leases.
-    var queued: (jobs: Int, leased: Int) { locked { s in (s.jobs.count, s.jobs.values.filter { $0.leaseOwner != nil }.count) } }
+    var queued: (jobs: Int, leased: Int) {
+        locked { s in (s.jobs.count, s.jobs.values.filter { $0.leaseOwner != nil }.count) }
+    }
     func prediction(image: Int64, model: Int64) -> (label: String, writes: Int)? {
         locked { $0.predictions["\(image)/\(model)"] }
     }
